@@ -1,0 +1,15 @@
+#!/bin/sh
+# The demo: runs the seeds' examples listed in examples/demo.list, in order,
+# each under a heading that says which Python it mirrors.
+# Usage: examples/demo.sh BUILD_EXAMPLES_DIR
+set -eu
+bin=$1
+list=$(dirname "$0")/demo.list
+count=0
+while IFS='|' read -r name title; do
+    case $name in ''|'#'*) continue ;; esac
+    printf '\n=== %s (examples/%s.c) ===\n' "$title" "$name"
+    "$bin/$name"
+    count=$((count + 1))
+done <"$list"
+printf '\n=== %d examples ran ===\n' "$count"

@@ -1,0 +1,10 @@
+/* weft: Python's concurrency toolkit, in C. This header includes every
+ * layer's header, in layer order; each also compiles alone. */
+#ifndef WEFT_H
+#define WEFT_H
+
+#include "weft/base.h"
+#include "weft/park.h"
+#include "weft/sync.h"
+
+#endif

@@ -1,0 +1,222 @@
+/* weft/park.h: the one way to block.
+ *
+ * Every blocking call in weft (lock, condition, semaphore, event, barrier,
+ * queue, future, join, sleep) waits here. Python has no such layer; it is
+ * what lets one Lock serve threads and coroutines alike.
+ *
+ * The shape is WebKit's ParkingLot: a primitive holds only an atomic word;
+ * a context that must wait for it parks on the word's address, "if the word
+ * still holds this value", and whoever changes the word unparks one or all
+ * of the contexts parked on that address. The queues live in a table keyed
+ * by address, outside the primitives, so a primitive stays a few pointer-free
+ * bytes that can sit anywhere, shared memory included.
+ *
+ * What parks is a waiter: one context that can block. An OS thread is one (it
+ * sleeps on a futex of its own); the coro layer adds coroutines (a coroutine
+ * suspends itself on its loop) by installing its own weft_waiter_t as the
+ * thread's current waiter while the coroutine runs. Park never needs to know
+ * which kind it is holding.
+ *
+ * Cancellation and deadlines come in scopes (Trio's cancel scopes,
+ * asyncio.timeout()): a context enters a scope, and every blocking call it
+ * makes inside returns WEFT_ECANCELLED once the scope is cancelled, from any
+ * thread, or its deadline passes. A task that is asked to stop sees it this
+ * way (threads cannot be killed, so stopping is cooperative).
+ *
+ * Primitives placed in shared memory between processes cannot use the table
+ * (it lives in one process); they wait on the kernel's futex of their word
+ * with weft_park_wait_shared().
+ *
+ * Defaults for this layer: thread-safe; functions block only where marked.
+ * Callbacks passed to park and unpark run with one of the table's internal
+ * locks held: they must be short and must not block or call back into park.
+ *
+ * Global state: the parking table (reset in a child after fork(), since the
+ * parent's other threads do not exist there), each thread's own waiter and
+ * its current waiter.
+ */
+#ifndef WEFT_PARK_H
+#define WEFT_PARK_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "weft/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct weft_waiter weft_waiter_t;
+typedef struct weft_cancel_scope weft_cancel_scope_t;
+
+/* Bits of weft_waiter_t.state. */
+#define WEFT_WAITER_UNPARKED 1u /* an unparker chose this waiter */
+#define WEFT_WAITER_POKED 2u    /* look again: a scope was cancelled */
+
+/* How one kind of waiter sleeps and wakes. */
+typedef struct weft_waiter_ops {
+    /* Block the calling context until w->state is nonzero or the monotonic
+     * deadline (ns, WEFT_NEVER for none) passes; returning early is allowed.
+     * Called only by the context that w stands for. */
+    void (*wait)(weft_waiter_t *w, int64_t deadline);
+    /* Set bits in w->state (atomic fetch-or, release order) and make a wait
+     * in progress return. Called from any thread, never with a park lock
+     * held. Once the bits are set, w's context may run on and w may cease
+     * to exist: wake must not touch w after setting them, unless the kind
+     * keeps w alive until wake has returned. */
+    void (*wake)(weft_waiter_t *w, uint32_t bits);
+    /* Let other contexts run (sleep(0)); NULL for sched_yield(). */
+    void (*yield)(weft_waiter_t *w);
+} weft_waiter_ops_t;
+
+/* One context that can block. Fields ending in _ belong to park. */
+struct weft_waiter {
+    const weft_waiter_ops_t *ops;
+    void *data;                /* the kind's own */
+    uint64_t id;               /* unique per context while it lives */
+    _Atomic uint32_t state;    /* WEFT_WAITER_* bits */
+    weft_waiter_t *next_;
+    const void *addr_;
+    uintptr_t token_;
+    weft_cancel_scope_t *scope_;
+};
+
+/* Set up w as a waiter of the kind ops (a coroutine, for the coro layer),
+ * with a fresh context id. Not thread-safe on w. */
+WEFT_API void weft_waiter_init(weft_waiter_t *w, const weft_waiter_ops_t *ops,
+                               void *data);
+
+/* The calling thread's current waiter: the one installed with
+ * weft_park_set_waiter(), else the thread's own. Returns borrowed. */
+WEFT_API weft_waiter_t *weft_park_current(void);
+
+/* Make w the calling thread's current waiter (NULL: the thread's own again)
+ * and return the previous one. The coro layer calls this as it switches into
+ * and out of a coroutine. */
+WEFT_API weft_waiter_t *weft_park_set_waiter(weft_waiter_t *w);
+
+/* A number naming the calling context (thread or coroutine), unique among
+ * live contexts; what RLock records as its owner. */
+WEFT_API uint64_t weft_park_context_id(void);
+
+/* ----- Parking ----- */
+
+typedef struct weft_park_ops {
+    /* Under the address's lock, before queueing: nonzero to go on and sleep,
+     * 0 to return WEFT_EAGAIN at once. NULL: always sleep. */
+    int (*validate)(void *ctx);
+    /* After queueing, with no park lock held, before the first sleep: for
+     * example, release the lock that a condition variable waits under.
+     * Not called when validate said no. */
+    void (*before_sleep)(void *ctx);
+    /* Under the address's lock, when the waiter leaves the queue without
+     * being unparked (timeout or cancel); last is nonzero when no other
+     * waiter remains on the address. */
+    void (*left)(void *ctx, int last);
+} weft_park_ops_t;
+
+/* Park the calling context on addr until an unpark chooses it, the deadline
+ * (monotonic ns, WEFT_NEVER for none) passes, or its cancel scope fires.
+ * Blocks: yes.
+ * Returns: 0 when unparked (*token, if not NULL, receives the unparker's
+ *   token); WEFT_EAGAIN when ops->validate said no; WEFT_ETIMEDOUT at the
+ *   deadline; WEFT_ECANCELLED when a scope of the context was cancelled or
+ *   reached its deadline. On a non-zero return nothing was unparked for the
+ *   caller: no wake-up is ever swallowed. */
+WEFT_API int weft_park(const void *addr, const weft_park_ops_t *ops, void *ctx,
+                       int64_t deadline, uintptr_t *token);
+
+/* What an unpark callback learns, under the address's lock. */
+typedef struct weft_unpark_result {
+    size_t unparked; /* how many waiters this call chose (0 or 1 for one) */
+    int have_more;   /* waiters remain on the address */
+    int be_fair;     /* about every 0.5 ms: hand over rather than race */
+} weft_unpark_result_t;
+
+/* Choose the longest-waiting context parked on addr and wake it. callback,
+ * if not NULL, runs under the address's lock with what was found, and returns
+ * the token the woken context receives. Returns how many were woken (0/1). */
+WEFT_API size_t weft_unpark_one(const void *addr,
+                                uintptr_t (*callback)(void *ctx,
+                                                      weft_unpark_result_t r),
+                                void *ctx);
+
+/* Wake up to n (SIZE_MAX: all) contexts parked on addr, oldest first, each
+ * receiving token. Returns how many were woken. */
+WEFT_API size_t weft_unpark_some(const void *addr, size_t n, uintptr_t token);
+WEFT_API size_t weft_unpark_all(const void *addr, uintptr_t token);
+
+/* Futex-style shorthands: park on word while it holds expected; wake up to
+ * n contexts parked on an address. weft_park_wait returns 0 (woken, or the
+ * word had already changed), WEFT_ETIMEDOUT or WEFT_ECANCELLED. */
+WEFT_API int weft_park_wait(const _Atomic uint32_t *word, uint32_t expected,
+                            int64_t deadline);
+WEFT_API size_t weft_park_wake(const void *addr, size_t n);
+
+/* The same for a word in memory shared between processes, through the
+ * kernel's futex. Only OS threads may wait this way (a coroutine waiting here
+ * would stop its loop). Returns 0 (woken, or the word changed, or a spurious
+ * wake-up: recheck the word), WEFT_ETIMEDOUT or WEFT_ECANCELLED. */
+WEFT_API int weft_park_wait_shared(const _Atomic uint32_t *word,
+                                   uint32_t expected, int64_t deadline);
+WEFT_API void weft_park_wake_shared(const _Atomic uint32_t *word, int n);
+
+/* Sleep for the given seconds (time.sleep()); 0 yields to other contexts.
+ * Blocks: yes; a coroutine suspends alone.
+ * Errors: WEFT_EINVAL (negative or NaN), WEFT_ECANCELLED. */
+WEFT_API int weft_sleep(double seconds);
+
+/* ----- Cancel scopes ----- */
+
+/* A scope of cancellation and deadline, on the caller's storage (a local
+ * variable, usually). Fields belong to park. */
+struct weft_cancel_scope {
+    weft_cancel_scope_t *parent_;
+    weft_waiter_t *waiter_;
+    int64_t deadline_;
+    _Atomic uint32_t lock_;
+    _Atomic int cancelled_; /* 0, or why: WEFT_ECANCELLED, WEFT_ETIMEDOUT */
+    unsigned flags_;
+};
+
+#define WEFT_SCOPE_SHIELD 1u /* cancellation outside does not reach in */
+
+/* Set up s; it may be cancelled before it is entered. */
+WEFT_API void weft_cancel_scope_init(weft_cancel_scope_t *s);
+
+/* Enter s in the calling context: from now until weft_cancel_scope_exit(),
+ * every blocking weft call of this context returns WEFT_ECANCELLED once s is
+ * cancelled or timeout seconds (WEFT_FOREVER: none) have passed. flags:
+ * WEFT_SCOPE_SHIELD to keep out the cancellation of enclosing scopes (for
+ * clean-up that must block). Scopes nest and are exited in reverse order.
+ * Errors: WEFT_EINVAL (bad timeout, or s already entered). */
+WEFT_API int weft_cancel_scope_enter(weft_cancel_scope_t *s, double timeout,
+                                     unsigned flags);
+
+/* Leave s. Returns 0 if s was neither cancelled nor past its deadline,
+ * WEFT_ETIMEDOUT if its deadline passed (asyncio.timeout's TimeoutError), or
+ * WEFT_ECANCELLED if it was cancelled. Errors: WEFT_EINVAL when s is not the
+ * innermost scope of the calling context (nothing is changed then). */
+WEFT_API int weft_cancel_scope_exit(weft_cancel_scope_t *s);
+
+/* Cancel s from any thread: a context blocked inside it wakes with
+ * WEFT_ECANCELLED, and so does every later blocking call inside it. Safe to
+ * call before enter and after exit; cancelling twice changes nothing. */
+WEFT_API void weft_cancel_scope_cancel(weft_cancel_scope_t *s);
+
+/* Nonzero when the scope was cancelled or its deadline passed. */
+WEFT_API int weft_cancel_scope_cancelled(const weft_cancel_scope_t *s);
+
+/* WEFT_ECANCELLED if the calling context is inside a cancelled scope (or one
+ * past its deadline), else 0: the check a long computation makes between
+ * steps (weft_task_cancelled() in the future layer is the same question).
+ * Non-blocking. */
+WEFT_API int weft_cancelled(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_PARK_H */

@@ -1,0 +1,266 @@
+/* weft/sync.h: Lock, RLock, Condition, Semaphore, BoundedSemaphore, Event
+ * and Barrier, the primitives of Python's `threading` module.
+ *
+ * Each one is a small struct of words with no pointers in it, set up on the
+ * caller's storage with _init and torn down with _destroy, so that it can
+ * live on the stack, inside another struct, or in memory shared between
+ * processes (the shm layer places them there). Heap handles (_new/_free) are
+ * there for those who prefer them. The fields are private: their layout may
+ * change between versions, their size will not.
+ *
+ * Every wait goes through park, so the same calls work from OS threads and,
+ * with the coro layer, from coroutines (which then suspend alone), and every
+ * one of them returns WEFT_ECANCELLED inside a cancelled scope.
+ *
+ * Timeouts are double seconds: WEFT_FOREVER blocks, 0 tries without waiting
+ * (Python's blocking=False), and a timeout that passes returns
+ * WEFT_ETIMEDOUT. NaN or a negative timeout other than WEFT_FOREVER is
+ * WEFT_EINVAL.
+ *
+ * Defaults for this layer: thread-safe; non-blocking unless marked; a failed
+ * call changes nothing (no lock held, no count taken); user callbacks (the
+ * Barrier's action, wait_for's predicate) never run under an internal lock
+ * of weft's.
+ */
+#ifndef WEFT_SYNC_H
+#define WEFT_SYNC_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "weft/base.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ----- Lock (threading.Lock) ----- */
+
+/* A mutual exclusion lock. Any thread may release it (as in Python), and
+ * it is not re-entrant: acquiring it twice from one thread waits forever or
+ * until the timeout. Eventually fair: a waiter that has waited long gets the
+ * lock handed over rather than racing for it. 16 bytes. */
+typedef struct weft_lock {
+    _Atomic uint32_t word_;
+    uint32_t flags_;
+    uint64_t reserved_;
+} weft_lock_t;
+
+#define WEFT_LOCK_INIT {0, 0, 0}
+
+/* Set up / tear down l on the caller's storage. _destroy of a held lock is
+ * WEFT_ESTATE (and leaves it as it is). */
+WEFT_API int weft_lock_init(weft_lock_t *l);
+WEFT_API int weft_lock_destroy(weft_lock_t *l);
+
+/* A lock on the heap. Errors: WEFT_ENOMEM, WEFT_EINVAL (NULL out). */
+WEFT_API int weft_lock_new(weft_lock_t **out);
+WEFT_API void weft_lock_free(weft_lock_t *l);
+
+/* Acquire l, waiting up to timeout seconds.
+ * Blocks: yes, unless timeout is 0.
+ * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL (bad timeout). */
+WEFT_API int weft_lock_acquire(weft_lock_t *l, double timeout);
+
+/* Release l. Errors: WEFT_ESTATE when l is not held ("release unlocked
+ * lock"). */
+WEFT_API int weft_lock_release(weft_lock_t *l);
+
+/* Nonzero while l is held by someone. */
+WEFT_API int weft_lock_locked(const weft_lock_t *l);
+
+/* ----- RLock (threading.RLock) ----- */
+
+/* A re-entrant lock: the context (thread or coroutine) that holds it may
+ * acquire it again, and must release it as many times. 32 bytes. */
+typedef struct weft_rlock {
+    weft_lock_t lock_;
+    _Atomic uint64_t owner_;
+    uint32_t count_;
+    uint32_t reserved_;
+} weft_rlock_t;
+
+WEFT_API int weft_rlock_init(weft_rlock_t *r);
+WEFT_API int weft_rlock_destroy(weft_rlock_t *r);
+WEFT_API int weft_rlock_new(weft_rlock_t **out);
+WEFT_API void weft_rlock_free(weft_rlock_t *r);
+
+/* Acquire r; at once if the caller holds it already (the count goes up).
+ * Blocks: yes, unless timeout is 0 or the caller holds r.
+ * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL, WEFT_ESTATE (the
+ * count would overflow). */
+WEFT_API int weft_rlock_acquire(weft_rlock_t *r, double timeout);
+
+/* Release one level of r. Errors: WEFT_EPERM when the caller does not hold
+ * r ("cannot release un-acquired lock"). */
+WEFT_API int weft_rlock_release(weft_rlock_t *r);
+
+/* Nonzero when the calling context holds r. */
+WEFT_API int weft_rlock_is_owned(const weft_rlock_t *r);
+
+/* How many times the calling context holds r (0 if it does not). */
+WEFT_API unsigned weft_rlock_count(const weft_rlock_t *r);
+
+/* ----- Condition (threading.Condition) ----- */
+
+/* A condition variable with its own re-entrant lock, as Python's
+ * Condition() makes when given none. 64 bytes. */
+typedef struct weft_condition {
+    weft_rlock_t rlock_;
+    _Atomic uint32_t seq_;
+    uint32_t reserved_[7];
+} weft_condition_t;
+
+WEFT_API int weft_condition_init(weft_condition_t *c);
+WEFT_API int weft_condition_destroy(weft_condition_t *c);
+WEFT_API int weft_condition_new(weft_condition_t **out);
+WEFT_API void weft_condition_free(weft_condition_t *c);
+
+/* The condition's lock: as weft_rlock_acquire()/release() on it. */
+WEFT_API int weft_condition_acquire(weft_condition_t *c, double timeout);
+WEFT_API int weft_condition_release(weft_condition_t *c);
+
+/* Release the lock (all levels), wait until notified or timeout seconds
+ * pass, and take the lock back (all levels) before returning, whatever the
+ * outcome. Blocks: yes.
+ * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL, WEFT_EPERM (the
+ * caller does not hold the lock: "cannot wait on un-acquired lock"). */
+WEFT_API int weft_condition_wait(weft_condition_t *c, double timeout);
+
+/* Wait until predicate(arg) is nonzero, checking it first and after each
+ * wake-up, at most timeout seconds in all (Condition.wait_for). The
+ * predicate runs with the condition's lock held (the caller's, not an
+ * internal one). Returns 0 once it holds. Blocks: yes.
+ * Errors: WEFT_ETIMEDOUT (it still does not hold), WEFT_ECANCELLED,
+ * WEFT_EINVAL, WEFT_EPERM. */
+WEFT_API int weft_condition_wait_for(weft_condition_t *c,
+                                     int (*predicate)(void *arg), void *arg,
+                                     double timeout);
+
+/* Wake up to n waiters (notify), or all of them (notify_all). The caller
+ * must hold the lock. Errors: WEFT_EPERM ("cannot notify on un-acquired
+ * lock"), WEFT_EINVAL (n == 0 is allowed and wakes none). */
+WEFT_API int weft_condition_notify(weft_condition_t *c, unsigned n);
+WEFT_API int weft_condition_notify_all(weft_condition_t *c);
+
+/* ----- Semaphore and BoundedSemaphore (threading) ----- */
+
+/* A counter that acquire takes from and release gives to. A bounded
+ * semaphore refuses to be released above its initial value. 16 bytes. */
+typedef struct weft_semaphore {
+    _Atomic uint32_t value_;
+    _Atomic uint32_t waiters_;
+    uint32_t bound_; /* the initial value, when bounded */
+    uint32_t flags_;
+} weft_semaphore_t;
+
+/* Set up with value (Semaphore(value)), or bounded at value
+ * (BoundedSemaphore(value)). Errors: WEFT_EINVAL (value > UINT32_MAX - 1). */
+WEFT_API int weft_semaphore_init(weft_semaphore_t *s, unsigned value);
+WEFT_API int weft_bounded_semaphore_init(weft_semaphore_t *s, unsigned value);
+WEFT_API int weft_semaphore_destroy(weft_semaphore_t *s);
+WEFT_API int weft_semaphore_new(weft_semaphore_t **out, unsigned value);
+WEFT_API int weft_bounded_semaphore_new(weft_semaphore_t **out,
+                                        unsigned value);
+WEFT_API void weft_semaphore_free(weft_semaphore_t *s);
+
+/* Take one from the counter, waiting up to timeout seconds for it to be
+ * positive. Blocks: yes, unless timeout is 0.
+ * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL. */
+WEFT_API int weft_semaphore_acquire(weft_semaphore_t *s, double timeout);
+
+/* Add n (>= 1) to the counter, waking up to n waiters.
+ * Errors: WEFT_EINVAL (n == 0, the counter would overflow, or a bounded
+ * semaphore would pass its bound: "Semaphore released too many times"). */
+WEFT_API int weft_semaphore_release(weft_semaphore_t *s, unsigned n);
+
+/* The counter now (a snapshot). */
+WEFT_API unsigned weft_semaphore_value(const weft_semaphore_t *s);
+
+/* ----- Event (threading.Event) ----- */
+
+/* A flag that threads wait to see set. 16 bytes. */
+typedef struct weft_event {
+    _Atomic uint32_t word_;
+    uint32_t flags_;
+    uint64_t reserved_;
+} weft_event_t;
+
+WEFT_API int weft_event_init(weft_event_t *e);
+WEFT_API int weft_event_destroy(weft_event_t *e);
+WEFT_API int weft_event_new(weft_event_t **out);
+WEFT_API void weft_event_free(weft_event_t *e);
+
+/* Set the flag and wake every waiter; clear it. */
+WEFT_API void weft_event_set(weft_event_t *e);
+WEFT_API void weft_event_clear(weft_event_t *e);
+WEFT_API int weft_event_is_set(const weft_event_t *e);
+
+/* Return 0 once the flag is set (at once if it is), waiting up to timeout
+ * seconds. A waiter woken by set() returns 0 even if the flag was cleared
+ * again before it ran, as in Python. Blocks: yes, unless timeout is 0.
+ * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL. */
+WEFT_API int weft_event_wait(weft_event_t *e, double timeout);
+
+/* ----- Barrier (threading.Barrier) ----- */
+
+/* parties threads wait until all have arrived, then go on together; the last
+ * to arrive runs the action first. A barrier breaks when a wait times out,
+ * the action fails, or abort() is called: every waiter, and every later
+ * wait until reset(), then gets WEFT_EBROKEN. 64 bytes.
+ *
+ * The action is a code pointer: a barrier in shared memory should have none
+ * unless every process runs the same executable image at the same address
+ * (children made by fork()). */
+typedef struct weft_barrier {
+    weft_lock_t lock_;
+    _Atomic uint32_t gen_;
+    int32_t state_;
+    uint32_t parties_;
+    uint32_t count_;
+    int64_t timeout_ns_;
+    int (*action_)(void *arg);
+    void *arg_;
+    uint64_t reserved_;
+} weft_barrier_t;
+
+/* Set up for parties (>= 1) threads. action(arg), if not NULL, runs in the
+ * last thread to arrive, before the others are released; a nonzero return
+ * breaks the barrier. timeout is the default for waits (WEFT_FOREVER: none).
+ * Errors: WEFT_EINVAL (parties == 0, bad timeout). */
+WEFT_API int weft_barrier_init(weft_barrier_t *b, unsigned parties,
+                               int (*action)(void *arg), void *arg,
+                               double timeout);
+WEFT_API int weft_barrier_destroy(weft_barrier_t *b);
+WEFT_API int weft_barrier_new(weft_barrier_t **out, unsigned parties,
+                              int (*action)(void *arg), void *arg,
+                              double timeout);
+WEFT_API void weft_barrier_free(weft_barrier_t *b);
+
+/* Wait for all parties, up to the barrier's default timeout (_wait) or the
+ * given one (_wait_timeout). *index (if not NULL) receives a number from 0
+ * to parties - 1, different for each thread released together.
+ * Blocks: yes.
+ * Errors: WEFT_EBROKEN (broken, reset while waiting, timed out, or the
+ * action failed: the thread whose action failed gets the action's own code
+ * instead), WEFT_ECANCELLED (the barrier breaks for the others too),
+ * WEFT_EINVAL. */
+WEFT_API int weft_barrier_wait(weft_barrier_t *b, unsigned *index);
+WEFT_API int weft_barrier_wait_timeout(weft_barrier_t *b, double timeout,
+                                       unsigned *index);
+
+/* Back to the initial state; threads waiting now get WEFT_EBROKEN. */
+WEFT_API void weft_barrier_reset(weft_barrier_t *b);
+
+/* Break the barrier: waiting and later waits get WEFT_EBROKEN. */
+WEFT_API void weft_barrier_abort(weft_barrier_t *b);
+
+WEFT_API unsigned weft_barrier_parties(weft_barrier_t *b);
+WEFT_API unsigned weft_barrier_n_waiting(weft_barrier_t *b);
+WEFT_API int weft_barrier_broken(weft_barrier_t *b);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_SYNC_H */

@@ -1,0 +1,79 @@
+/* Error codes, their texts, and each thread's last message. */
+#include "weft/base.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char last_message[WEFT_MESSAGE_MAX];
+
+const char *weft_strerror(int code)
+{
+    switch (code) {
+    case WEFT_OK:
+        return "success";
+#define WEFT_TEXT_(name, value, text)                                          \
+    case value:                                                                \
+        return text;
+        WEFT_ERRORS(WEFT_TEXT_)
+#undef WEFT_TEXT_
+    }
+    return code >= WEFT_EUSER ? "application error" : "unknown error";
+}
+
+const char *weft_errname(int code)
+{
+    switch (code) {
+    case WEFT_OK:
+        return "WEFT_OK";
+#define WEFT_NAME_(name, value, text)                                          \
+    case value:                                                                \
+        return #name;
+        WEFT_ERRORS(WEFT_NAME_)
+#undef WEFT_NAME_
+    }
+    return NULL;
+}
+
+const char *weft_last_message(void)
+{
+    return last_message;
+}
+
+void weft_clear_message(void)
+{
+    last_message[0] = '\0';
+}
+
+int weft_vfail(int code, const char *fmt, va_list ap)
+{
+    if (fmt == NULL)
+        snprintf(last_message, sizeof last_message, "%s", weft_strerror(code));
+    else
+        vsnprintf(last_message, sizeof last_message, fmt, ap);
+    return code;
+}
+
+int weft_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    weft_vfail(code, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+void weft_error_capture(weft_error_info_t *out, int code)
+{
+    out->code = code;
+    /* A task that returned a code without a message still says something. */
+    const char *m = last_message[0] ? last_message : weft_strerror(code);
+    snprintf(out->message, sizeof out->message, "%s", m);
+}
+
+const char *weft_version(void)
+{
+#define WEFT_STR2_(x) #x
+#define WEFT_STR_(x) WEFT_STR2_(x)
+    return WEFT_STR_(WEFT_VERSION_MAJOR) "." WEFT_STR_(
+        WEFT_VERSION_MINOR) "." WEFT_STR_(WEFT_VERSION_PATCH);
+}

@@ -1,0 +1,86 @@
+/* Waiters: each OS thread's own, the current one, and context ids. */
+#include "park_int.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+/* A thread sleeps on a futex over its own state word. wake sets the bits
+ * and then calls FUTEX_WAKE on the word: if the thread has meanwhile seen
+ * the bits and exited, the call lands on memory the kernel only compares,
+ * never writes, and wakes no one who is not looking at that word anyway
+ * (every wait rechecks its condition). */
+static void thread_wait(weft_waiter_t *w, int64_t deadline)
+{
+    weft__futex_wait(&w->state, 0, deadline, 0);
+}
+
+static void thread_wake(weft_waiter_t *w, uint32_t bits)
+{
+    /* Release: pairs with the acquire load of state in park, publishing
+     * the token written before. */
+    atomic_fetch_or_explicit(&w->state, bits, memory_order_release);
+    weft__futex_wake(&w->state, 1, 0);
+}
+
+static const weft_waiter_ops_t thread_ops = {thread_wait, thread_wake, NULL};
+
+static _Thread_local weft_waiter_t own;
+static _Thread_local int own_ready;
+static _Thread_local weft_waiter_t *current;
+
+/* Coroutine ids count up from 2^32, above every thread id the kernel hands
+ * out, so the two kinds never collide. */
+static _Atomic uint64_t next_id = UINT64_C(1) << 32;
+
+void weft_waiter_init(weft_waiter_t *w, const weft_waiter_ops_t *ops,
+                      void *data)
+{
+    w->ops = ops;
+    w->data = data;
+    w->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);
+    atomic_store_explicit(&w->state, 0, memory_order_relaxed);
+    w->next_ = NULL;
+    w->addr_ = NULL;
+    w->token_ = 0;
+    w->scope_ = NULL;
+}
+
+static weft_waiter_t *own_waiter(void)
+{
+    if (__builtin_expect(!own_ready, 0)) {
+        weft_waiter_init(&own, &thread_ops, NULL);
+        own.id = (uint64_t)gettid();
+        own_ready = 1;
+    }
+    return &own;
+}
+
+weft_waiter_t *weft_park_current(void)
+{
+    return current ? current : own_waiter();
+}
+
+weft_waiter_t *weft_park_set_waiter(weft_waiter_t *w)
+{
+    weft_waiter_t *prev = weft_park_current();
+    current = w;
+    return prev;
+}
+
+uint64_t weft_park_context_id(void)
+{
+    return weft_park_current()->id;
+}
+
+/* After fork() the child's only thread has a new kernel id. */
+static void renumber_in_child(void)
+{
+    if (own_ready)
+        own.id = (uint64_t)gettid();
+}
+
+__attribute__((constructor)) static void install_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, renumber_in_child);
+}

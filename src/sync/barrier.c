@@ -1,0 +1,223 @@
+/* Barrier: threading.Barrier, Python's algorithm over park.
+ *
+ * States: FILLING (threads arrive), ACTION (the last arrival runs the action
+ * with the barrier's lock released), DRAINING (released threads leave),
+ * RESETTING (reset() while threads wait: they leave broken), BROKEN.
+ * Threads that arrive while the barrier drains or resets wait for FILLING.
+ * Every state change wakes every thread parked on gen_'s address; each
+ * looks at the state again under the lock. */
+#include "sync_int.h"
+
+enum { FILLING = 0, DRAINING = 1, ACTION = 2, RESETTING = -1, BROKEN = -2 };
+
+static int64_t default_deadline(const weft_barrier_t *b)
+{
+    if (b->timeout_ns_ < 0)
+        return WEFT_NEVER;
+    int64_t now = weft_monotonic_ns();
+    return b->timeout_ns_ > WEFT_NEVER - now ? WEFT_NEVER
+                                             : now + b->timeout_ns_;
+}
+
+int weft_barrier_init(weft_barrier_t *b, unsigned parties,
+                      int (*action)(void *arg), void *arg, double timeout)
+{
+    if (b == NULL || parties == 0)
+        return weft_fail(WEFT_EINVAL, "barrier: %s",
+                         b ? "parties must be >= 1" : "NULL barrier");
+    int64_t dl;
+    int rc = weft_deadline(timeout, &dl);
+    if (rc)
+        return rc;
+    weft_lock_init(&b->lock_);
+    atomic_init(&b->gen_, 0);
+    b->state_ = FILLING;
+    b->parties_ = parties;
+    b->count_ = 0;
+    b->timeout_ns_ = timeout == WEFT_FOREVER ? -1 : (int64_t)(timeout * 1e9);
+    b->action_ = action;
+    b->arg_ = arg;
+    b->reserved_ = 0;
+    return 0;
+}
+
+int weft_barrier_destroy(weft_barrier_t *b)
+{
+    if (b == NULL)
+        return weft_fail(WEFT_EINVAL, "barrier: NULL barrier");
+    return 0;
+}
+
+int weft_barrier_new(weft_barrier_t **out, unsigned parties,
+                     int (*action)(void *arg), void *arg, double timeout)
+{
+    if (out == NULL)
+        return weft_fail(WEFT_EINVAL, "barrier_new: NULL out");
+    weft_barrier_t *b = malloc(sizeof *b);
+    if (b == NULL)
+        return weft_fail(WEFT_ENOMEM, "barrier_new: no memory");
+    int rc = weft_barrier_init(b, parties, action, arg, timeout);
+    if (rc) {
+        free(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+void weft_barrier_free(weft_barrier_t *b)
+{
+    free(b);
+}
+
+/* With the lock held: change state and wake everyone to look at it. */
+static void set_state(weft_barrier_t *b, int state)
+{
+    b->state_ = state;
+    atomic_fetch_add_explicit(&b->gen_, 1, memory_order_relaxed);
+    weft_unpark_all(&b->gen_, 0);
+}
+
+static int wait_change(weft_barrier_t *b, int64_t deadline)
+{
+    return weft__wait_releasing(&b->gen_, &b->lock_, NULL, NULL, deadline);
+}
+
+/* Python's _enter: wait out a drain or a reset; refuse a broken barrier. */
+static int enter(weft_barrier_t *b)
+{
+    while (b->state_ == DRAINING || b->state_ == RESETTING ||
+           b->state_ == ACTION) {
+        int rc = wait_change(b, WEFT_NEVER);
+        if (rc == WEFT_ECANCELLED)
+            return rc;
+    }
+    return b->state_ == BROKEN ? WEFT_EBROKEN : 0;
+}
+
+/* The last arrival: run the action without the lock, then release all. */
+static int release_all(weft_barrier_t *b)
+{
+    int rc = 0;
+    if (b->action_) {
+        b->state_ = ACTION;
+        weft_lock_release(&b->lock_);
+        rc = b->action_(b->arg_);
+        weft__lock_reacquire(&b->lock_);
+    }
+    if (b->state_ != ACTION && b->action_)
+        return WEFT_EBROKEN; /* aborted or reset while the action ran */
+    if (rc) {
+        set_state(b, BROKEN);
+        return rc;
+    }
+    set_state(b, DRAINING);
+    return 0;
+}
+
+/* The others: wait to be released, breaking the barrier on timeout. */
+static int await_release(weft_barrier_t *b, int64_t deadline)
+{
+    while (b->state_ == FILLING || b->state_ == ACTION) {
+        int64_t dl = b->state_ == ACTION ? WEFT_NEVER : deadline;
+        int rc = wait_change(b, dl);
+        if ((rc == WEFT_ETIMEDOUT && b->state_ == FILLING) ||
+            rc == WEFT_ECANCELLED) {
+            set_state(b, BROKEN);
+            return rc;
+        }
+    }
+    return b->state_ < 0 ? WEFT_EBROKEN : 0;
+}
+
+/* Python's _exit: the last to leave a drain or reset refills the barrier. */
+static void leave(weft_barrier_t *b)
+{
+    if (--b->count_ == 0 && (b->state_ == DRAINING || b->state_ == RESETTING))
+        set_state(b, FILLING);
+}
+
+static int fail_wait(int rc, unsigned parties)
+{
+    switch (rc) {
+    case WEFT_EBROKEN:
+        return weft_fail(rc, "barrier of %u parties is broken", parties);
+    case WEFT_ETIMEDOUT:
+        return weft_fail(WEFT_EBROKEN, "barrier wait timed out: broken");
+    case WEFT_ECANCELLED:
+        return weft_fail(rc, "barrier wait cancelled: broken");
+    default:
+        return rc; /* the action's own code and message */
+    }
+}
+
+static int barrier_wait(weft_barrier_t *b, int64_t deadline, unsigned *index)
+{
+    weft__lock_reacquire(&b->lock_);
+    int rc = enter(b);
+    if (rc) {
+        weft_lock_release(&b->lock_);
+        return fail_wait(rc, b->parties_);
+    }
+    unsigned i = b->count_++;
+    rc = i + 1 == b->parties_ ? release_all(b) : await_release(b, deadline);
+    leave(b);
+    unsigned parties = b->parties_;
+    weft_lock_release(&b->lock_);
+    if (rc)
+        return fail_wait(rc, parties);
+    if (index)
+        *index = i;
+    return 0;
+}
+
+int weft_barrier_wait(weft_barrier_t *b, unsigned *index)
+{
+    return barrier_wait(b, default_deadline(b), index);
+}
+
+int weft_barrier_wait_timeout(weft_barrier_t *b, double timeout,
+                              unsigned *index)
+{
+    int64_t deadline;
+    int rc = weft_deadline(timeout, &deadline);
+    return rc ? rc : barrier_wait(b, deadline, index);
+}
+
+void weft_barrier_reset(weft_barrier_t *b)
+{
+    weft__lock_reacquire(&b->lock_);
+    if (b->count_ > 0 && b->state_ != DRAINING)
+        set_state(b, RESETTING);
+    else if (b->count_ == 0)
+        set_state(b, FILLING);
+    weft_lock_release(&b->lock_);
+}
+
+void weft_barrier_abort(weft_barrier_t *b)
+{
+    weft__lock_reacquire(&b->lock_);
+    set_state(b, BROKEN);
+    weft_lock_release(&b->lock_);
+}
+
+unsigned weft_barrier_parties(weft_barrier_t *b)
+{
+    return b->parties_;
+}
+
+unsigned weft_barrier_n_waiting(weft_barrier_t *b)
+{
+    weft__lock_reacquire(&b->lock_);
+    unsigned n = b->state_ == FILLING ? b->count_ : 0;
+    weft_lock_release(&b->lock_);
+    return n;
+}
+
+int weft_barrier_broken(weft_barrier_t *b)
+{
+    weft__lock_reacquire(&b->lock_);
+    int broken = b->state_ == BROKEN;
+    weft_lock_release(&b->lock_);
+    return broken;
+}

@@ -1,0 +1,226 @@
+/* Lock: threading.Lock.
+ *
+ * Design (parking_lot's RawMutex). The word holds two bits: LOCKED, and
+ * PARKED meaning "someone may be parked on this lock". Uncontended, acquire
+ * is one compare-and-swap of 0 to LOCKED and release one of LOCKED to 0.
+ *
+ * A contender spins a little while nobody is parked, then sets PARKED and
+ * parks on the word's address, validating under park's lock that the word
+ * is still LOCKED|PARKED. A release that sees PARKED unparks one waiter and,
+ * under the same park lock, learns whether others remain: it leaves PARKED
+ * set exactly when they do. So PARKED is never clear while a waiter sleeps,
+ * and no wake-up is lost: a waiter either fails validation (the word
+ * changed) or is queued before the releaser looks.
+ *
+ * Fairness: about every 0.5 ms park asks an unpark to be fair; the release
+ * then hands the lock over directly (the word stays LOCKED, the woken waiter
+ * owns it), so a waiter cannot be starved by a thread that re-acquires in a
+ * loop. Between handovers, barging keeps throughput high.
+ *
+ * While the process has a single thread (glibc's __libc_single_threaded),
+ * nothing can race for a process-private lock, and a plain load and store
+ * do the job of the atomic read-modify-write, as glibc's own mutexes do.
+ * Coroutines of that thread never switch in the middle of either.
+ */
+#include "sync_int.h"
+
+#include <sys/single_threaded.h>
+
+#define TOKEN_HANDOFF 1u
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+int weft_lock_init(weft_lock_t *l)
+{
+    if (l == NULL)
+        return weft_fail(WEFT_EINVAL, "weft_lock_init: NULL lock");
+    atomic_init(&l->word_, 0);
+    l->flags_ = 0;
+    l->reserved_ = 0;
+    return 0;
+}
+
+int weft_lock_destroy(weft_lock_t *l)
+{
+    if (l == NULL)
+        return weft_fail(WEFT_EINVAL, "weft_lock_destroy: NULL lock");
+    if (atomic_load_explicit(&l->word_, memory_order_relaxed) & LOCK_LOCKED)
+        return weft_fail(WEFT_ESTATE, "weft_lock_destroy: the lock is held");
+    return 0;
+}
+
+WEFT_HEAP_PRIMITIVE(weft_lock_t, lock)
+
+/* Nonzero when no other thread can touch l: the process has one thread
+ * and l is not shared with other processes. */
+static inline int alone(const weft_lock_t *l)
+{
+    return __libc_single_threaded && l->flags_ == 0;
+}
+
+static inline int try_lock(weft_lock_t *l)
+{
+    if (alone(l)) {
+        if (atomic_load_explicit(&l->word_, memory_order_relaxed) != 0)
+            return 0;
+        atomic_store_explicit(&l->word_, LOCK_LOCKED, memory_order_relaxed);
+        return 1;
+    }
+    uint32_t expected = 0;
+    /* Acquire: pairs with the release in weft_lock_release(). */
+    return atomic_compare_exchange_weak_explicit(&l->word_, &expected,
+                                                 LOCK_LOCKED,
+                                                 memory_order_acquire,
+                                                 memory_order_relaxed);
+}
+
+/* One attempt at taking the lock whatever PARKED says; 1 if taken. */
+static int grab(weft_lock_t *l, uint32_t *state)
+{
+    while (!(*state & LOCK_LOCKED)) {
+        if (atomic_compare_exchange_weak_explicit(
+                &l->word_, state, *state | LOCK_LOCKED, memory_order_acquire,
+                memory_order_relaxed))
+            return 1;
+    }
+    return 0;
+}
+
+/* Spin before parking, while no one is parked: short waits are common and
+ * a park costs two system calls. Spinning yields the CPU after a while so
+ * that a holder preempted on the same core gets to run. */
+static int spin_once(unsigned *spins)
+{
+    if (*spins >= 20)
+        return 0;
+    (*spins)++;
+    if (*spins <= 10) {
+        for (unsigned i = 0; i < (1u << *spins) && i < 256; i++)
+            cpu_relax();
+    } else {
+        weft_sleep(0);
+    }
+    return 1;
+}
+
+static int still_contended(void *ctx)
+{
+    weft_lock_t *l = ctx;
+    return atomic_load_explicit(&l->word_, memory_order_relaxed) ==
+           (LOCK_LOCKED | LOCK_PARKED);
+}
+
+static void left_queue(void *ctx, int last)
+{
+    weft_lock_t *l = ctx;
+    if (last)
+        atomic_fetch_and_explicit(&l->word_, ~LOCK_PARKED,
+                                  memory_order_relaxed);
+}
+
+static const weft_park_ops_t lock_park_ops = {still_contended, NULL,
+                                              left_queue};
+
+static int acquire_slow(weft_lock_t *l, int64_t deadline)
+{
+    unsigned spins = 0;
+    for (;;) {
+        uint32_t state = atomic_load_explicit(&l->word_, memory_order_relaxed);
+        if (grab(l, &state))
+            return 0;
+        if (!(state & LOCK_PARKED)) {
+            if (spin_once(&spins))
+                continue;
+            if (!atomic_compare_exchange_weak_explicit(
+                    &l->word_, &state, state | LOCK_PARKED,
+                    memory_order_relaxed, memory_order_relaxed))
+                continue;
+        }
+        uintptr_t token = 0;
+        int rc = weft_park(&l->word_, &lock_park_ops, l, deadline, &token);
+        if (rc == 0 && token == TOKEN_HANDOFF)
+            return 0;
+        if (rc == WEFT_ETIMEDOUT)
+            return weft_fail(WEFT_ETIMEDOUT, "lock acquire timed out");
+        if (rc == WEFT_ECANCELLED)
+            return weft_fail(WEFT_ECANCELLED, "lock acquire cancelled");
+        spins = 0;
+    }
+}
+
+int weft_lock_acquire(weft_lock_t *l, double timeout)
+{
+    if (try_lock(l))
+        return 0;
+    int64_t deadline;
+    int rc = weft_deadline(timeout, &deadline);
+    if (rc)
+        return rc;
+    if (timeout == 0) {
+        uint32_t state = atomic_load_explicit(&l->word_, memory_order_relaxed);
+        return grab(l, &state) ? 0
+                               : weft_fail(WEFT_ETIMEDOUT, "lock is held");
+    }
+    return acquire_slow(l, deadline);
+}
+
+void weft__lock_reacquire(weft_lock_t *l)
+{
+    if (try_lock(l))
+        return;
+    weft_cancel_scope_t shield;
+    weft_cancel_scope_init(&shield);
+    weft_cancel_scope_enter(&shield, WEFT_FOREVER, WEFT_SCOPE_SHIELD);
+    acquire_slow(l, WEFT_NEVER);
+    weft_cancel_scope_exit(&shield);
+}
+
+static uintptr_t hand_over(void *ctx, weft_unpark_result_t r)
+{
+    weft_lock_t *l = ctx;
+    /* Release: pairs with the acquire in grab() or the waiter's park. */
+    if (r.unparked && r.be_fair) {
+        uint32_t word = LOCK_LOCKED | (r.have_more ? LOCK_PARKED : 0);
+        atomic_store_explicit(&l->word_, word, memory_order_release);
+        return TOKEN_HANDOFF;
+    }
+    atomic_store_explicit(&l->word_, r.have_more ? LOCK_PARKED : 0,
+                          memory_order_release);
+    return 0;
+}
+
+static int release_slow(weft_lock_t *l)
+{
+    weft_unpark_one(&l->word_, hand_over, l);
+    return 0;
+}
+
+int weft_lock_release(weft_lock_t *l)
+{
+    if (alone(l) && atomic_load_explicit(&l->word_, memory_order_relaxed) ==
+                        LOCK_LOCKED) {
+        atomic_store_explicit(&l->word_, 0, memory_order_relaxed);
+        return 0;
+    }
+    uint32_t expected = LOCK_LOCKED;
+    if (atomic_compare_exchange_strong_explicit(&l->word_, &expected, 0,
+                                                memory_order_release,
+                                                memory_order_relaxed))
+        return 0;
+    if (!(expected & LOCK_LOCKED))
+        return weft_fail(WEFT_ESTATE, "release unlocked lock");
+    return release_slow(l);
+}
+
+int weft_lock_locked(const weft_lock_t *l)
+{
+    return (atomic_load_explicit(&l->word_, memory_order_relaxed) &
+            LOCK_LOCKED) != 0;
+}

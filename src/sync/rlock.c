@@ -1,0 +1,67 @@
+/* RLock: threading.RLock. A Lock plus the owning context's id and a count.
+ * owner_ is written only by the holder; others read it only to learn that
+ * they are not the owner, for which a stale value is as good as a fresh one
+ * (it can never be their own id unless they wrote it). */
+#include "sync_int.h"
+
+int weft_rlock_init(weft_rlock_t *r)
+{
+    if (r == NULL)
+        return weft_fail(WEFT_EINVAL, "weft_rlock_init: NULL lock");
+    weft_lock_init(&r->lock_);
+    atomic_init(&r->owner_, 0);
+    r->count_ = 0;
+    r->reserved_ = 0;
+    return 0;
+}
+
+int weft_rlock_destroy(weft_rlock_t *r)
+{
+    if (r == NULL)
+        return weft_fail(WEFT_EINVAL, "weft_rlock_destroy: NULL lock");
+    return weft_lock_destroy(&r->lock_);
+}
+
+WEFT_HEAP_PRIMITIVE(weft_rlock_t, rlock)
+
+static uint64_t owner_of(const weft_rlock_t *r)
+{
+    return atomic_load_explicit(&r->owner_, memory_order_relaxed);
+}
+
+int weft_rlock_acquire(weft_rlock_t *r, double timeout)
+{
+    uint64_t me = weft_park_context_id();
+    if (owner_of(r) == me) {
+        if (r->count_ == UINT32_MAX)
+            return weft_fail(WEFT_ESTATE, "RLock count would overflow");
+        r->count_++;
+        return 0;
+    }
+    int rc = weft_lock_acquire(&r->lock_, timeout);
+    if (rc)
+        return rc;
+    atomic_store_explicit(&r->owner_, me, memory_order_relaxed);
+    r->count_ = 1;
+    return 0;
+}
+
+int weft_rlock_release(weft_rlock_t *r)
+{
+    if (owner_of(r) != weft_park_context_id())
+        return weft_fail(WEFT_EPERM, "cannot release un-acquired lock");
+    if (--r->count_ > 0)
+        return 0;
+    atomic_store_explicit(&r->owner_, 0, memory_order_relaxed);
+    return weft_lock_release(&r->lock_);
+}
+
+int weft_rlock_is_owned(const weft_rlock_t *r)
+{
+    return owner_of(r) == weft_park_context_id();
+}
+
+unsigned weft_rlock_count(const weft_rlock_t *r)
+{
+    return weft_rlock_is_owned(r) ? r->count_ : 0;
+}

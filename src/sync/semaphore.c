@@ -1,0 +1,144 @@
+/* Semaphore and BoundedSemaphore: threading's.
+ *
+ * value_ is the counter; waiters_ counts contexts that may be parked on it.
+ * Both sides use sequentially consistent operations (Dekker's pattern):
+ * a waiter raises waiters_ and then, under park's lock, sees value_ still 0;
+ * a releaser raises value_ and then reads waiters_. One of them sees the
+ * other's write, so a release never skips the unpark that a sleeper needs,
+ * and an uncontended release costs no park call at all. */
+#include "sync_int.h"
+
+#define SEM_BOUNDED 1u
+
+static int setup(weft_semaphore_t *s, unsigned value, int bounded)
+{
+    if (s == NULL)
+        return weft_fail(WEFT_EINVAL, "semaphore: NULL semaphore");
+    if (value >= UINT32_MAX)
+        return weft_fail(WEFT_EINVAL, "semaphore: initial value too large");
+    atomic_init(&s->value_, value);
+    atomic_init(&s->waiters_, 0);
+    s->bound_ = bounded ? value : 0;
+    s->flags_ = bounded ? SEM_BOUNDED : 0;
+    return 0;
+}
+
+int weft_semaphore_init(weft_semaphore_t *s, unsigned value)
+{
+    return setup(s, value, 0);
+}
+
+int weft_bounded_semaphore_init(weft_semaphore_t *s, unsigned value)
+{
+    return setup(s, value, 1);
+}
+
+int weft_semaphore_destroy(weft_semaphore_t *s)
+{
+    return s ? 0 : weft_fail(WEFT_EINVAL, "semaphore: NULL semaphore");
+}
+
+static int new_semaphore(weft_semaphore_t **out, unsigned value, int bounded)
+{
+    if (out == NULL)
+        return weft_fail(WEFT_EINVAL, "semaphore_new: NULL out");
+    weft_semaphore_t *s = malloc(sizeof *s);
+    if (s == NULL)
+        return weft_fail(WEFT_ENOMEM, "semaphore_new: no memory");
+    int rc = bounded ? weft_bounded_semaphore_init(s, value)
+                     : weft_semaphore_init(s, value);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+int weft_semaphore_new(weft_semaphore_t **out, unsigned value)
+{
+    return new_semaphore(out, value, 0);
+}
+
+int weft_bounded_semaphore_new(weft_semaphore_t **out, unsigned value)
+{
+    return new_semaphore(out, value, 1);
+}
+
+void weft_semaphore_free(weft_semaphore_t *s)
+{
+    free(s);
+}
+
+static int try_take(weft_semaphore_t *s)
+{
+    uint32_t v = atomic_load_explicit(&s->value_, memory_order_relaxed);
+    while (v > 0)
+        if (atomic_compare_exchange_weak_explicit(&s->value_, &v, v - 1,
+                                                  memory_order_acquire,
+                                                  memory_order_relaxed))
+            return 1;
+    return 0;
+}
+
+static int still_empty(void *ctx)
+{
+    weft_semaphore_t *s = ctx;
+    return atomic_load(&s->value_) == 0;
+}
+
+static const weft_park_ops_t sem_park_ops = {still_empty, NULL, NULL};
+
+static int acquire_slow(weft_semaphore_t *s, int64_t deadline)
+{
+    int rc = 0;
+    atomic_fetch_add(&s->waiters_, 1);
+    while (!try_take(s)) {
+        rc = weft_park(&s->value_, &sem_park_ops, s, deadline, NULL);
+        if (rc == WEFT_ETIMEDOUT || rc == WEFT_ECANCELLED)
+            break;
+        rc = 0;
+    }
+    atomic_fetch_sub(&s->waiters_, 1);
+    if (rc == WEFT_ETIMEDOUT)
+        return weft_fail(rc, "semaphore acquire timed out");
+    if (rc == WEFT_ECANCELLED)
+        return weft_fail(rc, "semaphore acquire cancelled");
+    return 0;
+}
+
+int weft_semaphore_acquire(weft_semaphore_t *s, double timeout)
+{
+    if (try_take(s))
+        return 0;
+    int64_t deadline;
+    int rc = weft_deadline(timeout, &deadline);
+    if (rc)
+        return rc;
+    if (timeout == 0)
+        return weft_fail(WEFT_ETIMEDOUT, "semaphore is at 0");
+    return acquire_slow(s, deadline);
+}
+
+int weft_semaphore_release(weft_semaphore_t *s, unsigned n)
+{
+    if (n == 0)
+        return weft_fail(WEFT_EINVAL, "semaphore: release(n) needs n >= 1");
+    int bounded = s->flags_ & SEM_BOUNDED;
+    uint32_t limit = bounded ? s->bound_ : UINT32_MAX - 1;
+    uint32_t v = atomic_load_explicit(&s->value_, memory_order_relaxed);
+    do {
+        if (n > limit || v > limit - n)
+            return weft_fail(WEFT_EINVAL,
+                             bounded ? "Semaphore released too many times"
+                                     : "semaphore value would overflow");
+    } while (!atomic_compare_exchange_weak(&s->value_, &v, v + n));
+    if (atomic_load(&s->waiters_) > 0)
+        weft_unpark_some(&s->value_, n, 0);
+    return 0;
+}
+
+unsigned weft_semaphore_value(const weft_semaphore_t *s)
+{
+    return atomic_load_explicit(&s->value_, memory_order_relaxed);
+}

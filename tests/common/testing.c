@@ -1,0 +1,133 @@
+/* Helpers shared by the tests. */
+#include "testing.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+double testing_scale(void)
+{
+    const char *s = getenv("WEFT_TEST_SCALE");
+    double f = s ? atof(s) : 1.0;
+    return f >= 1.0 ? f : 1.0;
+}
+
+int testing_message_has(const char *words)
+{
+    if (words == NULL || strstr(weft_last_message(), words))
+        return 1;
+    fprintf(stderr, "message \"%s\" lacks \"%s\"\n", weft_last_message(),
+            words);
+    return 0;
+}
+
+struct group {
+    void (*fn)(void *arg, unsigned i);
+    void *arg;
+    pthread_barrier_t start;
+};
+
+struct member {
+    struct group *g;
+    unsigned i;
+};
+
+static void *member_main(void *p)
+{
+    struct member *m = p;
+    pthread_barrier_wait(&m->g->start);
+    m->g->fn(m->g->arg, m->i);
+    return NULL;
+}
+
+void testing_run_threads(unsigned n, void (*fn)(void *arg, unsigned i),
+                         void *arg)
+{
+    struct group g = {fn, arg, {{0}}};
+    pthread_barrier_init(&g.start, NULL, n);
+    pthread_t *t = calloc(n, sizeof *t);
+    struct member *m = calloc(n, sizeof *m);
+    assert_non_null(t);
+    assert_non_null(m);
+    for (unsigned i = 0; i < n; i++) {
+        m[i] = (struct member){&g, i};
+        assert_int_equal(pthread_create(&t[i], NULL, member_main, &m[i]), 0);
+    }
+    for (unsigned i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&g.start);
+    free(t);
+    free(m);
+}
+
+struct testing_thread {
+    pthread_t id;
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static void *single_main(void *p)
+{
+    struct testing_thread *t = p;
+    t->fn(t->arg);
+    return NULL;
+}
+
+testing_thread_t *testing_thread_start(void (*fn)(void *arg), void *arg)
+{
+    testing_thread_t *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    t->fn = fn;
+    t->arg = arg;
+    assert_int_equal(pthread_create(&t->id, NULL, single_main, t), 0);
+    return t;
+}
+
+void testing_thread_join(testing_thread_t *t)
+{
+    pthread_join(t->id, NULL);
+    free(t);
+}
+
+char *testing_run_program(const char *cmdline, int *status)
+{
+    char *cmd = NULL;
+    assert_true(asprintf(&cmd, "%s 2>&1", cmdline) > 0);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    assert_non_null(p);
+    size_t cap = 4096, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    size_t n;
+    while ((n = fread(out + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (cap - len - 1 == 0) {
+            cap *= 2;
+            out = realloc(out, cap);
+            assert_non_null(out);
+        }
+    }
+    out[len] = '\0';
+    int st = pclose(p);
+    *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return out;
+}
+
+int testing_count_lines(const char *text, const char *needle)
+{
+    int count = 0;
+    const char *line = text;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char *copy = strndup(line, len);
+        if (strstr(copy, needle))
+            count++;
+        free(copy);
+        line += len + (end ? 1 : 0);
+    }
+    return count;
+}

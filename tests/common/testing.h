@@ -1,0 +1,55 @@
+/* Helpers shared by the tests: cmocka, a timing scale for slow (sanitized)
+ * builds, and a way to start N threads that are released together. */
+#ifndef WEFT_TESTING_H
+#define WEFT_TESTING_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "weft.h"
+
+/* The factor by which timing bounds stretch: WEFT_TEST_SCALE (default 1;
+ * the sanitizer runs set 4). Lower bounds never stretch. */
+double testing_scale(void);
+
+/* Nonzero when words is NULL or the thread's last message contains it. */
+int testing_message_has(const char *words);
+
+/* assert that a call returned code and left a message mentioning words. */
+#define assert_fails_with(call, code, words)                                   \
+    do {                                                                       \
+        int rc_ = (call);                                                      \
+        assert_int_equal(rc_, (code));                                         \
+        assert_true(testing_message_has(words));                               \
+    } while (0)
+
+/* Elapsed seconds of a call, for bounds like "a 0.2 s timeout waits at least
+ * 0.2 s and returns within a second". */
+#define assert_elapsed_between(seconds, lo, hi)                                \
+    do {                                                                       \
+        double s_ = (seconds);                                                 \
+        assert_true(s_ >= (lo));                                               \
+        assert_true(s_ <= (hi)*testing_scale());                               \
+    } while (0)
+
+/* Run fn(arg, i) on n new threads (i = 0..n-1), started together behind a
+ * barrier so that they contend for real, and join them all. */
+void testing_run_threads(unsigned n, void (*fn)(void *arg, unsigned i),
+                         void *arg);
+
+/* Start one helper thread running fn(arg); join it later. */
+typedef struct testing_thread testing_thread_t;
+testing_thread_t *testing_thread_start(void (*fn)(void *arg), void *arg);
+void testing_thread_join(testing_thread_t *t);
+
+/* Run a program and capture what it prints (stdout and stderr together,
+ * NUL-terminated, caller frees). *status receives its exit status. */
+char *testing_run_program(const char *cmdline, int *status);
+
+/* Count the lines of text that contain needle. */
+int testing_count_lines(const char *text, const char *needle);
+
+#endif

@@ -1,0 +1,128 @@
+/* park: cancel scopes, deadlines, shields, and sleep. */
+#include "testing.h"
+
+#include <math.h>
+#include <string.h>
+
+struct victim {
+    weft_cancel_scope_t scope;
+    _Atomic int entered;
+    int rc;
+    double waited;
+};
+
+static void sleep_in_scope(void *arg)
+{
+    struct victim *v = arg;
+    weft_cancel_scope_enter(&v->scope, WEFT_FOREVER, 0);
+    atomic_store(&v->entered, 1);
+    double t0 = weft_monotonic();
+    v->rc = weft_sleep(30);
+    v->waited = weft_monotonic() - t0;
+    weft_cancel_scope_exit(&v->scope);
+}
+
+static void cancel_wakes_a_sleeping_context(void **state)
+{
+    struct victim v;
+    memset(&v, 0, sizeof v);
+    weft_cancel_scope_init(&v.scope);
+    testing_thread_t *t = testing_thread_start(sleep_in_scope, &v);
+    while (!atomic_load(&v.entered))
+        weft_sleep(0.001);
+    weft_sleep(0.05);
+    weft_cancel_scope_cancel(&v.scope);
+    testing_thread_join(t);
+    assert_int_equal(v.rc, WEFT_ECANCELLED);
+    assert_true(v.waited < 1.0 * testing_scale());
+    assert_true(weft_cancel_scope_cancelled(&v.scope));
+}
+
+static void a_cancelled_scope_fails_every_later_wait(void **state)
+{
+    weft_cancel_scope_t s;
+    weft_cancel_scope_init(&s);
+    weft_cancel_scope_cancel(&s); /* before entering: allowed */
+    assert_int_equal(weft_cancel_scope_enter(&s, WEFT_FOREVER, 0), 0);
+    assert_fails_with(weft_cancelled(), WEFT_ECANCELLED, "cancelled");
+    assert_int_equal(weft_sleep(1), WEFT_ECANCELLED);
+    _Atomic uint32_t w = 0;
+    assert_int_equal(weft_park_wait(&w, 0, WEFT_NEVER), WEFT_ECANCELLED);
+    assert_int_equal(weft_cancel_scope_exit(&s), WEFT_ECANCELLED);
+    assert_int_equal(weft_cancelled(), 0);
+}
+
+static void a_scope_deadline_cancels_and_exit_says_timed_out(void **state)
+{
+    weft_cancel_scope_t s;
+    weft_cancel_scope_init(&s);
+    assert_int_equal(weft_cancel_scope_enter(&s, 0.2, 0), 0);
+    double t0 = weft_monotonic();
+    assert_int_equal(weft_sleep(30), WEFT_ECANCELLED);
+    assert_elapsed_between(weft_monotonic() - t0, 0.2, 1.0);
+    assert_fails_with(weft_cancel_scope_exit(&s), WEFT_ETIMEDOUT, "deadline");
+}
+
+static void a_quiet_scope_exits_cleanly(void **state)
+{
+    weft_cancel_scope_t s;
+    weft_cancel_scope_init(&s);
+    assert_int_equal(weft_cancel_scope_enter(&s, 5.0, 0), 0);
+    assert_int_equal(weft_sleep(0.01), 0);
+    assert_int_equal(weft_cancel_scope_exit(&s), 0);
+}
+
+static void a_shield_keeps_outer_cancellation_out(void **state)
+{
+    weft_cancel_scope_t outer, inner;
+    weft_cancel_scope_init(&outer);
+    weft_cancel_scope_init(&inner);
+    weft_cancel_scope_enter(&outer, WEFT_FOREVER, 0);
+    weft_cancel_scope_cancel(&outer);
+    weft_cancel_scope_enter(&inner, WEFT_FOREVER, WEFT_SCOPE_SHIELD);
+    assert_int_equal(weft_sleep(0.01), 0);
+    assert_int_equal(weft_cancelled(), 0);
+    assert_int_equal(weft_cancel_scope_exit(&inner), 0);
+    assert_int_equal(weft_cancelled(), WEFT_ECANCELLED);
+    assert_int_equal(weft_cancel_scope_exit(&outer), WEFT_ECANCELLED);
+}
+
+static void scopes_must_exit_innermost_first(void **state)
+{
+    weft_cancel_scope_t a, b;
+    weft_cancel_scope_init(&a);
+    weft_cancel_scope_init(&b);
+    weft_cancel_scope_enter(&a, WEFT_FOREVER, 0);
+    weft_cancel_scope_enter(&b, WEFT_FOREVER, 0);
+    assert_fails_with(weft_cancel_scope_exit(&a), WEFT_EINVAL, "innermost");
+    assert_fails_with(weft_cancel_scope_enter(&a, WEFT_FOREVER, 0),
+                      WEFT_EINVAL, "already");
+    assert_int_equal(weft_cancel_scope_exit(&b), 0);
+    assert_int_equal(weft_cancel_scope_exit(&a), 0);
+    assert_fails_with(weft_cancel_scope_enter(&a, -3, 0), WEFT_EINVAL,
+                      "timeout");
+}
+
+static void sleep_sleeps_at_least_its_length(void **state)
+{
+    double t0 = weft_monotonic();
+    assert_int_equal(weft_sleep(0.2), 0);
+    assert_elapsed_between(weft_monotonic() - t0, 0.2, 1.0);
+    assert_int_equal(weft_sleep(0), 0);
+    assert_fails_with(weft_sleep(-1), WEFT_EINVAL, "sleep");
+    assert_fails_with(weft_sleep(NAN), WEFT_EINVAL, "sleep");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(cancel_wakes_a_sleeping_context),
+        cmocka_unit_test(a_cancelled_scope_fails_every_later_wait),
+        cmocka_unit_test(a_scope_deadline_cancels_and_exit_says_timed_out),
+        cmocka_unit_test(a_quiet_scope_exits_cleanly),
+        cmocka_unit_test(a_shield_keeps_outer_cancellation_out),
+        cmocka_unit_test(scopes_must_exit_innermost_first),
+        cmocka_unit_test(sleep_sleeps_at_least_its_length),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
