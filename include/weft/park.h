@@ -179,6 +179,8 @@ struct weft_cancel_scope {
     _Atomic uint32_t lock_;
     _Atomic int cancelled_; /* 0, or why: WEFT_ECANCELLED, WEFT_ETIMEDOUT */
     unsigned flags_;
+    const _Atomic uint32_t *watch_;
+    uint32_t watch_mask_;
 };
 
 #define WEFT_SCOPE_SHIELD 1u /* cancellation outside does not reach in */
@@ -205,6 +207,19 @@ WEFT_API int weft_cancel_scope_exit(weft_cancel_scope_t *s);
  * WEFT_ECANCELLED, and so does every later blocking call inside it. Safe to
  * call before enter and after exit; cancelling twice changes nothing. */
 WEFT_API void weft_cancel_scope_cancel(weft_cancel_scope_t *s);
+
+/* Make s also count as cancelled whenever (*word & mask) != 0 (NULL word:
+ * watch nothing). Only the context that entered s may call this; it is how
+ * an executor lets one entered scope serve task after task, each watching a
+ * bit of its own future. A context blocked in s does not wake when the word
+ * changes: whoever sets the bit pokes it with weft_park_poke(). */
+WEFT_API void weft_cancel_scope_watch(weft_cancel_scope_t *s,
+                                      const _Atomic uint32_t *word,
+                                      uint32_t mask);
+
+/* Make the context that w stands for look at its scopes again if it is
+ * blocked: a spurious wake-up at worst. w must stay valid during the call. */
+WEFT_API void weft_park_poke(weft_waiter_t *w);
 
 /* Nonzero when the scope was cancelled or its deadline passed. */
 WEFT_API int weft_cancel_scope_cancelled(const weft_cancel_scope_t *s);

@@ -21,6 +21,30 @@ void weft_cancel_scope_init(weft_cancel_scope_t *s)
     atomic_store_explicit(&s->lock_, 0, memory_order_relaxed);
     atomic_store_explicit(&s->cancelled_, 0, memory_order_relaxed);
     s->flags_ = 0;
+    s->watch_ = NULL;
+    s->watch_mask_ = 0;
+}
+
+void weft_cancel_scope_watch(weft_cancel_scope_t *s,
+                             const _Atomic uint32_t *word, uint32_t mask)
+{
+    s->watch_ = word;
+    s->watch_mask_ = mask;
+}
+
+void weft_park_poke(weft_waiter_t *w)
+{
+    w->ops->wake(w, WEFT_WAITER_POKED);
+}
+
+/* A scope counts as cancelled once its flag is set or its watched bit. */
+static int scope_flagged(const weft_cancel_scope_t *s)
+{
+    if (atomic_load(&s->cancelled_))
+        return 1;
+    return s->watch_ &&
+           (atomic_load_explicit(s->watch_, memory_order_acquire) &
+            s->watch_mask_);
 }
 
 int weft_cancel_scope_enter(weft_cancel_scope_t *s, double timeout,
@@ -85,13 +109,13 @@ void weft_cancel_scope_cancel(weft_cancel_scope_t *s)
 
 int weft_cancel_scope_cancelled(const weft_cancel_scope_t *s)
 {
-    return atomic_load_explicit(&s->cancelled_, memory_order_acquire) != 0;
+    return scope_flagged(s);
 }
 
 int weft__scope_check(weft_waiter_t *w, int64_t now, int64_t *deadline)
 {
     for (weft_cancel_scope_t *s = w->scope_; s; s = s->parent_) {
-        if (atomic_load(&s->cancelled_))
+        if (scope_flagged(s))
             return WEFT_ECANCELLED;
         if (s->deadline_ != WEFT_NEVER && now >= s->deadline_) {
             int none = 0;

@@ -113,6 +113,43 @@ static void sleep_sleeps_at_least_its_length(void **state)
     assert_fails_with(weft_sleep(NAN), WEFT_EINVAL, "sleep");
 }
 
+struct watcher {
+    weft_cancel_scope_t scope;
+    _Atomic uint32_t word;
+    _Atomic(weft_waiter_t *) waiter;
+    int rc;
+};
+
+static void sleep_watching(void *arg)
+{
+    struct watcher *w = arg;
+    weft_cancel_scope_enter(&w->scope, WEFT_FOREVER, 0);
+    weft_cancel_scope_watch(&w->scope, &w->word, 4);
+    atomic_store(&w->waiter, weft_park_current());
+    w->rc = weft_sleep(30);
+    weft_cancel_scope_watch(&w->scope, NULL, 0);
+    weft_cancel_scope_exit(&w->scope);
+}
+
+static void a_watched_bit_cancels_and_a_poke_wakes(void **state)
+{
+    struct watcher w;
+    memset(&w, 0, sizeof w);
+    weft_cancel_scope_init(&w.scope);
+    testing_thread_t *t = testing_thread_start(sleep_watching, &w);
+    while (atomic_load(&w.waiter) == NULL)
+        weft_sleep(0.001);
+    atomic_fetch_or(&w.word, 2); /* not the watched bit: no effect */
+    weft_park_poke(atomic_load(&w.waiter));
+    weft_sleep(0.05);
+    atomic_fetch_or(&w.word, 4);
+    weft_park_poke(atomic_load(&w.waiter));
+    testing_thread_join(t);
+    assert_int_equal(w.rc, WEFT_ECANCELLED);
+    /* The scope's own flag was never set: it can serve the next task. */
+    assert_int_equal(atomic_load(&w.scope.cancelled_), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +160,7 @@ int main(void)
         cmocka_unit_test(a_shield_keeps_outer_cancellation_out),
         cmocka_unit_test(scopes_must_exit_innermost_first),
         cmocka_unit_test(sleep_sleeps_at_least_its_length),
+        cmocka_unit_test(a_watched_bit_cancels_and_a_poke_wakes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
