@@ -23,9 +23,12 @@
  * before taking the same lock to look for waiters. Either the parker's
  * validate sees the change, or the unparker finds the parker queued.
  *
- * A waiter's state is reset to 0 only while it is not queued and before it is
- * queued again, under the bucket lock. POKED is set by scope cancellation at
- * any time; park answers it by looking at its scopes again.
+ * A waiter's UNPARKED bit is cleared only while it is not queued, as it is
+ * queued again, under the bucket lock. POKED is set by scope cancellation
+ * (and executors' stop requests) at any time and is never cleared but by
+ * the waiter itself, which then looks at its scopes again; the poker sets
+ * the cause (a flag) before POKED with release order, so a waiter that sees
+ * POKED also sees the cause.
  */
 #include "park_int.h"
 
@@ -155,7 +158,7 @@ static int sleep_until_unparked(weft_waiter_t *w, const weft_park_ops_t *ops,
         }
         if (s & WEFT_WAITER_POKED)
             atomic_fetch_and_explicit(&w->state, ~WEFT_WAITER_POKED,
-                                      memory_order_relaxed);
+                                      memory_order_acquire);
         int64_t now = weft_monotonic_ns(), dl = deadline;
         if (weft__scope_check(w, now, &dl))
             return leave(w, ops, ctx, WEFT_ECANCELLED, token);
@@ -178,7 +181,11 @@ int weft_park(const void *addr, const weft_park_ops_t *ops, void *ctx,
         weft__wordlock_unlock(&b->lock);
         return WEFT_EAGAIN;
     }
-    atomic_store_explicit(&w->state, 0, memory_order_relaxed);
+    /* Clear only UNPARKED: a poke that lands now must survive, or a
+     * cancel racing with this park could go unseen. Acquire: pairs with
+     * the poker's release, so the scope check below sees its cause. */
+    atomic_fetch_and_explicit(&w->state, ~WEFT_WAITER_UNPARKED,
+                              memory_order_acq_rel);
     w->addr_ = addr;
     w->token_ = 0;
     enqueue(b, w);
