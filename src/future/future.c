@@ -1,0 +1,565 @@
+/* Future: concurrent.futures.Future, one type for every backend.
+ *
+ * Design. Everything that changes a future goes through its state word (see
+ * future_int.h). The internal LOCKED bit guards the callback list and the
+ * outcome fields while a completion or a cancel writes them; it is held for
+ * a few instructions only, so takers spin.
+ *
+ * Completion: take LOCKED, check the state is not done, store the outcome,
+ * detach the callback list, then publish with one exchange to the final
+ * state (clearing LOCKED and WAITERS). If WAITERS was set, unpark everyone
+ * parked on the word: park keys on the address only, so this is safe even
+ * if a woken waiter frees the future at once. Callbacks run after that, on
+ * a reference the completer took before publishing.
+ *
+ * Waiting: set WAITERS, then park on the word validating (under park's
+ * lock) that the state is still not done. The completer changes the word
+ * before it unparks under the same lock, so no wake-up is lost.
+ */
+#include "future_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static _Thread_local weft_future_wait_hook wait_hook;
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* ----- The internal lock ----- */
+
+static uint32_t lock_state(weft_future_t *f)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    for (;;) {
+        if (s & ST_LOCKED) {
+            cpu_relax();
+            s = atomic_load_explicit(&f->state, memory_order_relaxed);
+            continue;
+        }
+        /* Acquire: pairs with the release in unlock_state/publish. */
+        if (atomic_compare_exchange_weak_explicit(&f->state, &s,
+                                                  s | ST_LOCKED,
+                                                  memory_order_acquire,
+                                                  memory_order_relaxed))
+            return s | ST_LOCKED;
+    }
+}
+
+static void unlock_state(weft_future_t *f)
+{
+    atomic_fetch_and_explicit(&f->state, ~ST_LOCKED, memory_order_release);
+}
+
+/* ----- Life ----- */
+
+static const weft_future_class_t plain_class = {sizeof(struct weft_future),
+                                                NULL, NULL};
+
+weft_future_t *weft_future_init_of(void *memory,
+                                   const weft_future_class_t *cls,
+                                   unsigned refs)
+{
+    weft_future_t *f = memory;
+    atomic_init(&f->state, WEFT_FUTURE_PENDING);
+    atomic_init(&f->refs, refs);
+    f->cls = cls;
+    f->result.bytes = (weft_bytes_t){NULL, 0};
+    f->code = 0;
+    f->message = NULL;
+    f->callbacks = NULL;
+    return f;
+}
+
+int weft_future_new_of(weft_future_t **out, const weft_future_class_t *cls,
+                       unsigned refs)
+{
+    if (out == NULL || cls == NULL || cls->size < sizeof(struct weft_future) ||
+        refs == 0)
+        return weft_fail(WEFT_EINVAL, "future_new: bad arguments");
+    void *memory = calloc(1, cls->size);
+    if (memory == NULL)
+        return weft_fail(WEFT_ENOMEM, "future_new: no memory");
+    *out = weft_future_init_of(memory, cls, refs);
+    return 0;
+}
+
+const weft_future_class_t *weft_future_class_of(const weft_future_t *f)
+{
+    return f->cls;
+}
+
+int weft_future_new(weft_future_t **out)
+{
+    return weft_future_new_of(out, &plain_class, 1);
+}
+
+weft_future_t *weft_future_ref(weft_future_t *f)
+{
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+    return f;
+}
+
+static void release_outcome(weft_future_t *f)
+{
+    if (atomic_load_explicit(&f->state, memory_order_relaxed) & ST_BYTES)
+        weft_bytes_free(&f->result.bytes);
+    free(f->message);
+    struct weft__callback *cb = f->callbacks;
+    while (cb) {
+        struct weft__callback *next = cb->next;
+        if (!cb->embedded)
+            free(cb);
+        cb = next;
+    }
+}
+
+void weft_future_free(weft_future_t *f)
+{
+    if (f == NULL)
+        return;
+    /* Release: our writes happen before the last owner's teardown, which
+     * the acquire fence orders after every other owner's. */
+    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_release) != 1)
+        return;
+    atomic_thread_fence(memory_order_acquire);
+    release_outcome(f);
+    if (f->cls->destroy)
+        f->cls->destroy(f);
+    else
+        free(f);
+}
+
+/* ----- Queries ----- */
+
+int weft_future_state(const weft_future_t *f)
+{
+    return (int)(atomic_load_explicit(&f->state, memory_order_acquire) &
+                 ST_MASK);
+}
+
+int weft_future_done(const weft_future_t *f)
+{
+    return weft_future_state(f) >= WEFT_FUTURE_FINISHED;
+}
+
+int weft_future_running(const weft_future_t *f)
+{
+    return weft_future_state(f) == WEFT_FUTURE_RUNNING;
+}
+
+int weft_future_cancelled(const weft_future_t *f)
+{
+    return weft_future_state(f) == WEFT_FUTURE_CANCELLED;
+}
+
+const _Atomic uint32_t *weft_future_stop_word(const weft_future_t *f)
+{
+    return &f->state;
+}
+
+int weft_task_cancelled(void)
+{
+    return weft_cancelled() != 0;
+}
+
+/* ----- Completion ----- */
+
+static void run_callbacks(weft_future_t *f, struct weft__callback *cb)
+{
+    while (cb) {
+        struct weft__callback *next = cb->next;
+        int embedded = cb->embedded;
+        weft_future_callback fn = cb->fn;
+        void *arg = cb->arg;
+        if (!embedded)
+            free(cb);
+        /* An embedded node may be gone once its callback has run. */
+        int rc = fn(f, arg);
+        if (rc)
+            weft__future_report_callback(f, rc);
+        cb = next;
+    }
+}
+
+/* With LOCKED held and the state not done: detach the callbacks and move
+ * to final (with extra flags), waking every waiter; then run callbacks. */
+static void publish(weft_future_t *f, uint32_t final)
+{
+    struct weft__callback *cb = f->callbacks;
+    f->callbacks = NULL;
+    if (cb)
+        weft_future_ref(f); /* the waiters may drop theirs at once */
+    uint32_t keep = atomic_load_explicit(&f->state, memory_order_relaxed) &
+                    (ST_STOP | ST_BYTES | ST_FAILED);
+    /* Release: publishes the outcome; pairs with the acquire loads of
+     * the state in every query and wait. */
+    uint32_t old = atomic_exchange_explicit(&f->state, final | keep,
+                                            memory_order_acq_rel);
+    if (old & ST_WAITERS)
+        weft_unpark_all(&f->state, 0);
+    if (cb) {
+        run_callbacks(f, cb);
+        weft_future_free(f);
+    }
+}
+
+/* Take the lock if f is not done yet; 0 with the lock held, else
+ * WEFT_ESTATE with nothing held. */
+static int lock_undone(weft_future_t *f, const char *what)
+{
+    uint32_t s = lock_state(f);
+    if (!weft__state_done(s))
+        return 0;
+    unlock_state(f);
+    return weft_fail(WEFT_ESTATE, "%s: the future is already done", what);
+}
+
+int weft_future_set_result(weft_future_t *f, void *result)
+{
+    int rc = lock_undone(f, "set_result");
+    if (rc)
+        return rc;
+    f->result.ptr = result;
+    publish(f, WEFT_FUTURE_FINISHED);
+    return 0;
+}
+
+int weft_future_set_result_bytes(weft_future_t *f, weft_bytes_t *result)
+{
+    if (result == NULL)
+        return weft_fail(WEFT_EINVAL, "set_result_bytes: NULL result");
+    int rc = lock_undone(f, "set_result_bytes");
+    if (rc)
+        return rc;
+    f->result.bytes = *result;
+    result->data = NULL;
+    result->len = 0;
+    atomic_fetch_or_explicit(&f->state, ST_BYTES, memory_order_relaxed);
+    publish(f, WEFT_FUTURE_FINISHED);
+    return 0;
+}
+
+/* With the lock held: record an error outcome and publish it. */
+static void fail_locked(weft_future_t *f, int code, const char *message)
+{
+    f->code = code;
+    f->message = strdup(message ? message : weft_strerror(code));
+    atomic_fetch_or_explicit(&f->state, ST_FAILED, memory_order_relaxed);
+    publish(f, WEFT_FUTURE_FINISHED);
+}
+
+static int set_error_text(weft_future_t *f, int code, const char *text)
+{
+    if (code == 0)
+        return weft_fail(WEFT_EINVAL, "set_error: code 0 is not an error");
+    int rc = lock_undone(f, "set_error");
+    if (rc)
+        return rc;
+    fail_locked(f, code, text);
+    return 0;
+}
+
+int weft_future_set_error(weft_future_t *f, int code, const char *fmt, ...)
+{
+    char text[WEFT_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    if (fmt)
+        vsnprintf(text, sizeof text, fmt, ap);
+    else
+        snprintf(text, sizeof text, "%s", weft_strerror(code));
+    va_end(ap);
+    return set_error_text(f, code, text);
+}
+
+int weft_future_finish(weft_future_t *f, int code, void *result)
+{
+    if (code == 0)
+        return weft_future_set_result(f, result);
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    if (code == WEFT_ECANCELLED && (s & ST_STOP)) {
+        int rc = lock_undone(f, "finish");
+        if (rc)
+            return rc;
+        f->code = WEFT_ECANCELLED;
+        publish(f, WEFT_FUTURE_CANCELLED);
+        return 0;
+    }
+    const char *m = weft_last_message();
+    return set_error_text(f, code, m[0] ? m : NULL);
+}
+
+int weft_future_set_running_or_notify_cancel(weft_future_t *f)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    for (;;) {
+        if (s & ST_LOCKED) {
+            cpu_relax();
+            s = atomic_load_explicit(&f->state, memory_order_relaxed);
+            continue;
+        }
+        if ((s & ST_MASK) == WEFT_FUTURE_CANCELLED)
+            return WEFT_ECANCELLED;
+        if ((s & ST_MASK) != WEFT_FUTURE_PENDING)
+            return weft_fail(WEFT_ESTATE, "future is not pending");
+        if (atomic_compare_exchange_weak_explicit(
+                &f->state, &s, (s & ~ST_MASK) | WEFT_FUTURE_RUNNING,
+                memory_order_acquire, memory_order_relaxed))
+            return 0;
+    }
+}
+
+int weft_future_try_start(weft_future_t *f)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    while ((s & (ST_MASK | ST_LOCKED)) == WEFT_FUTURE_PENDING) {
+        if (atomic_compare_exchange_weak_explicit(
+                &f->state, &s, (s & ~ST_MASK) | WEFT_FUTURE_RUNNING,
+                memory_order_acq_rel, memory_order_relaxed))
+            return 1;
+    }
+    if ((s & ST_MASK) == WEFT_FUTURE_PENDING) /* locked: look again */
+        return weft_future_set_running_or_notify_cancel(f) == 0;
+    return 0;
+}
+
+/* ----- Cancelling ----- */
+
+static int cancel_pending_locked(weft_future_t *f)
+{
+    f->code = WEFT_ECANCELLED;
+    publish(f, WEFT_FUTURE_CANCELLED);
+    return 0;
+}
+
+int weft_future_cancel(weft_future_t *f)
+{
+    uint32_t s = lock_state(f);
+    switch (s & ST_MASK) {
+    case WEFT_FUTURE_PENDING:
+        return cancel_pending_locked(f);
+    case WEFT_FUTURE_CANCELLED:
+        unlock_state(f);
+        return 0;
+    default:
+        unlock_state(f);
+        return weft_fail(WEFT_ESTATE, "cannot cancel a %s future",
+                         (s & ST_MASK) == WEFT_FUTURE_RUNNING ? "running"
+                                                              : "finished");
+    }
+}
+
+int weft_future_stop(weft_future_t *f)
+{
+    uint32_t s = lock_state(f);
+    switch (s & ST_MASK) {
+    case WEFT_FUTURE_PENDING:
+        return cancel_pending_locked(f);
+    case WEFT_FUTURE_RUNNING:
+        atomic_fetch_or_explicit(&f->state, ST_STOP, memory_order_release);
+        /* Under the lock: the task cannot complete (and its worker move
+         * on) while the executor signals it. */
+        if (f->cls->stop)
+            f->cls->stop(f);
+        unlock_state(f);
+        return 0;
+    case WEFT_FUTURE_CANCELLED:
+        unlock_state(f);
+        return 0;
+    default:
+        unlock_state(f);
+        return weft_fail(WEFT_ESTATE, "cannot stop a finished future");
+    }
+}
+
+/* ----- Callbacks ----- */
+
+int weft__future_add_node(weft_future_t *f, struct weft__callback *node)
+{
+    uint32_t s = lock_state(f);
+    if (weft__state_done(s)) {
+        unlock_state(f);
+        int rc = node->fn(f, node->arg);
+        if (rc)
+            weft__future_report_callback(f, rc);
+        return 1;
+    }
+    /* Appended, so callbacks run in the order they were added. */
+    struct weft__callback **tail = &f->callbacks;
+    while (*tail)
+        tail = &(*tail)->next;
+    node->next = NULL;
+    *tail = node;
+    unlock_state(f);
+    return 0;
+}
+
+int weft__future_remove_node(weft_future_t *f, struct weft__callback *node)
+{
+    lock_state(f);
+    for (struct weft__callback **it = &f->callbacks; *it; it = &(*it)->next) {
+        if (*it == node) {
+            *it = node->next;
+            unlock_state(f);
+            return 1;
+        }
+    }
+    unlock_state(f);
+    return 0;
+}
+
+int weft_future_add_done_callback(weft_future_t *f, weft_future_callback fn,
+                                  void *arg)
+{
+    if (f == NULL || fn == NULL)
+        return weft_fail(WEFT_EINVAL, "add_done_callback: NULL %s",
+                         f ? "callback" : "future");
+    if (weft_future_done(f)) {
+        int rc = fn(f, arg);
+        if (rc)
+            weft__future_report_callback(f, rc);
+        return 0;
+    }
+    struct weft__callback *node = malloc(sizeof *node);
+    if (node == NULL)
+        return weft_fail(WEFT_ENOMEM, "add_done_callback: no memory");
+    *node = (struct weft__callback){fn, arg, NULL, 0};
+    weft__future_add_node(f, node);
+    return 0;
+}
+
+void weft__future_report_callback(weft_future_t *f, int code)
+{
+    fprintf(stderr, "exception calling callback for future %p: %s: %s\n",
+            (void *)f, weft_errname(code) ? weft_errname(code) : "error",
+            weft_last_message());
+}
+
+/* ----- Waiting ----- */
+
+weft_future_wait_hook weft_future_set_wait_hook(weft_future_wait_hook hook)
+{
+    weft_future_wait_hook prev = wait_hook;
+    wait_hook = hook;
+    return prev;
+}
+
+static int still_pending(void *ctx)
+{
+    weft_future_t *f = ctx;
+    return !weft__state_done(atomic_load(&f->state));
+}
+
+static const weft_park_ops_t future_park_ops = {still_pending, NULL, NULL};
+
+int weft__future_await(weft_future_t *f, int64_t deadline)
+{
+    if (wait_hook) {
+        int rc = wait_hook(f, deadline);
+        if (rc != WEFT_EAGAIN)
+            return rc;
+    }
+    while (!weft_future_done(f)) {
+        atomic_fetch_or(&f->state, ST_WAITERS);
+        int rc = weft_park(&f->state, &future_park_ops, f, deadline, NULL);
+        if (rc == WEFT_ETIMEDOUT || rc == WEFT_ECANCELLED)
+            return rc;
+    }
+    return 0;
+}
+
+int weft_future_wait(weft_future_t *f, double timeout)
+{
+    if (f == NULL)
+        return weft_fail(WEFT_EINVAL, "wait: NULL future");
+    if (weft_future_done(f))
+        return 0;
+    int64_t deadline;
+    int rc = weft_deadline(timeout, &deadline);
+    if (rc)
+        return rc;
+    rc = timeout == 0 ? WEFT_ETIMEDOUT : weft__future_await(f, deadline);
+    if (rc == WEFT_ETIMEDOUT)
+        return weft_fail(rc, "the future is not done");
+    if (rc == WEFT_ECANCELLED)
+        return weft_fail(rc, "wait for a future cancelled");
+    return rc;
+}
+
+/* The outcome of a done future, as result() reports it. */
+static int outcome(weft_future_t *f, uint32_t s)
+{
+    if ((s & ST_MASK) == WEFT_FUTURE_CANCELLED)
+        return weft_fail(WEFT_ECANCELLED, "the future was cancelled");
+    if (s & ST_FAILED)
+        return weft_fail(f->code, "%s", f->message ? f->message : "");
+    return 0;
+}
+
+static int wait_done(weft_future_t *f, double timeout, uint32_t *state)
+{
+    int rc = weft_future_wait(f, timeout);
+    if (rc)
+        return rc;
+    *state = atomic_load_explicit(&f->state, memory_order_acquire);
+    return 0;
+}
+
+int weft_future_result(weft_future_t *f, double timeout, void **result)
+{
+    uint32_t s;
+    int rc = wait_done(f, timeout, &s);
+    if (rc)
+        return rc;
+    if (s & ST_BYTES)
+        return weft_fail(WEFT_EINVAL, "result: the result is a byte string "
+                                      "(use weft_future_result_bytes)");
+    rc = outcome(f, s);
+    if (rc == 0 && result)
+        *result = f->result.ptr;
+    return rc;
+}
+
+int weft_future_result_bytes(weft_future_t *f, double timeout,
+                             const weft_bytes_t **result)
+{
+    uint32_t s;
+    int rc = wait_done(f, timeout, &s);
+    if (rc)
+        return rc;
+    rc = outcome(f, s);
+    if (rc)
+        return rc;
+    if (!(s & ST_BYTES))
+        return weft_fail(WEFT_EINVAL, "result_bytes: the result is a "
+                                      "pointer (use weft_future_result)");
+    if (result)
+        *result = &f->result.bytes;
+    return 0;
+}
+
+int weft_future_error(weft_future_t *f, double timeout,
+                      weft_error_info_t *error)
+{
+    uint32_t s;
+    int rc = wait_done(f, timeout, &s);
+    if (rc)
+        return rc;
+    if ((s & ST_MASK) == WEFT_FUTURE_CANCELLED)
+        return weft_fail(WEFT_ECANCELLED, "the future was cancelled");
+    if (error) {
+        error->code = (s & ST_FAILED) ? f->code : 0;
+        snprintf(error->message, sizeof error->message, "%s",
+                 (s & ST_FAILED) && f->message ? f->message : "");
+    }
+    return 0;
+}

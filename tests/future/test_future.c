@@ -1,0 +1,269 @@
+/* future: states, outcomes, callbacks, completion by its owner. */
+#include "testing.h"
+
+#include <string.h>
+
+static void a_new_future_is_pending(void **state)
+{
+    weft_future_t *f;
+    assert_int_equal(weft_future_new(&f), 0);
+    assert_int_equal(weft_future_state(f), WEFT_FUTURE_PENDING);
+    assert_false(weft_future_done(f));
+    assert_false(weft_future_running(f));
+    assert_false(weft_future_cancelled(f));
+    weft_future_free(f);
+    weft_future_free(NULL);
+    assert_fails_with(weft_future_new(NULL), WEFT_EINVAL, NULL);
+}
+
+static void set_result_then_result(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    assert_int_equal(weft_future_set_running_or_notify_cancel(f), 0);
+    assert_true(weft_future_running(f));
+    assert_int_equal(weft_future_set_result(f, (void *)42), 0);
+    void *r = NULL;
+    assert_int_equal(weft_future_result(f, 0, &r), 0);
+    assert_ptr_equal(r, (void *)42);
+    weft_error_info_t e;
+    assert_int_equal(weft_future_error(f, 0, &e), 0);
+    assert_int_equal(e.code, 0);
+    weft_future_free(f);
+}
+
+static void completing_twice_is_invalid_state(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    weft_future_set_result(f, NULL);
+    assert_fails_with(weft_future_set_result(f, NULL), WEFT_ESTATE,
+                      "already done");
+    assert_fails_with(weft_future_set_error(f, WEFT_EUSER, "x"), WEFT_ESTATE,
+                      "already done");
+    weft_bytes_t b;
+    weft_bytes_copy(&b, "abc", 3);
+    assert_fails_with(weft_future_set_result_bytes(f, &b), WEFT_ESTATE, NULL);
+    assert_int_equal(b.len, 3); /* still the caller's */
+    weft_bytes_free(&b);
+    assert_fails_with(weft_future_set_running_or_notify_cancel(f), WEFT_ESTATE,
+                      NULL);
+    assert_fails_with(weft_future_set_error(f, 0, "x"), WEFT_EINVAL, "code 0");
+    weft_future_free(f);
+}
+
+static void an_error_carries_code_and_message(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    weft_future_set_error(f, WEFT_EUSER + 3, "An error occurred with input %d",
+                          3);
+    weft_clear_message();
+    assert_fails_with(weft_future_result(f, WEFT_FOREVER, NULL), WEFT_EUSER + 3,
+                      "An error occurred with input 3");
+    weft_error_info_t e;
+    assert_int_equal(weft_future_error(f, 0, &e), 0);
+    assert_int_equal(e.code, WEFT_EUSER + 3);
+    assert_string_equal(e.message, "An error occurred with input 3");
+    weft_future_free(f);
+}
+
+static void finish_maps_a_task_return(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    weft_fail(WEFT_EINVAL, "bad item");
+    assert_int_equal(weft_future_finish(f, WEFT_EINVAL, NULL), 0);
+    assert_fails_with(weft_future_result(f, 0, NULL), WEFT_EINVAL, "bad item");
+    weft_future_free(f);
+}
+
+static void byte_results_are_owned_by_the_future(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    weft_bytes_t b;
+    weft_bytes_copy(&b, "hello", 5);
+    assert_int_equal(weft_future_set_result_bytes(f, &b), 0);
+    assert_null(b.data);
+    const weft_bytes_t *r;
+    assert_int_equal(weft_future_result_bytes(f, 0, &r), 0);
+    assert_memory_equal(r->data, "hello", 5);
+    assert_fails_with(weft_future_result(f, 0, NULL), WEFT_EINVAL, "byte");
+    weft_future_free(f); /* frees the bytes: ASan would tell */
+}
+
+static int count_call(weft_future_t *f, void *arg)
+{
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void cancel_of_a_pending_future_runs_its_callbacks(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    int calls = 0;
+    assert_int_equal(weft_future_add_done_callback(f, count_call, &calls), 0);
+    assert_int_equal(calls, 0);
+    assert_int_equal(weft_future_cancel(f), 0);
+    assert_int_equal(calls, 1);
+    assert_true(weft_future_cancelled(f));
+    assert_true(weft_future_done(f));
+    assert_int_equal(weft_future_cancel(f), 0); /* again: still cancelled */
+    assert_int_equal(calls, 1);
+    assert_fails_with(weft_future_result(f, 0, NULL), WEFT_ECANCELLED,
+                      "cancelled");
+    assert_fails_with(weft_future_set_running_or_notify_cancel(f),
+                      WEFT_ECANCELLED, NULL);
+    weft_future_free(f);
+}
+
+static void cancel_of_a_running_future_fails(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    weft_future_set_running_or_notify_cancel(f);
+    assert_fails_with(weft_future_cancel(f), WEFT_ESTATE, "running");
+    weft_future_set_result(f, NULL);
+    assert_fails_with(weft_future_cancel(f), WEFT_ESTATE, "finished");
+    weft_future_free(f);
+}
+
+static void callbacks_run_once_and_at_once_when_done(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    int a = 0, b = 0;
+    weft_future_add_done_callback(f, count_call, &a);
+    weft_future_add_done_callback(f, count_call, &a);
+    weft_future_set_result(f, NULL);
+    assert_int_equal(a, 2);
+    weft_future_add_done_callback(f, count_call, &b);
+    assert_int_equal(b, 1);
+    assert_fails_with(weft_future_add_done_callback(f, NULL, NULL),
+                      WEFT_EINVAL, "NULL");
+    weft_future_free(f);
+}
+
+static int failing_callback(weft_future_t *f, void *arg)
+{
+    (*(int *)arg)++;
+    return weft_fail(WEFT_EUSER, "callback broke");
+}
+
+static void a_failing_callback_is_reported_not_propagated(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    int calls = 0;
+    weft_future_add_done_callback(f, failing_callback, &calls);
+    weft_future_add_done_callback(f, count_call, &calls);
+    assert_int_equal(weft_future_set_result(f, NULL), 0);
+    assert_int_equal(calls, 2); /* the second still ran */
+    weft_future_free(f);
+}
+
+static void result_times_out_on_a_future_that_never_finishes(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    double t0 = weft_monotonic();
+    assert_fails_with(weft_future_result(f, 0.2, NULL), WEFT_ETIMEDOUT,
+                      "not done");
+    assert_elapsed_between(weft_monotonic() - t0, 0.2, 1.0);
+    assert_fails_with(weft_future_result(f, 0, NULL), WEFT_ETIMEDOUT, NULL);
+    assert_fails_with(weft_future_result(f, -3, NULL), WEFT_EINVAL, NULL);
+    weft_future_free(f);
+}
+
+struct finisher {
+    weft_future_t *f;
+};
+
+static void finish_later(void *arg)
+{
+    struct finisher *x = arg;
+    weft_sleep(0.05);
+    weft_future_set_result(x->f, (void *)7);
+}
+
+static void a_waiter_wakes_when_another_thread_completes(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    struct finisher x = {f};
+    testing_thread_t *t = testing_thread_start(finish_later, &x);
+    void *r = NULL;
+    assert_int_equal(weft_future_result(f, WEFT_FOREVER, &r), 0);
+    assert_ptr_equal(r, (void *)7);
+    testing_thread_join(t);
+    weft_future_free(f);
+}
+
+static void stop_of_a_pending_future_cancels_it(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    assert_int_equal(weft_future_stop(f), 0);
+    assert_true(weft_future_cancelled(f));
+    weft_future_free(f);
+    weft_future_new(&f);
+    weft_future_set_running_or_notify_cancel(f);
+    assert_int_equal(weft_future_stop(f), 0);
+    assert_true(*weft_future_stop_word(f) & WEFT_FUTURE_STOP_BIT);
+    /* A task that gives up with WEFT_ECANCELLED leaves it cancelled. */
+    assert_int_equal(weft_future_finish(f, WEFT_ECANCELLED, NULL), 0);
+    assert_true(weft_future_cancelled(f));
+    assert_int_equal(weft_future_stop(f), 0); /* cancelled: nothing to do */
+    weft_future_free(f);
+}
+
+/* Many threads wait on one future; one completes it: all wake. */
+struct crowd {
+    weft_future_t *f;
+    _Atomic int woke;
+};
+
+static void wait_or_finish(void *arg, unsigned i)
+{
+    struct crowd *c = arg;
+    if (i == 0) {
+        weft_sleep(0.05);
+        weft_future_set_result(c->f, NULL);
+        return;
+    }
+    assert_int_equal(weft_future_wait(c->f, WEFT_FOREVER), 0);
+    atomic_fetch_add(&c->woke, 1);
+}
+
+static void every_waiter_wakes(void **state)
+{
+    struct crowd c;
+    weft_future_new(&c.f);
+    atomic_init(&c.woke, 0);
+    testing_run_threads(8, wait_or_finish, &c);
+    assert_int_equal(atomic_load(&c.woke), 7);
+    weft_future_free(c.f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_new_future_is_pending),
+        cmocka_unit_test(set_result_then_result),
+        cmocka_unit_test(completing_twice_is_invalid_state),
+        cmocka_unit_test(an_error_carries_code_and_message),
+        cmocka_unit_test(finish_maps_a_task_return),
+        cmocka_unit_test(byte_results_are_owned_by_the_future),
+        cmocka_unit_test(cancel_of_a_pending_future_runs_its_callbacks),
+        cmocka_unit_test(cancel_of_a_running_future_fails),
+        cmocka_unit_test(callbacks_run_once_and_at_once_when_done),
+        cmocka_unit_test(a_failing_callback_is_reported_not_propagated),
+        cmocka_unit_test(result_times_out_on_a_future_that_never_finishes),
+        cmocka_unit_test(a_waiter_wakes_when_another_thread_completes),
+        cmocka_unit_test(stop_of_a_pending_future_cancels_it),
+        cmocka_unit_test(every_waiter_wakes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
