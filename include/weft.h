@@ -6,5 +6,6 @@
 #include "weft/base.h"
 #include "weft/park.h"
 #include "weft/sync.h"
+#include "weft/thread.h"
 
 #endif
