@@ -23,6 +23,7 @@ static weft_lock_t registry_lock = WEFT_LOCK_INIT;
 static weft_thread_t *head, *tail; /* the live list */
 static size_t live_count;
 static weft_thread_t *main_entry;
+static weft_thread_t *lost; /* entries of threads left behind by fork() */
 
 void weft__thread_lock(weft_lock_t *l)
 {
@@ -200,12 +201,14 @@ static void after_fork_in_parent(void)
 }
 
 /* An entry whose thread stayed in the parent: done, as far as the child
- * can tell, and no longer the registry's. */
+ * can tell. Its reference is kept (on the lost list), so that pointers
+ * borrowed before fork(), say from weft_main_thread(), stay valid. */
 static void forget(weft_thread_t *t)
 {
     t->lost_in_fork = 1;
     atomic_store_explicit(&t->state, THREAD_DONE, memory_order_release);
-    weft_thread_free(t);
+    t->next = lost;
+    lost = t;
 }
 
 /* The forking thread's entry: bound to it, or (the main thread that never
