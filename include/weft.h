@@ -7,5 +7,6 @@
 #include "weft/park.h"
 #include "weft/sync.h"
 #include "weft/thread.h"
+#include "weft/log.h"
 
 #endif
