@@ -64,6 +64,21 @@ static int check_opts(const weft_thread_opts_t *o)
     return 0;
 }
 
+/* Fill in a new weft thread's settings. Python: a thread is a daemon if
+ * asked, else if its creator is one. */
+static void configure(weft_thread_t *t, const weft_thread_opts_t *o,
+                      weft_fn target, void *arg, int is_timer)
+{
+    weft_thread_t *creator = weft_current_thread();
+    int inherited = creator ? weft_thread_daemon(creator) : 0;
+    atomic_store_explicit(&t->daemon, o->daemon || inherited,
+                          memory_order_relaxed);
+    t->stack_size = o->stack_size;
+    t->target = target;
+    t->arg = arg;
+    t->is_timer = is_timer;
+}
+
 int weft__thread_create(weft_thread_t **out, weft_fn target, void *arg,
                         const weft_thread_opts_t *opts, int is_timer)
 {
@@ -79,19 +94,9 @@ int weft__thread_create(weft_thread_t **out, weft_fn target, void *arg,
     if (o.name == NULL)
         weft__thread_default_name(name, sizeof name, is_timer ? NULL : target);
     rc = weft__thread_alloc(out, THREAD_KIND_WEFT, o.name ? o.name : name);
-    if (rc)
-        return rc;
-    weft_thread_t *t = *out;
-    /* Python: a thread is a daemon if asked, else if its creator is one. */
-    weft_thread_t *creator = weft_current_thread();
-    int inherited = creator ? weft_thread_daemon(creator) : 0;
-    atomic_store_explicit(&t->daemon, o.daemon || inherited,
-                          memory_order_relaxed);
-    t->stack_size = o.stack_size;
-    t->target = target;
-    t->arg = arg;
-    t->is_timer = is_timer;
-    return 0;
+    if (rc == 0)
+        configure(*out, &o, target, arg, is_timer);
+    return rc;
 }
 
 int weft_thread_new(weft_thread_t **out, weft_fn target, void *arg,
@@ -218,10 +223,12 @@ int weft_thread_start(weft_thread_t *t)
     weft__registry_add(t);
     int rc = spawn(t);
     if (rc != 0) {
-        /* As if never started: it may be started again. */
+        /* As if never started: it may be started again. A joiner that
+         * came meanwhile is woken to find it unstarted. */
         weft__registry_remove(t);
-        atomic_store_explicit(&t->state, THREAD_NEW, memory_order_relaxed);
-        atomic_store_explicit(&t->started, 0, memory_order_release);
+        atomic_store_explicit(&t->started, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->state, THREAD_NEW, memory_order_release);
+        weft_park_wake(&t->state, SIZE_MAX);
         weft_thread_free(t);
         return rc;
     }
@@ -237,6 +244,10 @@ static int await_done(weft_thread_t *t, int64_t deadline)
         uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
         if (s == THREAD_DONE)
             return 0;
+        if (s == THREAD_NEW &&
+            !atomic_load_explicit(&t->started, memory_order_relaxed))
+            return weft_fail(WEFT_ESTATE, "%s failed to start",
+                             weft_thread_name(t));
         int rc = weft_park_wait(&t->state, s, deadline);
         if (rc == WEFT_ETIMEDOUT)
             return weft_fail(rc, "join of %s timed out", weft_thread_name(t));
