@@ -10,7 +10,11 @@
  *
  * Python's exit rule holds: when the program exits (return from main or
  * exit()), weft joins every started non-daemon thread first; daemon threads
- * are not waited for and stop with the process.
+ * are not waited for and stop with the process. As in Python, the main
+ * thread's entry counts as finished from then on, so a thread that joins it
+ * is released. The joining is an atexit() handler registered when the
+ * first thread starts: handlers registered later run before it, those
+ * registered earlier after it.
  *
  * Handles are reference counted: weft_thread_new() returns one reference,
  * weft_thread_free() drops it; the registry keeps its own while the thread

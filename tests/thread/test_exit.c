@@ -39,6 +39,14 @@ static int exit_from_here(void *arg, void **result)
     exit(3);
 }
 
+static int join_main(void *arg, void **result)
+{
+    int rc = weft_thread_join(weft_main_thread(), 10.0);
+    printf("main joined: %s, alive: %d\n", rc ? weft_errname(rc) : "ok",
+           weft_thread_is_alive(weft_main_thread()));
+    return 0;
+}
+
 static void start(weft_fn fn, void *arg, int daemon)
 {
     weft_thread_t *t;
@@ -55,6 +63,8 @@ static int run_case(const char *name)
     } else if (strcmp(name, "daemon") == 0) {
         start(wait_forever, NULL, 1);
         weft_event_wait(&go, WEFT_FOREVER);
+    } else if (strcmp(name, "join-main") == 0) {
+        start(join_main, NULL, 0);
     } else if (strcmp(name, "exit-in-thread") == 0) {
         start(work_then_report, "worker", 0);
         start(exit_from_here, NULL, 0);
@@ -113,6 +123,17 @@ static void exit_from_a_thread_waits_for_the_others(void **state)
     free(out);
 }
 
+static void a_thread_joining_main_is_released_at_exit(void **state)
+{
+    int status;
+    double seconds;
+    char *out = run_self("join-main", &status, &seconds);
+    assert_int_equal(status, 0);
+    assert_string_equal(out, "main done\nmain joined: ok, alive: 0\n");
+    assert_true(seconds < 5.0 * testing_scale());
+    free(out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -125,6 +146,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(non_daemon_threads_are_joined_at_exit),
         cmocka_unit_test(daemon_threads_do_not_hold_up_exit),
         cmocka_unit_test(exit_from_a_thread_waits_for_the_others),
+        cmocka_unit_test(a_thread_joining_main_is_released_at_exit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
