@@ -6,6 +6,8 @@
 #include "weft/base.h"
 #include "weft/park.h"
 #include "weft/sync.h"
+#include "weft/thread.h"
+#include "weft/log.h"
 #include "weft/future.h"
 
 #endif

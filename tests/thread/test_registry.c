@@ -1,0 +1,241 @@
+/* thread: the registry (current_thread, main_thread, active_count,
+ * enumerate, dummy entries, fork). */
+#include "testing.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int wait_for_event(void *arg, void **result)
+{
+    return weft_event_wait(arg, WEFT_FOREVER);
+}
+
+static void the_main_thread_is_MainThread_and_current_here(void **state)
+{
+    weft_thread_t *m = weft_main_thread();
+    assert_non_null(m);
+    assert_ptr_equal(weft_current_thread(), m);
+    assert_string_equal(weft_thread_name(m), "MainThread");
+    assert_true(weft_thread_is_alive(m));
+    assert_false(weft_thread_daemon(m));
+    assert_true(weft_thread_ident(m) == weft_get_ident());
+    assert_true(weft_thread_native_id(m) == (uint64_t)getpid());
+    assert_true(weft_get_native_id() == (uint64_t)getpid());
+    assert_fails_with(weft_thread_result(m, NULL), WEFT_ESTATE,
+                      "has not finished");
+}
+
+struct seen {
+    weft_thread_t *current, *main;
+};
+
+static int look_around(void *arg, void **result)
+{
+    struct seen *s = arg;
+    s->current = weft_current_thread();
+    s->main = weft_main_thread();
+    return 0;
+}
+
+static void a_weft_thread_sees_itself_and_the_main_thread(void **state)
+{
+    struct seen s = {NULL, NULL};
+    weft_thread_t *t;
+    assert_int_equal(weft_thread_new(&t, look_around, &s, NULL), 0);
+    assert_int_equal(weft_thread_start(t), 0);
+    assert_int_equal(weft_thread_join(t, WEFT_FOREVER), 0);
+    assert_ptr_equal(s.current, t);
+    assert_ptr_equal(s.main, weft_main_thread());
+    weft_thread_free(t);
+}
+
+static void live_threads_are_listed_in_start_order_main_first(void **state)
+{
+    size_t base = weft_active_count();
+    assert_int_equal(base, 1);
+    weft_event_t go;
+    weft_event_init(&go);
+    weft_thread_t *t[3];
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(weft_thread_new(&t[i], wait_for_event, &go, NULL), 0);
+        assert_int_equal(weft_thread_start(t[i]), 0);
+        assert_int_equal(weft_active_count(), base + 1 + (size_t)i);
+    }
+    weft_thread_t **list;
+    size_t n;
+    assert_int_equal(weft_enumerate(&list, &n), 0);
+    assert_int_equal(n, 4);
+    assert_ptr_equal(list[0], weft_main_thread());
+    for (int i = 0; i < 3; i++)
+        assert_ptr_equal(list[i + 1], t[i]);
+    weft_thread_list_free(list, n);
+    weft_event_set(&go);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(weft_thread_join(t[i], WEFT_FOREVER), 0);
+        weft_thread_free(t[i]);
+    }
+    assert_int_equal(weft_active_count(), base);
+    assert_fails_with(weft_enumerate(NULL, &n), WEFT_EINVAL, "NULL");
+    assert_fails_with(weft_enumerate(&list, NULL), WEFT_EINVAL, "NULL");
+}
+
+struct foreigner {
+    weft_event_t entered, leave;
+    weft_thread_t *entry;
+    char name[32];
+};
+
+static void be_foreign(void *arg)
+{
+    struct foreigner *f = arg;
+    f->entry = weft_thread_ref(weft_current_thread());
+    assert_ptr_equal(weft_current_thread(), f->entry);
+    snprintf(f->name, sizeof f->name, "%s", weft_thread_name(f->entry));
+    weft_event_set(&f->entered);
+    weft_event_wait(&f->leave, WEFT_FOREVER);
+}
+
+static void a_foreign_thread_is_a_dummy_until_it_exits(void **state)
+{
+    size_t base = weft_active_count();
+    struct foreigner f;
+    weft_event_init(&f.entered);
+    weft_event_init(&f.leave);
+    testing_thread_t *p = testing_thread_start(be_foreign, &f);
+    weft_event_wait(&f.entered, WEFT_FOREVER);
+    unsigned n;
+    assert_int_equal(sscanf(f.name, "Dummy-%u", &n), 1);
+    assert_true(weft_thread_daemon(f.entry));
+    assert_true(weft_thread_is_alive(f.entry));
+    assert_int_equal(weft_active_count(), base + 1);
+    assert_fails_with(weft_thread_join(f.entry, 0.05), WEFT_ETIMEDOUT,
+                      "timed out");
+    weft_event_set(&f.leave);
+    assert_int_equal(weft_thread_join(f.entry, WEFT_FOREVER), 0);
+    assert_false(weft_thread_is_alive(f.entry));
+    testing_thread_join(p);
+    assert_int_equal(weft_active_count(), base);
+    weft_thread_free(f.entry);
+}
+
+static void ask_who_i_am(void *arg, unsigned i)
+{
+    assert_non_null(weft_current_thread());
+}
+
+static void foreign_threads_that_come_and_go_leave_nothing(void **state)
+{
+    size_t base = weft_active_count();
+    for (int round = 0; round < 20; round++)
+        testing_run_threads(4, ask_who_i_am, NULL);
+    assert_int_equal(weft_active_count(), base);
+}
+
+static void dummies_and_threads_share_one_counter(void **state)
+{
+    struct foreigner f;
+    weft_event_init(&f.entered);
+    weft_event_init(&f.leave);
+    weft_event_set(&f.leave);
+    weft_thread_t *before, *after;
+    assert_int_equal(weft_thread_new(&before, wait_for_event, NULL, NULL), 0);
+    testing_thread_join(testing_thread_start(be_foreign, &f));
+    assert_int_equal(weft_thread_new(&after, wait_for_event, NULL, NULL), 0);
+    unsigned a, d, b;
+    sscanf(weft_thread_name(before), "Thread-%u", &a);
+    sscanf(f.name, "Dummy-%u", &d);
+    sscanf(weft_thread_name(after), "Thread-%u", &b);
+    assert_int_equal(d, a + 1);
+    assert_int_equal(b, d + 1);
+    weft_thread_free(before);
+    weft_thread_free(after);
+    weft_thread_free(f.entry);
+}
+
+/* ----- fork() ----- */
+
+/* In the child: 0 when the registry holds only the calling thread, as the
+ * main thread, and the others read as finished. */
+static int child_sees_only_itself(weft_thread_t *const *others, int n)
+{
+    weft_thread_t **list;
+    size_t count;
+    if (weft_active_count() != 1 || weft_enumerate(&list, &count) != 0)
+        return 1;
+    int bad = count != 1 || list[0] != weft_current_thread() ||
+              list[0] != weft_main_thread();
+    weft_thread_list_free(list, count);
+    for (int i = 0; i < n && !bad; i++)
+        bad = weft_thread_is_alive(others[i]) ||
+              weft_thread_join(others[i], 0) != 0 ||
+              weft_thread_result(others[i], NULL) != WEFT_ESTATE ||
+              !testing_message_has("did not survive fork()");
+    return bad;
+}
+
+static int fork_and_check(weft_thread_t *const *others, int n)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(child_sees_only_itself(others, n));
+    int status = -1;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void after_fork_the_child_holds_only_the_forking_thread(void **state)
+{
+    weft_event_t go;
+    weft_event_init(&go);
+    weft_thread_t *t[2];
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(weft_thread_new(&t[i], wait_for_event, &go, NULL), 0);
+        assert_int_equal(weft_thread_start(t[i]), 0);
+    }
+    assert_int_equal(fork_and_check(t, 2), 0);
+    assert_int_equal(weft_active_count(), 3);
+    weft_event_set(&go);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(weft_thread_join(t[i], WEFT_FOREVER), 0);
+        weft_thread_free(t[i]);
+    }
+}
+
+static int fork_from_here(void *arg, void **result)
+{
+    weft_thread_t *main_thread = weft_main_thread();
+    *result = (void *)(intptr_t)fork_and_check(&main_thread, 1);
+    return 0;
+}
+
+static void a_thread_that_forks_is_the_childs_main_thread(void **state)
+{
+    weft_thread_t *t;
+    weft_thread_opts_t o = {.name = "forker"};
+    assert_int_equal(weft_thread_new(&t, fork_from_here, NULL, &o), 0);
+    assert_int_equal(weft_thread_start(t), 0);
+    assert_int_equal(weft_thread_join(t, WEFT_FOREVER), 0);
+    void *status = (void *)1;
+    assert_int_equal(weft_thread_result(t, &status), 0);
+    assert_int_equal((intptr_t)status, 0);
+    weft_thread_free(t);
+    assert_true(weft_thread_is_alive(weft_main_thread()));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_main_thread_is_MainThread_and_current_here),
+        cmocka_unit_test(a_weft_thread_sees_itself_and_the_main_thread),
+        cmocka_unit_test(live_threads_are_listed_in_start_order_main_first),
+        cmocka_unit_test(a_foreign_thread_is_a_dummy_until_it_exits),
+        cmocka_unit_test(foreign_threads_that_come_and_go_leave_nothing),
+        cmocka_unit_test(dummies_and_threads_share_one_counter),
+        cmocka_unit_test(after_fork_the_child_holds_only_the_forking_thread),
+        cmocka_unit_test(a_thread_that_forks_is_the_childs_main_thread),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
