@@ -9,5 +9,6 @@
 #include "weft/thread.h"
 #include "weft/log.h"
 #include "weft/future.h"
+#include "weft/executor.h"
 
 #endif

@@ -91,7 +91,8 @@ WEFT_API unsigned weft_executor_max_workers(const weft_executor_t *ex);
 typedef struct weft_map_opts {
     double timeout;    /* 0 here means WEFT_FOREVER */
     size_t chunksize;  /* 0: 1 */
-    size_t buffersize; /* chunks in flight; 0: 2 per worker */
+    size_t buffersize; /* chunks in flight; 0: 2 per worker, and at least
+                          enough for about 1024 items */
     int unordered;
 } weft_map_opts_t;
 

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "weft/log.h"
+
 static _Thread_local weft_future_wait_hook wait_hook;
 
 static inline void cpu_relax(void)
@@ -440,9 +442,10 @@ int weft_future_add_done_callback(weft_future_t *f, weft_future_callback fn,
 
 void weft__future_report_callback(weft_future_t *f, int code)
 {
-    fprintf(stderr, "exception calling callback for future %p: %s: %s\n",
-            (void *)f, weft_errname(code) ? weft_errname(code) : "error",
-            weft_last_message());
+    const char *name = weft_errname(code);
+    weft_log(WEFT_LOG_ERROR, "concurrent.futures",
+             "exception calling callback for future %p: %s: %s", (void *)f,
+             name ? name : "application error", weft_last_message());
 }
 
 /* ----- Waiting ----- */

@@ -1,0 +1,382 @@
+/* Executor.map as an iterator, over any executor.
+ *
+ * Pointer tasks go in chunks: one task runs fn over chunksize items and
+ * keeps each item's own result or error, so a failing item fails alone.
+ * Byte tasks go one item per task (a process pool batches them itself).
+ * At most buffersize chunks are in flight; each result taken makes room
+ * for the next chunk, so an endless input works with bounded memory.
+ *
+ * A chunk belongs to the map and to its task: the task's hold is dropped
+ * by a done callback, which fires once the chunk's future is done whether
+ * the chunk ran or was cancelled, so a map freed early never leaves a
+ * running chunk writing into freed memory. */
+#include "executor_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct chunk {
+    _Atomic uint32_t refs;
+    weft_fn fn;
+    size_t first, n;
+    void **args, **results;
+    int *codes;
+    char **messages;
+    weft_future_t *f;
+    struct chunk *next; /* in flight, in input order */
+};
+
+struct weft_map {
+    weft_executor_t *ex;
+    int bytes;
+    weft_fn fn;
+    weft_bytes_fn bfn;
+    void *const *args;
+    const weft_bytes_t *bargs;
+    size_t n;
+    weft_arg_source source;
+    void *ctx;
+    size_t taken;    /* inputs taken so far */
+    int input_state; /* 0 more, WEFT_EEOF done, else the source's error */
+    size_t chunksize, buffersize, inflight;
+    int unordered;
+    int64_t deadline;
+    struct chunk *head, *tail; /* in flight */
+    weft_as_completed_t *done; /* unordered only */
+    struct chunk *cur;         /* being yielded */
+    size_t pos;
+};
+
+/* ----- Chunks ----- */
+
+static void chunk_release(struct chunk *c)
+{
+    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        free(c->messages[i]);
+    weft_future_free(c->f);
+    free(c->args);
+    free(c);
+}
+
+static struct chunk *chunk_new(size_t n)
+{
+    struct chunk *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    /* One block for the four arrays of n entries. */
+    size_t per = 3 * sizeof(void *) + sizeof(int);
+    unsigned char *block = calloc(n, per);
+    if (block == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->args = (void **)block;
+    c->results = c->args + n;
+    c->messages = (char **)(c->results + n);
+    c->codes = (int *)(c->messages + n);
+    atomic_init(&c->refs, 2);
+    return c;
+}
+
+static int run_chunk(void *arg, void **result)
+{
+    struct chunk *c = arg;
+    for (size_t i = 0; i < c->n; i++) {
+        weft_clear_message();
+        int code = weft_task_cancelled() ? WEFT_ECANCELLED
+                                         : c->fn(c->args[i], &c->results[i]);
+        if (code) {
+            c->codes[i] = code;
+            const char *m = weft_last_message();
+            c->messages[i] = strdup(m[0] ? m : weft_strerror(code));
+        }
+    }
+    *result = c;
+    return 0;
+}
+
+static int chunk_done(weft_future_t *f, void *arg)
+{
+    chunk_release(arg);
+    return 0;
+}
+
+/* ----- Input ----- */
+
+static int take_input(weft_map_t *m, void **arg)
+{
+    if (m->input_state)
+        return m->input_state;
+    int rc = 0;
+    if (m->source)
+        rc = m->source(m->ctx, arg);
+    else if (m->taken < m->n)
+        *arg = m->args ? m->args[m->taken] : NULL;
+    else
+        rc = WEFT_EEOF;
+    if (rc)
+        m->input_state = rc;
+    else
+        m->taken++;
+    return rc;
+}
+
+static void link_inflight(weft_map_t *m, struct chunk *c)
+{
+    c->next = NULL;
+    if (m->tail)
+        m->tail->next = c;
+    else
+        m->head = c;
+    m->tail = c;
+    m->inflight++;
+}
+
+/* Submit the next chunk; 0, WEFT_EEOF when the input is done, or an
+ * error (from the source or the executor). */
+static int submit_chunk(weft_map_t *m)
+{
+    size_t want = m->bytes ? 1 : m->chunksize;
+    struct chunk *c = chunk_new(want);
+    if (c == NULL)
+        return weft_fail(WEFT_ENOMEM, "map: no memory");
+    c->fn = m->fn;
+    c->first = m->taken;
+    int rc = 0;
+    while (c->n < want && (rc = take_input(m, &c->args[c->n])) == 0)
+        c->n++;
+    if (c->n == 0) {
+        c->refs = 1;
+        chunk_release(c);
+        return rc;
+    }
+    if (m->bytes)
+        rc = weft_executor_submit_bytes(m->ex, m->bfn, m->bargs[c->first].data,
+                                        m->bargs[c->first].len, &c->f);
+    else
+        rc = weft_executor_submit(m->ex, run_chunk, c, &c->f);
+    if (rc) {
+        /* Refused: the map ends with the executor's error. */
+        atomic_store(&c->refs, 1);
+        chunk_release(c);
+        m->input_state = rc;
+        return rc;
+    }
+    if (weft_future_add_done_callback(c->f, chunk_done, c)) {
+        /* No memory for the callback: drop the task's hold ourselves,
+         * once it can no longer write into the chunk. */
+        weft_future_wait(c->f, WEFT_FOREVER);
+        chunk_release(c);
+    }
+    link_inflight(m, c);
+    return m->done ? weft_as_completed_add(m->done, c->f) : 0;
+}
+
+static int refill(weft_map_t *m)
+{
+    while (m->inflight < m->buffersize) {
+        int rc = submit_chunk(m);
+        if (rc == WEFT_EEOF)
+            return 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ----- Creating ----- */
+
+/* Enough chunks to keep every worker busy, and about a thousand items in
+ * flight, so that small items do not wait on wake-ups one by one. */
+static size_t default_buffer(weft_executor_t *ex, const weft_map_opts_t *o)
+{
+    size_t chunk = o->chunksize ? o->chunksize : 1;
+    size_t by_workers = 2 * (size_t)weft_executor_max_workers(ex);
+    size_t by_items = (1024 + chunk - 1) / chunk;
+    return by_workers > by_items ? by_workers : by_items;
+}
+
+static int map_new(weft_map_t **out, weft_executor_t *ex,
+                   const weft_map_opts_t *opts, weft_map_t *proto)
+{
+    if (out == NULL || ex == NULL)
+        return weft_fail(WEFT_EINVAL, "map: NULL %s", out ? "executor" : "out");
+    weft_map_opts_t o = opts ? *opts : (weft_map_opts_t){0};
+    weft_map_t *m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return weft_fail(WEFT_ENOMEM, "map: no memory");
+    *m = *proto;
+    m->ex = ex;
+    m->chunksize = o.chunksize ? o.chunksize : 1;
+    m->buffersize = o.buffersize ? o.buffersize : default_buffer(ex, &o);
+    m->unordered = o.unordered;
+    int rc = weft_deadline(o.timeout == 0 ? WEFT_FOREVER : o.timeout,
+                           &m->deadline);
+    if (rc == 0 && m->unordered)
+        rc = weft_as_completed_new(&m->done, NULL, 0, WEFT_FOREVER);
+    if (rc == 0)
+        rc = refill(m);
+    if (rc) {
+        weft_map_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+int weft_executor_map(weft_map_t **out, weft_executor_t *ex, weft_fn fn,
+                      void *const *args, size_t n, const weft_map_opts_t *opts)
+{
+    if (fn == NULL || (args == NULL && n > 0))
+        return weft_fail(WEFT_EINVAL, "map: NULL %s", fn ? "args" : "function");
+    weft_map_t proto = {.fn = fn, .args = args, .n = n};
+    return map_new(out, ex, opts, &proto);
+}
+
+int weft_executor_map_source(weft_map_t **out, weft_executor_t *ex,
+                             weft_fn fn, weft_arg_source next, void *ctx,
+                             const weft_map_opts_t *opts)
+{
+    if (fn == NULL || next == NULL)
+        return weft_fail(WEFT_EINVAL, "map: NULL %s",
+                         fn ? "source" : "function");
+    weft_map_t proto = {.fn = fn, .source = next, .ctx = ctx};
+    return map_new(out, ex, opts, &proto);
+}
+
+int weft_executor_map_bytes(weft_map_t **out, weft_executor_t *ex,
+                            weft_bytes_fn fn, const weft_bytes_t *args,
+                            size_t n, const weft_map_opts_t *opts)
+{
+    if (fn == NULL || (args == NULL && n > 0))
+        return weft_fail(WEFT_EINVAL, "map: NULL %s", fn ? "args" : "function");
+    weft_map_t proto = {.bytes = 1, .bfn = fn, .bargs = args, .n = n};
+    return map_new(out, ex, opts, &proto);
+}
+
+/* ----- Iterating ----- */
+
+static void unlink_chunk(weft_map_t *m, struct chunk *c)
+{
+    struct chunk **it = &m->head, *prev = NULL;
+    while (*it != c) {
+        prev = *it;
+        it = &(*it)->next;
+    }
+    *it = c->next;
+    if (m->tail == c)
+        m->tail = prev;
+    m->inflight--;
+}
+
+static struct chunk *chunk_of(weft_map_t *m, weft_future_t *f)
+{
+    for (struct chunk *c = m->head; c; c = c->next)
+        if (c->f == f)
+            return c;
+    return NULL;
+}
+
+/* The next chunk whose results are ready, per the map's order. */
+static int next_chunk(weft_map_t *m, struct chunk **out)
+{
+    if (m->head == NULL)
+        return m->input_state && m->input_state != WEFT_EEOF
+                   ? weft_fail(m->input_state, "map: the input failed")
+                   : weft_fail(WEFT_EEOF, "map: no more results");
+    double left = weft_deadline_remaining(m->deadline);
+    struct chunk *c = m->head;
+    if (m->unordered) {
+        weft_future_t *f;
+        int rc = weft_as_completed_next(m->done, &f);
+        if (rc == 0)
+            c = chunk_of(m, f);
+        else
+            return rc;
+    } else {
+        int rc = weft_future_wait(c->f, left);
+        if (rc)
+            return rc;
+    }
+    unlink_chunk(m, c);
+    *out = c;
+    return 0;
+}
+
+/* Item pos of chunk c: its result, or its own error. */
+static int item_outcome(weft_map_t *m, struct chunk *c, size_t pos,
+                        void **result, const weft_bytes_t **bytes)
+{
+    if (m->bytes)
+        return weft_future_result_bytes(c->f, 0, bytes);
+    void *whole = NULL;
+    int rc = weft_future_result(c->f, 0, &whole);
+    if (rc) /* the chunk never ran: cancelled, broken pool */
+        return rc;
+    if (c->codes[pos])
+        return weft_fail(c->codes[pos], "%s", c->messages[pos]);
+    if (result)
+        *result = c->results[pos];
+    return 0;
+}
+
+static int map_step(weft_map_t *m, void **result, const weft_bytes_t **bytes,
+                    size_t *index)
+{
+    if (m == NULL)
+        return weft_fail(WEFT_EINVAL, "map_next: NULL map");
+    while (m->cur == NULL || m->pos == m->cur->n) {
+        if (m->cur) {
+            chunk_release(m->cur);
+            m->cur = NULL;
+        }
+        int rc = refill(m);
+        if (rc == 0)
+            rc = next_chunk(m, &m->cur);
+        if (rc) {
+            if (rc == WEFT_ETIMEDOUT)
+                weft_fail(rc, "map: timed out");
+            return rc;
+        }
+        m->pos = 0;
+    }
+    size_t pos = m->pos++;
+    if (index)
+        *index = m->cur->first + pos;
+    return item_outcome(m, m->cur, pos, result, bytes);
+}
+
+int weft_map_next(weft_map_t *m, void **result, size_t *index)
+{
+    if (m && m->bytes)
+        return weft_fail(WEFT_EINVAL, "map_next: a byte map (use "
+                                      "weft_map_next_bytes)");
+    return map_step(m, result, NULL, index);
+}
+
+int weft_map_next_bytes(weft_map_t *m, const weft_bytes_t **result,
+                        size_t *index)
+{
+    if (m && !m->bytes)
+        return weft_fail(WEFT_EINVAL, "map_next_bytes: a pointer map");
+    return map_step(m, NULL, result, index);
+}
+
+void weft_map_free(weft_map_t *m)
+{
+    if (m == NULL)
+        return;
+    for (struct chunk *c = m->head; c; c = c->next)
+        weft_future_cancel(c->f);
+    weft_as_completed_free(m->done);
+    while (m->head) {
+        struct chunk *c = m->head;
+        m->head = c->next;
+        chunk_release(c);
+    }
+    if (m->cur)
+        chunk_release(m->cur);
+    free(m);
+}

@@ -1,0 +1,403 @@
+/* The thread pool: ThreadPoolExecutor over work-stealing workers.
+ *
+ * Submissions from outside go to the injection queue (lock-free appends);
+ * submissions from a worker of this pool go to that worker's deque.
+ * Workers start lazily, one per submit that finds no idle worker, up to
+ * max_workers, and sleep on work_seq when they find nothing to do.
+ *
+ * Waking (no lost wake-up, few system calls): a sleeper raises sleepers and
+ * then looks at every queue once more before parking on work_seq; a
+ * producer publishes its task and then, after a full fence, reads sleepers,
+ * bumping work_seq and unparking one only if someone sleeps. Producers only
+ * do this when a queue goes from empty to not empty; a worker that takes
+ * work and sees more left wakes the next (a chain), so a burst spreads over
+ * the pool without a wake-up per task.
+ *
+ * Lifetime: the pool's state is shared by the executor handle and the
+ * workers; the last of them to let go frees it, so workers stuck past a
+ * timed-out shutdown never touch freed memory. */
+#include "threadpool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static _Atomic unsigned pool_counter;
+
+void weft__pool_notify(struct pool *p)
+{
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&p->sleepers, memory_order_relaxed) == 0)
+        return;
+    atomic_fetch_add_explicit(&p->work_seq, 1, memory_order_release);
+    weft_unpark_one(&p->work_seq, NULL, NULL);
+}
+
+static void wake_all(struct pool *p)
+{
+    atomic_fetch_add_explicit(&p->work_seq, 1, memory_order_seq_cst);
+    weft_unpark_all(&p->work_seq, 0);
+}
+
+/* ----- The injection queue ----- */
+
+static void inj_init(struct injection *q)
+{
+    atomic_init(&q->stub.next, NULL);
+    atomic_init(&q->tail, &q->stub);
+    q->head = &q->stub;
+    atomic_init(&q->consumer, 0);
+}
+
+/* Any thread. The exchange orders the append before the caller's later
+ * reads (of sleepers, of shutdown): it is sequentially consistent. */
+static void inj_push(struct injection *q, struct task *t)
+{
+    atomic_store_explicit(&t->next, NULL, memory_order_relaxed);
+    struct task *prev = atomic_exchange(&q->tail, t);
+    /* Release: the consumer that reads this link sees t's contents. */
+    atomic_store_explicit(&prev->next, t, memory_order_release);
+}
+
+static int inj_maybe_nonempty(struct injection *q)
+{
+    return atomic_load_explicit(&q->tail, memory_order_acquire) != &q->stub;
+}
+
+/* Consumer lock held. The oldest task, or NULL when the queue is empty or
+ * a producer is between its exchange and its link (it will be there soon). */
+static struct task *inj_pop(struct injection *q)
+{
+    struct task *head = q->head;
+    struct task *next = atomic_load_explicit(&head->next, memory_order_acquire);
+    if (head == &q->stub) {
+        if (next == NULL)
+            return NULL;
+        q->head = head = next;
+        next = atomic_load_explicit(&head->next, memory_order_acquire);
+    }
+    if (next) {
+        q->head = next;
+        return head;
+    }
+    if (atomic_load_explicit(&q->tail, memory_order_acquire) != head)
+        return NULL;
+    inj_push(q, &q->stub); /* head is the last: put the stub behind it */
+    next = atomic_load_explicit(&head->next, memory_order_acquire);
+    if (next == NULL)
+        return NULL;
+    q->head = next;
+    return head;
+}
+
+static int inj_trylock(struct injection *q)
+{
+    uint32_t free_ = 0;
+    return atomic_load_explicit(&q->consumer, memory_order_relaxed) == 0 &&
+           atomic_compare_exchange_strong_explicit(&q->consumer, &free_, 1,
+                                                   memory_order_acquire,
+                                                   memory_order_relaxed);
+}
+
+static void inj_unlock(struct injection *q)
+{
+    atomic_store_explicit(&q->consumer, 0, memory_order_release);
+}
+
+/* Take one task to run, and move a share of the rest (up to 32) onto w's
+ * deque, where idle workers can steal them: the queue is touched once per
+ * batch, not once per task. Another worker taking already: NULL. */
+weft_future_t *weft__pool_take_injected(struct pool *p, struct worker *w)
+{
+    struct injection *q = &p->inj;
+    if (!inj_maybe_nonempty(q) || !inj_trylock(q))
+        return NULL;
+    struct task *first = inj_pop(q);
+    for (int i = 0; first && w && i < 32; i++) {
+        struct task *t = inj_pop(q);
+        if (t == NULL)
+            break;
+        if (weft__deque_push(&w->deque, weft__future_of(t))) {
+            inj_unlock(q); /* no room to grow: run it now instead */
+            weft__worker_run(w, weft__future_of(t));
+            return weft__future_of(first);
+        }
+    }
+    int more = inj_maybe_nonempty(q);
+    inj_unlock(q);
+    if (first && (more || (w && weft__deque_size(&w->deque) > 0)))
+        weft__pool_notify(p); /* the chain: someone else takes the rest */
+    return first ? weft__future_of(first) : NULL;
+}
+
+/* Take everything out of the queue (shutdown, breaking, destroying). */
+static struct task *inj_take_all(struct injection *q)
+{
+    while (!inj_trylock(q))
+        weft_sleep(0);
+    struct task *list = NULL, **tail = &list, *t;
+    for (;;) {
+        while ((t = inj_pop(q)) != NULL) {
+            *tail = t;
+            tail = (struct task **)&t->next;
+        }
+        if (!inj_maybe_nonempty(q))
+            break;
+        weft_sleep(0); /* a producer is mid-append: let it finish */
+    }
+    *tail = NULL;
+    inj_unlock(q);
+    return list;
+}
+
+/* ----- Starting workers ----- */
+
+static void maybe_start_worker(struct pool *p)
+{
+    if (atomic_load_explicit(&p->started, memory_order_relaxed) >=
+            p->max_workers ||
+        atomic_load_explicit(&p->sleepers, memory_order_relaxed) > 0)
+        return;
+    weft_lock_acquire(&p->start_lock, WEFT_FOREVER);
+    if (atomic_load(&p->started) < p->max_workers &&
+        atomic_load(&p->sleepers) == 0 && !atomic_load(&p->shutdown))
+        weft__worker_start(p);
+    weft_lock_release(&p->start_lock);
+}
+
+/* ----- Submitting ----- */
+
+static int refuse(struct pool *p)
+{
+    if (atomic_load_explicit(&p->broken, memory_order_acquire))
+        return weft_fail(WEFT_EBROKEN, "%s", p->broken_message);
+    return 0;
+}
+
+/* From outside the pool: append, wake a sleeper, start a worker if none
+ * is idle. A shutdown that raced with the append wins: the task is then
+ * cancelled (unless a worker already took it) and the submit refused. */
+static int inject(struct pool *p, weft_future_t *f)
+{
+    inj_push(&p->inj, weft__task_of(f));
+    if (atomic_load(&p->sleepers) > 0)
+        weft__pool_notify(p);
+    else
+        maybe_start_worker(p);
+    if (atomic_load(&p->shutdown) && weft_future_cancel(f) == 0) {
+        /* It will never run: its argument stays the caller's. */
+        weft__task_of(f)->call.bytes = 0;
+        weft_future_free(f); /* the caller's; the queue keeps its own */
+        return weft_fail(WEFT_ESHUTDOWN,
+                         "cannot schedule new futures after shutdown");
+    }
+    return 0;
+}
+
+static int submit_call(struct pool *p, const weft__call_t *call,
+                       weft_future_t **out)
+{
+    int rc = refuse(p);
+    if (rc == 0 && atomic_load_explicit(&p->shutdown, memory_order_relaxed) &&
+        weft__current_worker() == NULL)
+        rc = weft_fail(WEFT_ESHUTDOWN,
+                       "cannot schedule new futures after shutdown");
+    if (rc)
+        return rc;
+    weft_future_t *f;
+    rc = weft__task_new(p, call, &f);
+    if (rc)
+        return rc;
+    struct worker *w = weft__current_worker();
+    if (w && w->pool == p) {
+        /* A task's subtask: onto this worker's deque, even during
+         * shutdown, so running work can finish what it started. */
+        int was_empty = weft__deque_size(&w->deque) == 0;
+        rc = weft__deque_push(&w->deque, f);
+        if (rc == 0 && was_empty)
+            weft__pool_notify(p);
+        if (rc) {
+            /* Refused: what the call holds stays the caller's. */
+            weft__task_of(f)->call.bytes = 0;
+            weft_future_free(f);
+            weft_future_free(f);
+            return rc;
+        }
+    } else if ((rc = inject(p, f)) != 0) {
+        return rc;
+    }
+    *out = f;
+    return 0;
+}
+
+static int pool_submit(void *impl, weft_fn fn, void *arg, weft_future_t **out)
+{
+    weft__call_t call = {.bytes = 0, .fn.ptr = fn, .arg.ptr = arg};
+    return submit_call(impl, &call, out);
+}
+
+static int pool_submit_bytes(void *impl, weft_bytes_fn fn, weft_bytes_t *arg,
+                             weft_future_t **out)
+{
+    weft__call_t call = {.bytes = 1, .fn.bytes = fn, .arg.bytes = *arg};
+    int rc = submit_call(impl, &call, out);
+    if (rc == 0)
+        *arg = (weft_bytes_t){NULL, 0}; /* the task owns it now */
+    return rc;
+}
+
+/* ----- Breaking, shutting down ----- */
+
+/* Cancel (or fail, when broken) every task not yet started. */
+static void fail_queued(struct pool *p, weft_future_t *f, int broken)
+{
+    if (broken && weft_future_try_start(f))
+        weft_future_set_error(f, WEFT_EBROKEN, "%s", p->broken_message);
+    else
+        weft_future_cancel(f);
+    weft_future_free(f);
+}
+
+static void drain_queues(struct pool *p, int broken)
+{
+    struct task *list = inj_take_all(&p->inj);
+    while (list) {
+        struct task *next = atomic_load(&list->next);
+        fail_queued(p, weft__future_of(list), broken);
+        list = next;
+    }
+    unsigned n = atomic_load(&p->started);
+    for (unsigned i = 0; i < n; i++) {
+        void *x;
+        while ((x = weft__deque_steal(&p->workers[i]->deque)) != NULL)
+            if (x != WEFT__DEQUE_ABORT)
+                fail_queued(p, x, broken);
+    }
+}
+
+void weft__pool_break(struct pool *p, const char *message)
+{
+    weft_lock_acquire(&p->start_lock, WEFT_FOREVER);
+    int first = atomic_load(&p->broken) == 0;
+    if (first) {
+        snprintf(p->broken_message, sizeof p->broken_message, "%s", message);
+        atomic_store_explicit(&p->broken, 1, memory_order_release);
+    }
+    weft_lock_release(&p->start_lock);
+    if (first)
+        drain_queues(p, 1);
+}
+
+static int live_workers(void *ctx)
+{
+    struct pool *p = ctx;
+    return atomic_load(&p->live) != 0;
+}
+
+static const weft_park_ops_t live_ops = {live_workers, NULL, NULL};
+
+static int pool_shutdown(void *impl, int wait, int cancel_futures,
+                         int64_t deadline)
+{
+    struct pool *p = impl;
+    atomic_store(&p->shutdown, 1);
+    if (cancel_futures)
+        drain_queues(p, 0);
+    wake_all(p);
+    if (!wait)
+        return 0;
+    while (atomic_load(&p->live) != 0) {
+        int rc = weft_park(&p->live, &live_ops, p, deadline, NULL);
+        if (rc == WEFT_ETIMEDOUT)
+            return weft_fail(rc, "shutdown: %u workers still busy",
+                             atomic_load(&p->live));
+        if (rc == WEFT_ECANCELLED)
+            return weft_fail(rc, "shutdown wait cancelled");
+    }
+    return 0;
+}
+
+void weft__pool_release(struct pool *p)
+{
+    if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    /* Tasks a racing submit left behind after the workers were gone. */
+    for (struct task *t = inj_take_all(&p->inj); t;) {
+        struct task *next = atomic_load(&t->next);
+        weft_future_free(weft__future_of(t));
+        t = next;
+    }
+    unsigned n = atomic_load(&p->started);
+    for (unsigned i = 0; i < n; i++) {
+        weft__deque_destroy(&p->workers[i]->deque);
+        free(p->workers[i]);
+    }
+    free(p->workers);
+    free(p);
+}
+
+static void pool_destroy(void *impl)
+{
+    weft__pool_release(impl);
+}
+
+static unsigned pool_max_workers(const void *impl)
+{
+    const struct pool *p = impl;
+    return p->max_workers;
+}
+
+static const weft_executor_class_t pool_class = {
+    "thread", pool_submit, pool_submit_bytes, pool_shutdown, pool_destroy,
+    pool_max_workers};
+
+/* ----- Creation ----- */
+
+static unsigned default_workers(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = (unsigned)(cpus > 0 ? cpus : 1) + 4;
+    return n < 32 ? n : 32;
+}
+
+static struct pool *pool_alloc(const weft_thread_pool_opts_t *o)
+{
+    struct pool *p = calloc(1, sizeof *p);
+    if (p == NULL)
+        return NULL;
+    p->max_workers = o->max_workers ? o->max_workers : default_workers();
+    p->workers = calloc(p->max_workers, sizeof *p->workers);
+    if (p->workers == NULL) {
+        free(p);
+        return NULL;
+    }
+    atomic_init(&p->refs, 1);
+    weft_lock_init(&p->start_lock);
+    inj_init(&p->inj);
+    p->initializer = o->initializer;
+    p->initarg = o->initarg;
+    if (o->thread_name_prefix)
+        snprintf(p->prefix, sizeof p->prefix, "%s", o->thread_name_prefix);
+    else
+        snprintf(p->prefix, sizeof p->prefix, "ThreadPoolExecutor-%u",
+                 atomic_fetch_add(&pool_counter, 1));
+    return p;
+}
+
+int weft_thread_pool_new(weft_executor_t **out,
+                         const weft_thread_pool_opts_t *opts)
+{
+    if (out == NULL)
+        return weft_fail(WEFT_EINVAL, "thread_pool_new: NULL out");
+    weft_thread_pool_opts_t o = opts ? *opts : (weft_thread_pool_opts_t){0};
+    if (o.max_workers > 4096)
+        return weft_fail(WEFT_EINVAL, "max_workers must be at most 4096");
+    struct pool *p = pool_alloc(&o);
+    if (p == NULL)
+        return weft_fail(WEFT_ENOMEM, "thread_pool_new: no memory");
+    int rc = weft_executor_new(out, &pool_class, p);
+    if (rc)
+        weft__pool_release(p);
+    return rc;
+}

@@ -1,0 +1,297 @@
+/* What a worker of the thread pool does: find work, run it, help while it
+ * waits, sleep when there is nothing.
+ *
+ * Finding work: the worker's own deque (newest first, for locality), then
+ * the injection queue (a batch at a time), then the other workers' deques
+ * (oldest first), starting at a random victim.
+ *
+ * Helping (the wait hook every worker installs): a task that waits on a
+ * future of this pool first claims it and runs it inline if nobody has
+ * started it (the deque still holds it; whoever pops it later finds it
+ * claimed and drops it). If someone else runs it, the waiter steals only
+ * from that worker's deque, where the awaited task's descendants are
+ * (leapfrogging), so it never picks up an unrelated long task. Nesting is
+ * bounded by WEFT_HELP_DEPTH; past it, or with nothing to take, the wait
+ * parks like any other (after waking a sleeper if this worker's own deque
+ * holds work someone else could do).
+ *
+ * Stop requests: each worker enters one cancel scope for its whole life and
+ * points it at the running task's stop bit; weft_future_stop() sets the bit
+ * and pokes the worker, so the task's blocking calls return
+ * WEFT_ECANCELLED. */
+#include "threadpool.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static _Thread_local struct worker *current;
+
+struct worker *weft__current_worker(void)
+{
+    return current;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static uint32_t next_random(struct worker *w)
+{
+    uint32_t x = w->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    w->rng = x;
+    return x;
+}
+
+/* ----- Running ----- */
+
+static void run_claimed(struct worker *w, weft_future_t *f)
+{
+    struct task *t = weft__task_of(f);
+    atomic_store_explicit(&t->runner, w, memory_order_release);
+    weft_future_t *outer = w->running;
+    w->running = f;
+    weft_cancel_scope_watch(&w->scope, weft_future_stop_word(f),
+                            WEFT_FUTURE_STOP_BIT);
+    w->depth++;
+    weft__call_run(&t->call, f);
+    w->depth--;
+    /* Back to the task this one was nested in (helping), if any. */
+    w->running = outer;
+    weft_cancel_scope_watch(&w->scope,
+                            outer ? weft_future_stop_word(outer) : NULL,
+                            WEFT_FUTURE_STOP_BIT);
+}
+
+void weft__worker_run(struct worker *w, weft_future_t *f)
+{
+    if (weft_future_try_start(f))
+        run_claimed(w, f);
+    weft_future_free(f); /* the queue's reference */
+}
+
+/* ----- Finding work ----- */
+
+static weft_future_t *steal_from(struct worker *victim)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        void *x = weft__deque_steal(&victim->deque);
+        if (x != WEFT__DEQUE_ABORT)
+            return x;
+    }
+    return NULL;
+}
+
+static weft_future_t *steal_any(struct worker *w)
+{
+    struct pool *p = w->pool;
+    unsigned n = atomic_load_explicit(&p->started, memory_order_acquire);
+    if (n < 2)
+        return NULL;
+    unsigned start = next_random(w) % n;
+    for (unsigned k = 0; k < n; k++) {
+        struct worker *v = p->workers[(start + k) % n];
+        if (v == w || v == NULL)
+            continue;
+        weft_future_t *f = steal_from(v);
+        if (f) {
+            if (weft__deque_size(&v->deque) > 0)
+                weft__pool_notify(p); /* more there: wake the next */
+            return f;
+        }
+    }
+    return NULL;
+}
+
+weft_future_t *weft__worker_find(struct worker *w)
+{
+    weft_future_t *f = weft__deque_pop(&w->deque);
+    if (f == NULL)
+        f = weft__pool_take_injected(w->pool, w);
+    if (f == NULL)
+        f = steal_any(w);
+    return f;
+}
+
+/* ----- Sleeping ----- */
+
+struct seq_check {
+    struct pool *p;
+    uint32_t seen;
+};
+
+static int nothing_changed(void *ctx)
+{
+    struct seq_check *c = ctx;
+    return atomic_load(&c->p->work_seq) == c->seen &&
+           !atomic_load(&c->p->shutdown);
+}
+
+static const weft_park_ops_t sleep_ops = {nothing_changed, NULL, NULL};
+
+/* Nothing to do: spin a little, then sleep until notified. Returns work,
+ * or NULL when the pool shuts down and nothing is left. */
+static weft_future_t *idle(struct worker *w)
+{
+    struct pool *p = w->pool;
+    for (int spin = 0; spin < 32; spin++) {
+        if (spin < 16)
+            cpu_relax();
+        else
+            sched_yield();
+        weft_future_t *f = weft__worker_find(w);
+        if (f)
+            return f;
+    }
+    for (;;) {
+        atomic_fetch_add(&p->sleepers, 1);
+        struct seq_check c = {p, atomic_load(&p->work_seq)};
+        weft_future_t *f = weft__worker_find(w);
+        if (f == NULL && atomic_load(&p->shutdown)) {
+            atomic_fetch_sub(&p->sleepers, 1);
+            return NULL;
+        }
+        if (f == NULL)
+            weft_park(&p->work_seq, &sleep_ops, &c, WEFT_NEVER, NULL);
+        atomic_fetch_sub(&p->sleepers, 1);
+        if (f)
+            return f;
+    }
+}
+
+/* ----- Helping while waiting ----- */
+
+static int leapfrog(struct worker *w, weft_future_t *f, int64_t deadline)
+{
+    struct task *t = weft__task_of(f);
+    for (int idle_rounds = 0; !weft_future_done(f);) {
+        struct worker *runner =
+            atomic_load_explicit(&t->runner, memory_order_acquire);
+        if (runner == w)
+            return weft_fail(WEFT_EDEADLK, "a task waits on its own future");
+        weft_future_t *x = runner ? steal_from(runner) : NULL;
+        if (x) {
+            weft__worker_run(w, x);
+            idle_rounds = 0;
+            continue;
+        }
+        if (weft_cancelled())
+            return WEFT_ECANCELLED;
+        if (deadline != WEFT_NEVER && weft_monotonic_ns() >= deadline)
+            return WEFT_ETIMEDOUT;
+        if (++idle_rounds > 64)
+            break;
+        if (idle_rounds > 32)
+            sched_yield();
+        else
+            cpu_relax();
+    }
+    if (weft_future_done(f))
+        return 0;
+    if (weft__deque_size(&w->deque) > 0)
+        weft__pool_notify(w->pool);
+    return WEFT_EAGAIN;
+}
+
+static int help_wait(weft_future_t *f, int64_t deadline)
+{
+    struct worker *w = current;
+    if (w == NULL || weft_future_class_of(f) != &weft__task_class ||
+        weft__task_of(f)->pool != w->pool || w->depth >= WEFT_HELP_DEPTH)
+        return WEFT_EAGAIN;
+    if (weft_future_try_start(f)) {
+        run_claimed(w, f);
+        return 0;
+    }
+    return leapfrog(w, f, deadline);
+}
+
+/* ----- A worker's life ----- */
+
+/* Run the initializer; on failure the pool is broken, as Python's. */
+static int initialize(struct worker *w)
+{
+    struct pool *p = w->pool;
+    if (p->initializer == NULL)
+        return 0;
+    weft_clear_message();
+    void *ignored = NULL;
+    int rc = p->initializer(p->initarg, &ignored);
+    if (rc == 0)
+        return 0;
+    char message[WEFT_MESSAGE_MAX];
+    snprintf(message, sizeof message,
+             "A thread initializer failed, the thread pool is not usable "
+             "anymore (%s: %s)",
+             weft_errname(rc) ? weft_errname(rc) : "error",
+             weft_last_message());
+    weft__pool_break(p, message);
+    return rc;
+}
+
+static int worker_main(void *arg, void **result)
+{
+    struct worker *w = arg;
+    struct pool *p = w->pool;
+    current = w;
+    w->waiter = weft_park_current();
+    weft_cancel_scope_init(&w->scope);
+    weft_cancel_scope_enter(&w->scope, WEFT_FOREVER, 0);
+    weft_future_set_wait_hook(help_wait);
+    if (initialize(w) == 0) {
+        weft_future_t *f;
+        while ((f = weft__worker_find(w)) != NULL || (f = idle(w)) != NULL)
+            weft__worker_run(w, f);
+    }
+    weft_future_set_wait_hook(NULL);
+    weft_cancel_scope_exit(&w->scope);
+    current = NULL;
+    if (atomic_fetch_sub(&p->live, 1) == 1)
+        weft_unpark_all(&p->live, 0);
+    weft__pool_release(p);
+    return 0;
+}
+
+/* With the start lock held: a new worker in the next slot. */
+int weft__worker_start(struct pool *p)
+{
+    unsigned index = atomic_load(&p->started);
+    struct worker *w = calloc(1, sizeof *w);
+    if (w == NULL || weft__deque_init(&w->deque, 256)) {
+        free(w);
+        return weft_fail(WEFT_ENOMEM, "thread pool: no memory for a worker");
+    }
+    w->pool = p;
+    w->index = index;
+    w->rng = 0x9E3779B9u * (index + 1);
+    char name[64];
+    snprintf(name, sizeof name, "%s_%u", p->prefix, index);
+    weft_thread_opts_t opts = {name, 1, 0};
+    weft_thread_t *th;
+    int rc = weft_thread_new(&th, worker_main, w, &opts);
+    if (rc) {
+        weft__deque_destroy(&w->deque);
+        free(w);
+        return rc;
+    }
+    p->workers[index] = w;
+    atomic_fetch_add(&p->refs, 1);
+    atomic_fetch_add(&p->live, 1);
+    atomic_store_explicit(&p->started, index + 1, memory_order_release);
+    rc = weft_thread_start(th);
+    weft_thread_free(th);
+    if (rc) {
+        /* The slot stays, empty of a thread; its deque is never pushed. */
+        atomic_fetch_sub(&p->live, 1);
+        atomic_fetch_sub(&p->refs, 1);
+    }
+    return rc;
+}
