@@ -10,5 +10,6 @@
 #include "weft/log.h"
 #include "weft/future.h"
 #include "weft/executor.h"
+#include "weft/pool.h"
 
 #endif

@@ -1,0 +1,128 @@
+/* weft/pool.h: multiprocessing.Pool's API over any executor: so
+ * multiprocessing.dummy.ThreadPool over the thread pool today, and the
+ * process Pool over the process pool (procpool layer).
+ *
+ * The pool hands every task to its executor; what it adds is Python's Pool
+ * vocabulary (map, starmap, imap, imap_unordered, apply, apply_async,
+ * map_async with AsyncResult, close, terminate, join) and its life cycle:
+ * RUN until close() (no new tasks, the queued ones finish) or terminate()
+ * (the queued ones are cancelled and the running ones asked to stop), then
+ * join() waits for the tasks to be done.
+ *
+ * Defaults for this layer: thread-safe; blocking only where marked. A
+ * function passed in runs on the executor's workers; callbacks of the async
+ * calls run on the thread that completes the task, with no weft lock held.
+ */
+#ifndef WEFT_POOL_H
+#define WEFT_POOL_H
+
+#include <stddef.h>
+
+#include "weft/base.h"
+#include "weft/executor.h"
+#include "weft/future.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct weft_pool weft_pool_t;
+
+/* A Pool over ex. With owns, the pool shuts ex down and frees it when it is
+ * freed. Errors: WEFT_EINVAL, WEFT_ENOMEM. */
+WEFT_API int weft_pool_new(weft_pool_t **out, weft_executor_t *ex, int owns);
+
+/* multiprocessing.dummy.Pool(processes): a pool over a new thread pool of
+ * that many workers (0: as many as CPUs). */
+WEFT_API int weft_thread_pool_pool_new(weft_pool_t **out, unsigned processes);
+
+/* terminate() unless closed, join(), and release (and the executor, if
+ * owned). NULL: no-op. */
+WEFT_API void weft_pool_free(weft_pool_t *p);
+
+/* The executor underneath (borrowed). */
+WEFT_API weft_executor_t *weft_pool_executor(weft_pool_t *p);
+
+/* Pool.map: fn over the n args, in chunks of chunksize (0: Python's
+ * default, about n / (4 * workers)), results into results[0..n) in input
+ * order. Blocks until every item is done. Returns 0, or the code of the
+ * first failing item by position (its message is the thread's last
+ * message, *failed, if not NULL, its position); results of the items that
+ * succeeded are filled either way.
+ * Errors besides the items': WEFT_ESTATE (pool not running: "Pool not
+ * running"), WEFT_EINVAL, WEFT_ENOMEM, WEFT_ECANCELLED. */
+WEFT_API int weft_pool_map(weft_pool_t *p, weft_fn fn, void *const *args,
+                           size_t n, size_t chunksize, void **results,
+                           size_t *failed);
+
+/* Pool.starmap: each item is an argument list: fn(tuples[i], &result). */
+typedef int (*weft_starfn)(void *const *args, void **result);
+WEFT_API int weft_pool_starmap(weft_pool_t *p, weft_starfn fn,
+                               void *const *const *tuples, size_t n,
+                               size_t chunksize, void **results,
+                               size_t *failed);
+
+/* Pool.apply: fn(arg) on a worker; blocks for its outcome. */
+WEFT_API int weft_pool_apply(weft_pool_t *p, weft_fn fn, void *arg,
+                             void **result);
+
+/* Pool.imap and imap_unordered: an iterator over results (the executor's
+ * map iterator: weft_map_next, weft_map_free). */
+WEFT_API int weft_pool_imap(weft_map_t **out, weft_pool_t *p, weft_fn fn,
+                            void *const *args, size_t n, size_t chunksize);
+WEFT_API int weft_pool_imap_unordered(weft_map_t **out, weft_pool_t *p,
+                                      weft_fn fn, void *const *args, size_t n,
+                                      size_t chunksize);
+
+/* ----- AsyncResult ----- */
+
+typedef struct weft_async_result weft_async_result_t;
+
+/* Called once the whole call is done: callback(result, ctx) on success (for
+ * map_async, result is the array of results), error_callback(code, ctx)
+ * otherwise (the message is the calling thread's last message). */
+typedef void (*weft_pool_callback)(void *result, void *ctx);
+typedef void (*weft_pool_error_callback)(int code, void *ctx);
+
+/* Pool.apply_async and Pool.map_async. Either callback may be NULL.
+ * Errors: WEFT_ESTATE (pool not running), WEFT_EINVAL, WEFT_ENOMEM. */
+WEFT_API int weft_pool_apply_async(weft_async_result_t **out, weft_pool_t *p,
+                                   weft_fn fn, void *arg,
+                                   weft_pool_callback callback,
+                                   weft_pool_error_callback error_callback,
+                                   void *ctx);
+WEFT_API int weft_pool_map_async(weft_async_result_t **out, weft_pool_t *p,
+                                 weft_fn fn, void *const *args, size_t n,
+                                 size_t chunksize, weft_pool_callback callback,
+                                 weft_pool_error_callback error_callback,
+                                 void *ctx);
+
+/* AsyncResult.get: wait up to timeout seconds, then 0 with *result (for
+ * map_async: an array of n results, borrowed while r lives), or the
+ * failure's code. Blocks: yes. Errors: WEFT_ETIMEDOUT, the task's code. */
+WEFT_API int weft_async_result_get(weft_async_result_t *r, double timeout,
+                                   void **result);
+/* AsyncResult.wait: 0 once ready, WEFT_ETIMEDOUT. Blocks: yes. */
+WEFT_API int weft_async_result_wait(weft_async_result_t *r, double timeout);
+WEFT_API int weft_async_result_ready(weft_async_result_t *r);
+/* AsyncResult.successful: 0 with *successful set once ready;
+ * WEFT_ESTATE while not ready (Python's ValueError). */
+WEFT_API int weft_async_result_successful(weft_async_result_t *r,
+                                          int *successful);
+WEFT_API void weft_async_result_free(weft_async_result_t *r);
+
+/* ----- Life cycle ----- */
+
+/* close: no new tasks; queued ones still run. terminate: also cancel what
+ * has not started and ask running tasks to stop. join: wait up to timeout
+ * seconds for every task to be done (WEFT_ESTATE while still running:
+ * "Pool is still running"; WEFT_ETIMEDOUT). */
+WEFT_API int weft_pool_close(weft_pool_t *p);
+WEFT_API int weft_pool_terminate(weft_pool_t *p);
+WEFT_API int weft_pool_join(weft_pool_t *p, double timeout);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEFT_POOL_H */
