@@ -223,7 +223,7 @@ int weft_pool_map_async(weft_async_result_t **out, weft_pool_t *p, weft_fn fn,
                         weft_pool_callback callback,
                         weft_pool_error_callback error_callback, void *ctx)
 {
-    weft_async_result_t *r;
+    weft_async_result_t *r = NULL;
     int rc = start_map(&r, p, fn, NULL, args, NULL, n, chunksize, 1);
     if (rc)
         return rc;
@@ -242,7 +242,7 @@ int weft_pool_apply_async(weft_async_result_t **out, weft_pool_t *p,
                           weft_fn fn, void *arg, weft_pool_callback callback,
                           weft_pool_error_callback error_callback, void *ctx)
 {
-    weft_async_result_t *r;
+    weft_async_result_t *r = NULL;
     void *args[1] = {arg};
     int rc = start_map(&r, p, fn, NULL, args, NULL, 1, 1, 0);
     if (rc)
@@ -341,7 +341,7 @@ static int collect(weft_async_result_t *r, void **results, size_t *failed)
 int weft_pool_map(weft_pool_t *p, weft_fn fn, void *const *args, size_t n,
                   size_t chunksize, void **results, size_t *failed)
 {
-    weft_async_result_t *r;
+    weft_async_result_t *r = NULL;
     int rc = weft_pool_map_async(&r, p, fn, args, n, chunksize, NULL, NULL,
                                  NULL);
     if (rc)
@@ -355,7 +355,7 @@ int weft_pool_starmap(weft_pool_t *p, weft_starfn fn,
                       void *const *const *tuples, size_t n, size_t chunksize,
                       void **results, size_t *failed)
 {
-    weft_async_result_t *r;
+    weft_async_result_t *r = NULL;
     int rc = start_map(&r, p, NULL, fn, NULL, tuples, n, chunksize, 1);
     if (rc)
         return rc;
@@ -369,7 +369,7 @@ int weft_pool_starmap(weft_pool_t *p, weft_starfn fn,
 
 int weft_pool_apply(weft_pool_t *p, weft_fn fn, void *arg, void **result)
 {
-    weft_async_result_t *r;
+    weft_async_result_t *r = NULL;
     int rc = weft_pool_apply_async(&r, p, fn, arg, NULL, NULL, NULL);
     if (rc)
         return rc;
