@@ -26,12 +26,12 @@ int main(void)
     weft_thread_pool_opts_t opts = {.max_workers = 3};
     weft_thread_pool_new(&executor, &opts);
 
+    double start = weft_monotonic();
     weft_future_t *futures[5];
     for (long t = 1; t <= 5; t++)
         weft_executor_submit(executor, io_bound_task, (void *)(intptr_t)t,
                              &futures[t - 1]);
 
-    double start = weft_monotonic();
     weft_as_completed_t *done;
     weft_as_completed_new(&done, futures, 5, WEFT_FOREVER);
     weft_future_t *f;

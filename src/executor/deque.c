@@ -146,6 +146,35 @@ void *weft__deque_steal(struct weft__deque *d)
     return x;
 }
 
+int weft__deque_steal_if(struct weft__deque *d, void *item)
+{
+    int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
+    atomic_thread_fence(memory_order_seq_cst);
+    int64_t b = atomic_load_explicit(&d->bottom, memory_order_acquire);
+    if (t >= b)
+        return 0;
+    struct weft__deque_array *a =
+        atomic_load_explicit(&d->array, memory_order_acquire);
+    if (item_at(a, t) != item)
+        return 0;
+    /* Winning index t means taking what it held: item. */
+    return atomic_compare_exchange_strong_explicit(
+        &d->top, &t, t + 1, memory_order_seq_cst, memory_order_relaxed);
+}
+
+int weft__deque_pop_if(struct weft__deque *d, void *item)
+{
+    int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
+    int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
+    if (b <= t)
+        return 0;
+    struct weft__deque_array *a =
+        atomic_load_explicit(&d->array, memory_order_relaxed);
+    if (item_at(a, b - 1) != item)
+        return 0;
+    return weft__deque_pop(d) == item;
+}
+
 int64_t weft__deque_size(struct weft__deque *d)
 {
     int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);

@@ -32,6 +32,12 @@ void *weft__deque_pop(struct weft__deque *d);
  * lost race. */
 void *weft__deque_steal(struct weft__deque *d);
 
+/* Take item out if it is the oldest (any thread) or the newest (owner
+ * only); 1 if taken. How a worker that waits on a task it queued itself
+ * takes it back without leaving a stale entry behind. */
+int weft__deque_steal_if(struct weft__deque *d, void *item);
+int weft__deque_pop_if(struct weft__deque *d, void *item);
+
 /* A snapshot of the size, for heuristics only. */
 int64_t weft__deque_size(struct weft__deque *d);
 

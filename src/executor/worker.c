@@ -207,6 +207,13 @@ static int help_wait(weft_future_t *f, int64_t deadline)
     if (w == NULL || weft_future_class_of(f) != &weft__task_class ||
         weft__task_of(f)->pool != w->pool || w->depth >= WEFT_HELP_DEPTH)
         return WEFT_EAGAIN;
+    /* Queued here, at either end: take it back and run it, queue
+     * reference and all. Anywhere else: claim it where it lies. */
+    if (weft__deque_pop_if(&w->deque, f) ||
+        weft__deque_steal_if(&w->deque, f)) {
+        weft__worker_run(w, f);
+        return weft_future_done(f) ? 0 : leapfrog(w, f, deadline);
+    }
     if (weft_future_try_start(f)) {
         run_claimed(w, f);
         return 0;
