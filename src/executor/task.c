@@ -2,7 +2,7 @@
  * 120 bytes, recycled through a small per-thread cache, since a pool can go
  * through millions of them a second and malloc would dominate. A block
  * freed on one thread may be reused by another; each cache keeps at most
- * CACHE_MAX blocks (2 MiB) and gives them back to malloc when its thread
+ * CACHE_MAX blocks (8 MiB) and gives them back to malloc when its thread
  * ends. */
 #include "threadpool.h"
 
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #define TASK_SIZE (WEFT_FUTURE_SIZE + sizeof(struct task))
-#define CACHE_MAX 16384
+#define CACHE_MAX 65536
 
 _Static_assert(TASK_SIZE <= 128, "a task and its future stay under 128 B");
 

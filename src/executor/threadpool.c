@@ -105,30 +105,21 @@ static void inj_unlock(struct injection *q)
     atomic_store_explicit(&q->consumer, 0, memory_order_release);
 }
 
-/* Take one task to run, and move a share of the rest (up to 32) onto w's
- * deque, where idle workers can steal them: the queue is touched once per
- * batch, not once per task. Another worker taking already: NULL. */
+/* Take the oldest task, or NULL (empty, or another worker taking now).
+ * One at a time, so that submissions from outside start in the order they
+ * were made, as in Python's pool; a worker never hoards a batch that idle
+ * workers could have run. */
 weft_future_t *weft__pool_take_injected(struct pool *p, struct worker *w)
 {
     struct injection *q = &p->inj;
     if (!inj_maybe_nonempty(q) || !inj_trylock(q))
         return NULL;
-    struct task *first = inj_pop(q);
-    for (int i = 0; first && w && i < 32; i++) {
-        struct task *t = inj_pop(q);
-        if (t == NULL)
-            break;
-        if (weft__deque_push(&w->deque, weft__future_of(t))) {
-            inj_unlock(q); /* no room to grow: run it now instead */
-            weft__worker_run(w, weft__future_of(t));
-            return weft__future_of(first);
-        }
-    }
+    struct task *t = inj_pop(q);
     int more = inj_maybe_nonempty(q);
     inj_unlock(q);
-    if (first && (more || (w && weft__deque_size(&w->deque) > 0)))
-        weft__pool_notify(p); /* the chain: someone else takes the rest */
-    return first ? weft__future_of(first) : NULL;
+    if (t && more)
+        weft__pool_notify(p); /* the chain: someone else takes the next */
+    return t ? weft__future_of(t) : NULL;
 }
 
 /* Take everything out of the queue (shutdown, breaking, destroying). */
