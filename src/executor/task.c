@@ -18,7 +18,16 @@ static void block_free(void *p)
     weft__block_free(p);
 }
 
+/* A pointer task owns nothing but its block: destroying it reads none of
+ * the task's fields, whose cache line may sit with the worker that ran it. */
 static void task_destroy(weft_future_t *f)
+{
+    block_free(f);
+}
+
+/* A byte task owns its argument, unless a refused submit handed it back
+ * (call.bytes cleared). */
+static void bytes_task_destroy(weft_future_t *f)
 {
     weft__call_release(&weft__task_of(f)->call);
     block_free(f);
@@ -39,6 +48,8 @@ static void task_stop(weft_future_t *f)
 
 const weft_future_class_t weft__task_class = {TASK_SIZE, task_destroy,
                                               task_stop};
+const weft_future_class_t weft__bytes_task_class = {
+    TASK_SIZE, bytes_task_destroy, task_stop};
 
 int weft__task_new(struct pool *p, const weft__call_t *call,
                    weft_future_t **out)
@@ -46,7 +57,8 @@ int weft__task_new(struct pool *p, const weft__call_t *call,
     void *memory = block_alloc();
     if (memory == NULL)
         return weft_fail(WEFT_ENOMEM, "submit: no memory for a task");
-    weft_future_t *f = weft_future_init_of(memory, &weft__task_class, 2);
+    weft_future_t *f = weft_future_init_of(
+        memory, call->bytes ? &weft__bytes_task_class : &weft__task_class, 2);
     struct task *t = weft__task_of(f);
     t->call = *call;
     t->pool = p;

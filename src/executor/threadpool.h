@@ -65,8 +65,15 @@ struct pool {
     char prefix[48];
 };
 
-/* The class of the pool's task futures. */
+/* The classes of the pool's task futures: pointer and byte tasks. */
 extern const weft_future_class_t weft__task_class;
+extern const weft_future_class_t weft__bytes_task_class;
+
+static inline int weft__is_task(const weft_future_t *f)
+{
+    const weft_future_class_t *c = weft_future_class_of(f);
+    return c == &weft__task_class || c == &weft__bytes_task_class;
+}
 
 static inline struct task *weft__task_of(weft_future_t *f)
 {

@@ -204,7 +204,7 @@ static int leapfrog(struct worker *w, weft_future_t *f, int64_t deadline)
 static int help_wait(weft_future_t *f, int64_t deadline)
 {
     struct worker *w = current;
-    if (w == NULL || weft_future_class_of(f) != &weft__task_class ||
+    if (w == NULL || !weft__is_task(f) ||
         weft__task_of(f)->pool != w->pool || w->depth >= WEFT_HELP_DEPTH)
         return WEFT_EAGAIN;
     /* Queued here, at either end: take it back and run it, queue
