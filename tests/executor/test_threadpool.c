@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static int square(void *arg, void **result)
@@ -406,6 +407,33 @@ static void a_million_pending_futures_work(void **state)
     weft_executor_free(ex);
 }
 
+static double cpu_seconds(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+static void idle_workers_sleep_instead_of_spinning(void **state)
+{
+    weft_executor_t *ex = pool_of(4);
+    weft_future_t *fs[4];
+    for (intptr_t i = 0; i < 4; i++) /* start the workers */
+        weft_executor_submit(ex, square, (void *)i, &fs[i]);
+    for (int i = 0; i < 4; i++) {
+        weft_future_wait(fs[i], WEFT_FOREVER);
+        weft_future_free(fs[i]);
+    }
+    weft_sleep(0.05); /* let them finish spinning and go to sleep */
+    double cpu0 = cpu_seconds();
+    weft_sleep(0.5);
+    double used = cpu_seconds() - cpu0;
+    /* Four spinning workers would burn about 2 s of CPU in 0.5 s. */
+    assert_true(used < 0.1 * testing_scale());
+    weft_executor_free(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +453,7 @@ int main(void)
         cmocka_unit_test(workers_are_named_after_the_prefix),
         cmocka_unit_test(byte_tasks_run_on_threads_too),
         cmocka_unit_test(a_million_pending_futures_work),
+        cmocka_unit_test(idle_workers_sleep_instead_of_spinning),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
