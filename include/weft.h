@@ -7,6 +7,7 @@
 #include "weft/park.h"
 #include "weft/sync.h"
 #include "weft/thread.h"
+#include "weft/queue.h"
 #include "weft/log.h"
 #include "weft/future.h"
 #include "weft/executor.h"
