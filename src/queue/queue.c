@@ -101,7 +101,7 @@ static int finish(weft_queue_t **out, weft_queue_t *q, int rc, const char *fn)
 
 int weft_queue_new(weft_queue_t **out, size_t maxsize)
 {
-    weft_queue_t *q;
+    weft_queue_t *q = NULL;
     int rc = start(out, "weft_queue_new", maxsize, 1, &q);
     if (rc)
         return rc;
@@ -114,7 +114,7 @@ int weft_queue_new(weft_queue_t **out, size_t maxsize)
 
 int weft_lifo_queue_new(weft_queue_t **out, size_t maxsize)
 {
-    weft_queue_t *q;
+    weft_queue_t *q = NULL;
     int rc = start(out, "weft_lifo_queue_new", maxsize, 1, &q);
     if (rc)
         return rc;
@@ -129,7 +129,7 @@ int weft_priority_queue_new(weft_queue_t **out, size_t maxsize,
 {
     if (compare == NULL)
         return weft_fail(WEFT_EINVAL, "weft_priority_queue_new: NULL compare");
-    weft_queue_t *q;
+    weft_queue_t *q = NULL;
     int rc = start(out, "weft_priority_queue_new", maxsize, 1, &q);
     if (rc)
         return rc;
@@ -141,7 +141,7 @@ int weft_priority_queue_new(weft_queue_t **out, size_t maxsize,
 
 int weft_simple_queue_new(weft_queue_t **out)
 {
-    weft_queue_t *q;
+    weft_queue_t *q = NULL;
     int rc = start(out, "weft_simple_queue_new", 0, 0, &q);
     if (rc)
         return rc;
