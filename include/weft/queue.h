@@ -26,8 +26,10 @@
  * returns WEFT_ESHUTDOWN and gets go on until the queue is empty, then
  * return WEFT_ESHUTDOWN; after weft_queue_shutdown(q, 1) gets return
  * WEFT_ESHUTDOWN at once, the items left count as done for join(), and they
- * stay in the queue for weft_queue_drain(). Threads blocked in put, get or
- * join wake up.
+ * stay in the queue for weft_queue_drain(). Threads blocked in put or get
+ * wake up (to WEFT_ESHUTDOWN, or to the items still to be got); a thread
+ * blocked in join returns once no task is unfinished, which an immediate
+ * shutdown can make true at once.
  *
  * Defaults for this layer: thread-safe, any number of putters and getters;
  * blocking only where marked. The comparator of a priority queue runs with

@@ -55,12 +55,8 @@ static int locked_try_put(struct weft_queue *q, void *item)
         rc = l->store->push(l, item);
     if (rc == 0) {
         publish_len(l);
-        /* Release: pairs with the acquire in locked_accepted(). */
-        atomic_store_explicit(&l->accepted,
-                              atomic_load_explicit(&l->accepted,
-                                                   memory_order_relaxed) +
-                                  1,
-                              memory_order_release);
+        /* Release: pairs with the seq_cst load in locked_accepted(). */
+        atomic_fetch_add_explicit(&l->accepted, 1, memory_order_release);
     }
     unlock(l);
     return rc;

@@ -54,7 +54,8 @@ static void sift_down(struct locked *l, size_t i)
         size_t child = 2 * i + 1;
         if (child >= l->len)
             break;
-        if (child + 1 < l->len && before(l, &l->heap[child + 1], &l->heap[child]))
+        if (child + 1 < l->len &&
+            before(l, &l->heap[child + 1], &l->heap[child]))
             child++;
         if (!before(l, &l->heap[child], &e))
             break;

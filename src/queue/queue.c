@@ -259,11 +259,11 @@ static const weft_park_ops_t get_park_ops = {get_validate, NULL, NULL};
 
 /* One side of the queue, as the waiting loop sees it. */
 struct side {
-    const char *verb;             /* "put" or "get" */
-    _Atomic uint32_t *sleepers;   /* where this side sleeps */
-    _Atomic uint32_t *others;     /* whom its success wakes */
-    const weft_park_ops_t *ops;   /* validates that it would still block */
-    int miss;                     /* WEFT_EFULL or WEFT_EEMPTY */
+    const char *verb;           /* "put" or "get" */
+    _Atomic uint32_t *sleepers; /* where this side sleeps */
+    _Atomic uint32_t *others;   /* whom its success wakes */
+    const weft_park_ops_t *ops; /* validates that it would still block */
+    int miss;                   /* WEFT_EFULL or WEFT_EEMPTY */
     int (*attempt)(weft_queue_t *q, void *arg);
 };
 
@@ -288,8 +288,7 @@ static int wait_failed(const struct side *s, int rc, double timeout)
     case WEFT_ECANCELLED:
         return weft_fail(rc, "queue %s cancelled", s->verb);
     case WEFT_ENOMEM:
-        return weft_fail(rc, "queue %s: no memory to grow the queue",
-                         s->verb);
+        return weft_fail(rc, "queue %s: no memory to grow the queue", s->verb);
     default:
         break;
     }
@@ -365,8 +364,12 @@ static int bad_call(const weft_queue_t *q, const char *verb, double timeout)
 
 static int put_slow(weft_queue_t *q, void *item, double timeout, int rc)
 {
-    const struct side s = {"put", &q->sleeping_putters, &q->sleeping_getters,
-                           &put_park_ops, WEFT_EFULL, attempt_put};
+    const struct side s = {.verb = "put",
+                           .sleepers = &q->sleeping_putters,
+                           .others = &q->sleeping_getters,
+                           .ops = &put_park_ops,
+                           .miss = WEFT_EFULL,
+                           .attempt = attempt_put};
     return wait_loop(q, &s, item, timeout, rc);
 }
 
@@ -389,8 +392,12 @@ int weft_queue_put_nowait(weft_queue_t *q, void *item)
 
 static int get_slow(weft_queue_t *q, void **item, double timeout, int rc)
 {
-    const struct side s = {"get", &q->sleeping_getters, &q->sleeping_putters,
-                           &get_park_ops, WEFT_EEMPTY, attempt_get};
+    const struct side s = {.verb = "get",
+                           .sleepers = &q->sleeping_getters,
+                           .others = &q->sleeping_putters,
+                           .ops = &get_park_ops,
+                           .miss = WEFT_EEMPTY,
+                           .attempt = attempt_get};
     return wait_loop(q, &s, item, timeout, rc);
 }
 
@@ -465,8 +472,7 @@ int weft_queue_task_done(weft_queue_t *q)
             return weft_fail(WEFT_EINVAL, "task_done() called too many times");
         /* seq_cst: the change half of the Dekker pair with a joiner. */
     } while (!atomic_compare_exchange_weak_explicit(
-        &q->done, &done, done + 1, memory_order_seq_cst,
-        memory_order_relaxed));
+        &q->done, &done, done + 1, memory_order_seq_cst, memory_order_relaxed));
     if (done + 1 == q->kind->accepted(q))
         wake_some(&q->sleeping_joiners, SIZE_MAX);
     return 0;
@@ -513,8 +519,7 @@ static void count_frozen_done(weft_queue_t *q, size_t frozen)
     for (;;) {
         uint64_t open = q->kind->accepted(q) - done;
         uint64_t take = frozen < open ? frozen : open;
-        if (atomic_compare_exchange_weak_explicit(&q->done, &done,
-                                                  done + take,
+        if (atomic_compare_exchange_weak_explicit(&q->done, &done, done + take,
                                                   memory_order_seq_cst,
                                                   memory_order_relaxed))
             return;

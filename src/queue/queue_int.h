@@ -90,8 +90,8 @@ struct locked {
     /* Under the lock. */
     size_t len;
     size_t cap;
-    size_t first;     /* fifo: index of the oldest item */
-    void **items;     /* fifo (circular) and lifo */
+    size_t first; /* fifo: index of the oldest item */
+    void **items; /* fifo (circular) and lifo */
     struct heap_entry *heap;
     uint64_t next_seq;
     int (*compare)(const void *a, const void *b, void *ctx);

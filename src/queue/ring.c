@@ -217,9 +217,8 @@ static void ring_destroy(struct weft_queue *q)
 }
 
 static const queue_kind_t ring_kind = {
-    ring_try_put,         ring_try_get, ring_put_would_block,
-    ring_get_would_block, ring_size,    ring_accepted,
-    ring_shutdown,        ring_destroy,
+    ring_try_put, ring_try_get,  ring_put_would_block, ring_get_would_block,
+    ring_size,    ring_accepted, ring_shutdown,        ring_destroy,
 };
 
 int weft__ring_init(struct weft_queue *q, size_t cap)

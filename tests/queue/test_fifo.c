@@ -35,8 +35,8 @@ static void an_unbounded_queue_grows_and_shrinks_keeping_order(void **state)
     weft_queue_free(q);
 }
 
-static void a_growth_that_finds_no_memory_fails_and_changes_nothing(
-    void **state)
+static void
+a_growth_that_finds_no_memory_fails_and_changes_nothing(void **state)
 {
     weft_queue_t *q;
     assert_int_equal(weft_queue_new(&q, 0), 0);
@@ -92,8 +92,7 @@ static void a_simple_queue_can_still_be_shut_down(void **state)
                       "shut down");
     void *item;
     assert_int_equal(weft_queue_get(q, &item, 0), 0);
-    assert_fails_with(weft_queue_get(q, &item, 0), WEFT_ESHUTDOWN,
-                      "shut down");
+    assert_fails_with(weft_queue_get(q, &item, 0), WEFT_ESHUTDOWN, "shut down");
     weft_queue_free(q);
 }
 

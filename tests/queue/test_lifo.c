@@ -41,8 +41,7 @@ static void a_lifo_growth_that_finds_no_memory_changes_nothing(void **state)
     weft_queue_t *q;
     assert_int_equal(weft_lifo_queue_new(&q, 0), 0);
     weft__queue_fail_alloc(1);
-    assert_fails_with(weft_queue_put(q, ITEM(1), 0), WEFT_ENOMEM,
-                      "no memory");
+    assert_fails_with(weft_queue_put(q, ITEM(1), 0), WEFT_ENOMEM, "no memory");
     assert_int_equal(weft_queue_qsize(q), 0);
     assert_int_equal(weft_queue_put(q, ITEM(2), 0), 0);
     void *item;

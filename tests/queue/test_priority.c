@@ -61,8 +61,7 @@ static void equal_items_come_out_in_put_order(void **state)
     weft_queue_free(q);
 }
 
-static void a_bounded_priority_queue_refuses_the_item_past_maxsize(
-    void **state)
+static void a_bounded_priority_queue_refuses_the_item_past_maxsize(void **state)
 {
     weft_queue_t *q;
     assert_int_equal(weft_priority_queue_new(&q, 2, by_value, NULL), 0);
@@ -80,8 +79,7 @@ static void a_heap_growth_that_finds_no_memory_changes_nothing(void **state)
     weft_queue_t *q;
     assert_int_equal(weft_priority_queue_new(&q, 0, by_value, NULL), 0);
     weft__queue_fail_alloc(1);
-    assert_fails_with(weft_queue_put(q, ITEM(1), 0), WEFT_ENOMEM,
-                      "no memory");
+    assert_fails_with(weft_queue_put(q, ITEM(1), 0), WEFT_ENOMEM, "no memory");
     assert_int_equal(weft_queue_qsize(q), 0);
     assert_int_equal(weft_queue_put(q, ITEM(2), 0), 0);
     assert_int_equal(weft_queue_qsize(q), 1);

@@ -94,17 +94,14 @@ static void put_and_get_reject_bad_arguments(void **state)
         void *item = ITEM(7);
         assert_fails_with(weft_queue_put(NULL, item, 0), WEFT_EINVAL,
                           "NULL queue");
-        assert_fails_with(weft_queue_put(q, item, -5), WEFT_EINVAL,
-                          "timeout");
-        assert_fails_with(weft_queue_put(q, item, NAN), WEFT_EINVAL,
-                          "timeout");
+        assert_fails_with(weft_queue_put(q, item, -5), WEFT_EINVAL, "timeout");
+        assert_fails_with(weft_queue_put(q, item, NAN), WEFT_EINVAL, "timeout");
         assert_int_equal(weft_queue_qsize(q), 0);
         assert_fails_with(weft_queue_get(NULL, &item, 0), WEFT_EINVAL,
                           "NULL queue");
         assert_fails_with(weft_queue_get(q, &item, -0.5), WEFT_EINVAL,
                           "timeout");
-        assert_fails_with(weft_queue_get(q, NULL, 0), WEFT_EINVAL,
-                          "NULL item");
+        assert_fails_with(weft_queue_get(q, NULL, 0), WEFT_EINVAL, "NULL item");
         assert_ptr_equal(item, ITEM(7));
         assert_fails_with(weft_queue_shutdown(NULL, 0), WEFT_EINVAL,
                           "NULL queue");
@@ -371,8 +368,7 @@ static void join_times_out_while_tasks_are_unfinished(void **state)
         assert_fails_with(weft_queue_join(q, 0), WEFT_ETIMEDOUT,
                           "1 tasks unfinished");
         double t0 = weft_monotonic();
-        assert_fails_with(weft_queue_join(q, 0.2), WEFT_ETIMEDOUT,
-                          "timed out");
+        assert_fails_with(weft_queue_join(q, 0.2), WEFT_ETIMEDOUT, "timed out");
         assert_elapsed_between(weft_monotonic() - t0, 0.2, 1.0);
         assert_fails_with(weft_queue_join(q, -2), WEFT_EINVAL, "timeout");
         assert_fails_with(weft_queue_join(NULL, 0), WEFT_EINVAL, "NULL");
@@ -440,8 +436,7 @@ static void after_a_shutdown_puts_fail_and_gets_drain_the_rest(void **state)
     }
 }
 
-static void a_put_on_a_full_shut_queue_says_shut_down_not_full(
-    void **state)
+static void a_put_on_a_full_shut_queue_says_shut_down_not_full(void **state)
 {
     for (unsigned k = 0; k < NKINDS; k++) {
         weft_queue_t *q = make(k, 1);
@@ -454,8 +449,8 @@ static void a_put_on_a_full_shut_queue_says_shut_down_not_full(
     }
 }
 
-static void an_immediate_shutdown_stops_gets_and_counts_the_rest_done(
-    void **state)
+static void
+an_immediate_shutdown_stops_gets_and_counts_the_rest_done(void **state)
 {
     for (unsigned k = 0; k < NKINDS; k++) {
         weft_queue_t *q = make(k, 8);
@@ -484,8 +479,8 @@ static void an_immediate_shutdown_stops_gets_and_counts_the_rest_done(
     }
 }
 
-static void an_immediate_shutdown_counts_no_more_than_is_unfinished(
-    void **state)
+static void
+an_immediate_shutdown_counts_no_more_than_is_unfinished(void **state)
 {
     weft_queue_t *q = make(0, 8);
     weft_queue_put(q, ITEM(1), 0);

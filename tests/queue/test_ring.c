@@ -67,8 +67,7 @@ static void task_counting_follows_the_ring_across_laps(void **state)
     weft_queue_free(q);
 }
 
-static void a_maxsize_above_the_ring_limit_still_bounds_the_queue(
-    void **state)
+static void a_maxsize_above_the_ring_limit_still_bounds_the_queue(void **state)
 {
     weft_queue_t *small, *large;
     assert_int_equal(weft_queue_new(&small, RING_MAX_CELLS), 0);
@@ -91,8 +90,7 @@ int main(void)
         cmocka_unit_test(items_come_out_in_put_order_across_many_laps),
         cmocka_unit_test(a_full_ring_holds_exactly_maxsize_items),
         cmocka_unit_test(task_counting_follows_the_ring_across_laps),
-        cmocka_unit_test(
-            a_maxsize_above_the_ring_limit_still_bounds_the_queue),
+        cmocka_unit_test(a_maxsize_above_the_ring_limit_still_bounds_the_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
