@@ -83,6 +83,13 @@ static void constructors_report_no_memory(void **state)
     assert_fails_with(weft_queue_new(&q, 8), WEFT_ENOMEM, "no memory");
     weft__queue_fail_alloc(2); /* the ring's cells */
     assert_fails_with(weft_queue_new(&q, 8), WEFT_ENOMEM, "no memory");
+    weft__queue_fail_alloc(1);
+    assert_fails_with(weft_lifo_queue_new(&q, 8), WEFT_ENOMEM, "no memory");
+    weft__queue_fail_alloc(1);
+    assert_fails_with(weft_priority_queue_new(&q, 8, by_value, NULL),
+                      WEFT_ENOMEM, "no memory");
+    weft__queue_fail_alloc(1);
+    assert_fails_with(weft_simple_queue_new(&q), WEFT_ENOMEM, "no memory");
     assert_null(q);
     weft__queue_fail_alloc(0);
 }
