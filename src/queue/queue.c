@@ -47,6 +47,7 @@
  * so none sleeps again on a shut queue.
  */
 #include "queue_int.h"
+#include "ring.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -373,16 +374,28 @@ static int put_slow(weft_queue_t *q, void *item, double timeout, int rc)
     return wait_loop(q, &s, item, timeout, rc);
 }
 
-int weft_queue_put(weft_queue_t *q, void *item, double timeout)
+/* Every put but the ring's common case. Out of line, so that the common
+ * case needs no stack frame (measured: a tenth of a put on the ring). */
+__attribute__((noinline)) static int put_any(weft_queue_t *q, void *item,
+                                             double timeout)
 {
-    if (q == NULL || bad_timeout(timeout))
-        return bad_call(q, "put", timeout);
     int rc = q->kind->try_put(q, item);
     if (rc == 0) {
         wake_one(&q->sleeping_getters);
         return 0;
     }
     return put_slow(q, item, timeout, rc);
+}
+
+int weft_queue_put(weft_queue_t *q, void *item, double timeout)
+{
+    if (q == NULL || bad_timeout(timeout))
+        return bad_call(q, "put", timeout);
+    if (q->kind == &weft__ring_kind && ring_put_fast(&q->u.ring, item)) {
+        wake_one(&q->sleeping_getters);
+        return 0;
+    }
+    return put_any(q, item, timeout);
 }
 
 int weft_queue_put_nowait(weft_queue_t *q, void *item)
@@ -401,18 +414,29 @@ static int get_slow(weft_queue_t *q, void **item, double timeout, int rc)
     return wait_loop(q, &s, item, timeout, rc);
 }
 
-int weft_queue_get(weft_queue_t *q, void **item, double timeout)
+/* Every get but the ring's common case, out of line as put_any(). */
+__attribute__((noinline)) static int get_any(weft_queue_t *q, void **item,
+                                             double timeout)
 {
-    if (q == NULL || bad_timeout(timeout))
-        return bad_call(q, "get", timeout);
-    if (item == NULL)
-        return weft_fail(WEFT_EINVAL, "queue get: NULL item pointer");
     int rc = q->kind->try_get(q, item, 0);
     if (rc == 0) {
         wake_one(&q->sleeping_putters);
         return 0;
     }
     return get_slow(q, item, timeout, rc);
+}
+
+int weft_queue_get(weft_queue_t *q, void **item, double timeout)
+{
+    if (q == NULL || bad_timeout(timeout))
+        return bad_call(q, "get", timeout);
+    if (item == NULL)
+        return weft_fail(WEFT_EINVAL, "queue get: NULL item pointer");
+    if (q->kind == &weft__ring_kind && ring_get_fast(&q->u.ring, item)) {
+        wake_one(&q->sleeping_putters);
+        return 0;
+    }
+    return get_any(q, item, timeout);
 }
 
 int weft_queue_get_nowait(weft_queue_t *q, void **item)

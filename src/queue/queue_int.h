@@ -63,7 +63,8 @@ struct ring_cell {
 struct ring {
     struct ring_cell *cells;
     size_t cap;
-    uint64_t one_lap; /* the power of two above cap: the lap unit */
+    uint64_t one_lap;    /* the power of two above cap: the lap unit */
+    uint64_t index_mask; /* one_lap - 1 */
     unsigned lap_shift;
     /* Written by every put (tail) and every get (head): a line each. */
     alignas(64) _Atomic uint64_t tail;
@@ -124,6 +125,10 @@ struct weft_queue {
         struct locked locked;
     } u;
 };
+
+/* The ring's kind: queue.c tries the ring's common case inline (ring.h)
+ * when q->kind is this one. */
+extern const queue_kind_t weft__ring_kind;
 
 /* Set up q->u for its kind and q->kind. Errors: WEFT_ENOMEM. */
 int weft__ring_init(struct weft_queue *q, size_t cap);

@@ -33,7 +33,7 @@
  * exact: a nowait get fails only when every put claimed so far has been
  * taken, and a nowait put only when cap items are in the queue.
  *
- * Shutdown. The top bit of tail (FROZEN) refuses puts; the top bit of head
+ * Shutdown. The top bit of tail (RING_FROZEN) refuses puts; the top bit of head
  * refuses gets (immediate shutdown). Each is set with one fetch-or, so every
  * later claim's compare-and-swap fails and sees it; a claim made before
  * completes normally. An immediate shutdown learns from its fetch-or on head
@@ -49,29 +49,19 @@
  * the sleeper sees the claim and does not sleep, or the claimer sees the
  * sleeper and wakes it.
  */
-#include "queue_int.h"
+#include "ring.h"
 
 #include <stdlib.h>
 
-#define FROZEN (UINT64_C(1) << 63)
-
 static inline uint64_t unfrozen(uint64_t pos)
 {
-    return pos & ~FROZEN;
-}
-
-static inline uint64_t next_pos(const struct ring *r, uint64_t pos)
-{
-    uint64_t index = pos & (r->one_lap - 1);
-    if (index + 1 < r->cap)
-        return pos + 1;
-    return (pos & ~(r->one_lap - 1)) + r->one_lap;
+    return pos & ~RING_FROZEN;
 }
 
 static inline uint64_t count_of(const struct ring *r, uint64_t pos)
 {
     pos = unfrozen(pos);
-    return (pos >> r->lap_shift) * r->cap + (pos & (r->one_lap - 1));
+    return (pos >> r->lap_shift) * r->cap + (pos & r->index_mask);
 }
 
 /* The put at tail found its cell taken: full, or a get is half-way. */
@@ -87,30 +77,19 @@ static int ring_try_put(struct weft_queue *q, void *item)
     struct ring *r = &q->u.ring;
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
     for (;;) {
-        if (tail & FROZEN)
+        if (tail & RING_FROZEN)
             return WEFT_ESHUTDOWN;
-        struct ring_cell *c = &r->cells[tail & (r->one_lap - 1)];
-        /* Acquire: pairs with the release that freed the cell in
-         * ring_try_get(), so the old item was read before we overwrite. */
-        uint64_t stamp = atomic_load_explicit(&c->stamp, memory_order_acquire);
-        if (stamp == tail) {
-            /* seq_cst: the claim half of the Dekker pair with a sleeping
-             * getter's get_would_block(). */
-            if (atomic_compare_exchange_weak_explicit(
-                    &r->tail, &tail, next_pos(r, tail), memory_order_seq_cst,
-                    memory_order_relaxed)) {
-                c->item = item;
-                /* Release: pairs with the acquire stamp load of the get. */
-                atomic_store_explicit(&c->stamp, tail + 1,
-                                      memory_order_release);
-                return 0;
-            }
-            continue;
+        struct ring_cell *c = ring_cell(r, tail);
+        uint64_t seen = tail;
+        if (ring_claim_put(r, c, &tail)) {
+            ring_finish_put(c, tail, item);
+            return 0;
         }
-        uint64_t now = atomic_load_explicit(&r->tail, memory_order_seq_cst);
-        if (now == tail)
+        if (tail != seen)
+            continue; /* a compare-and-swap lost to another putter */
+        tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
+        if (tail == seen)
             return put_blocked(r, tail);
-        tail = now;
     }
 }
 
@@ -121,7 +100,7 @@ static int get_blocked(struct ring *r, uint64_t pos)
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
     if (unfrozen(tail) != pos)
         return QUEUE_BUSY;
-    return (tail & FROZEN) ? WEFT_ESHUTDOWN : WEFT_EEMPTY;
+    return (tail & RING_FROZEN) ? WEFT_ESHUTDOWN : WEFT_EEMPTY;
 }
 
 static int ring_try_get(struct weft_queue *q, void **item, int draining)
@@ -129,31 +108,19 @@ static int ring_try_get(struct weft_queue *q, void **item, int draining)
     struct ring *r = &q->u.ring;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     for (;;) {
-        if ((head & FROZEN) && !draining)
+        if ((head & RING_FROZEN) && !draining)
             return WEFT_ESHUTDOWN;
-        uint64_t pos = unfrozen(head);
-        struct ring_cell *c = &r->cells[pos & (r->one_lap - 1)];
-        /* Acquire: pairs with the release that published the item. */
-        uint64_t stamp = atomic_load_explicit(&c->stamp, memory_order_acquire);
-        if (stamp == pos + 1) {
-            /* seq_cst: the claim half of the Dekker pair with a sleeping
-             * putter's put_would_block(). */
-            if (atomic_compare_exchange_weak_explicit(
-                    &r->head, &head, next_pos(r, pos) | (head & FROZEN),
-                    memory_order_seq_cst, memory_order_relaxed)) {
-                *item = c->item;
-                /* Release: pairs with the acquire stamp load of the put
-                 * one lap later. */
-                atomic_store_explicit(&c->stamp, pos + r->one_lap,
-                                      memory_order_release);
-                return 0;
-            }
-            continue;
+        struct ring_cell *c = ring_cell(r, head);
+        uint64_t seen = head;
+        if (ring_claim_get(r, c, &head)) {
+            *item = ring_finish_get(r, c, unfrozen(head));
+            return 0;
         }
-        uint64_t now = atomic_load_explicit(&r->head, memory_order_seq_cst);
-        if (now == head)
-            return get_blocked(r, pos);
-        head = now;
+        if (head != seen)
+            continue; /* a compare-and-swap lost to another getter */
+        head = atomic_load_explicit(&r->head, memory_order_seq_cst);
+        if (head == seen)
+            return get_blocked(r, unfrozen(head));
     }
 }
 
@@ -164,7 +131,7 @@ static int ring_put_would_block(const struct weft_queue *q)
      * ring_try_get(). */
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
     uint64_t head = atomic_load_explicit(&r->head, memory_order_seq_cst);
-    return !(tail & FROZEN) && unfrozen(head) + r->one_lap == tail;
+    return !(tail & RING_FROZEN) && unfrozen(head) + r->one_lap == tail;
 }
 
 static int ring_get_would_block(const struct weft_queue *q)
@@ -174,7 +141,7 @@ static int ring_get_would_block(const struct weft_queue *q)
      * ring_try_put(). */
     uint64_t head = atomic_load_explicit(&r->head, memory_order_seq_cst);
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
-    return !(head & FROZEN) && !(tail & FROZEN) && head == tail;
+    return !(head & RING_FROZEN) && !(tail & RING_FROZEN) && head == tail;
 }
 
 static uint64_t ring_accepted(const struct weft_queue *q)
@@ -199,12 +166,12 @@ static size_t ring_size(const struct weft_queue *q)
 static size_t ring_shutdown(struct weft_queue *q, int immediate)
 {
     struct ring *r = &q->u.ring;
-    atomic_fetch_or_explicit(&r->tail, FROZEN, memory_order_seq_cst);
+    atomic_fetch_or_explicit(&r->tail, RING_FROZEN, memory_order_seq_cst);
     if (!immediate)
         return 0;
     uint64_t head =
-        atomic_fetch_or_explicit(&r->head, FROZEN, memory_order_seq_cst);
-    if (head & FROZEN)
+        atomic_fetch_or_explicit(&r->head, RING_FROZEN, memory_order_seq_cst);
+    if (head & RING_FROZEN)
         return 0;
     /* tail is frozen: no claim can move it any more. */
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
@@ -216,7 +183,7 @@ static void ring_destroy(struct weft_queue *q)
     free(q->u.ring.cells);
 }
 
-static const queue_kind_t ring_kind = {
+const queue_kind_t weft__ring_kind = {
     ring_try_put, ring_try_get,  ring_put_would_block, ring_get_would_block,
     ring_size,    ring_accepted, ring_shutdown,        ring_destroy,
 };
@@ -234,10 +201,11 @@ int weft__ring_init(struct weft_queue *q, size_t cap)
         r->one_lap <<= 1;
         r->lap_shift++;
     }
+    r->index_mask = r->one_lap - 1;
     for (size_t i = 0; i < cap; i++)
         atomic_init(&r->cells[i].stamp, i);
     atomic_init(&r->tail, 0);
     atomic_init(&r->head, 0);
-    q->kind = &ring_kind;
+    q->kind = &weft__ring_kind;
     return 0;
 }
