@@ -62,6 +62,11 @@ WEFT_API void weft_lock_free(weft_lock_t *l);
  * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL (bad timeout). */
 WEFT_API int weft_lock_acquire(weft_lock_t *l, double timeout);
 
+/* Acquire l without timeout and whatever the caller's cancel scopes say:
+ * for a layer's own short critical sections, which are not waits a caller
+ * may cancel. Blocks: yes, briefly. Cannot fail. */
+WEFT_API void weft_lock_acquire_shielded(weft_lock_t *l);
+
 /* Release l. Errors: WEFT_ESTATE when l is not held ("release unlocked
  * lock"). */
 WEFT_API int weft_lock_release(weft_lock_t *l);

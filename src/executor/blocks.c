@@ -47,7 +47,7 @@ static pthread_once_t depot_once = PTHREAD_ONCE_INIT;
 
 static struct magazine *depot_take(struct magazine **list, unsigned *count)
 {
-    weft_lock_acquire(&depot.lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&depot.lock);
     struct magazine *m = *list;
     if (m) {
         *list = m->next;
@@ -69,13 +69,13 @@ static void empty_magazine(struct magazine *m)
 static void depot_give(struct magazine *m)
 {
     if (m->count == 0) {
-        weft_lock_acquire(&depot.lock, WEFT_FOREVER);
+        weft_lock_acquire_shielded(&depot.lock);
         m->next = depot.empty;
         depot.empty = m;
         weft_lock_release(&depot.lock);
         return;
     }
-    weft_lock_acquire(&depot.lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&depot.lock);
     int keep = depot.nfull < DEPOT_MAX;
     if (keep) {
         m->next = depot.full;

@@ -150,7 +150,7 @@ static void maybe_start_worker(struct pool *p)
             p->max_workers ||
         atomic_load_explicit(&p->sleepers, memory_order_relaxed) > 0)
         return;
-    weft_lock_acquire(&p->start_lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->start_lock);
     if (atomic_load(&p->started) < p->max_workers &&
         atomic_load(&p->sleepers) == 0 && !atomic_load(&p->shutdown))
         weft__worker_start(p);
@@ -269,7 +269,7 @@ static void drain_queues(struct pool *p, int broken)
 
 void weft__pool_break(struct pool *p, const char *message)
 {
-    weft_lock_acquire(&p->start_lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->start_lock);
     int first = atomic_load(&p->broken) == 0;
     if (first) {
         snprintf(p->broken_message, sizeof p->broken_message, "%s", message);

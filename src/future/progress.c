@@ -86,7 +86,7 @@ static void draw(weft_progress_t *p, double now, int final)
 
 void weft_progress_update(weft_progress_t *p, size_t n)
 {
-    weft_lock_acquire(&p->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->lock);
     p->completed += n;
     if (p->completed > p->total)
         p->total = p->completed;
@@ -117,7 +117,7 @@ int weft_progress_track(weft_progress_t *p, weft_future_t *f)
 
 size_t weft_progress_completed(weft_progress_t *p)
 {
-    weft_lock_acquire(&p->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->lock);
     size_t n = p->completed;
     weft_lock_release(&p->lock);
     return n;
@@ -125,7 +125,7 @@ size_t weft_progress_completed(weft_progress_t *p)
 
 void weft_progress_finish(weft_progress_t *p)
 {
-    weft_lock_acquire(&p->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->lock);
     double now = weft_monotonic();
     draw(p, now, 1);
     char line[96];

@@ -86,7 +86,7 @@ static int on_done(weft_future_t *f, void *arg)
 {
     struct entry *e = arg;
     struct weft_as_completed *it = e->it;
-    weft_lock_acquire(&it->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&it->lock);
     if (it->done_tail)
         it->done_tail->next_done = e;
     else
@@ -164,7 +164,7 @@ int weft_as_completed_new(weft_as_completed_t **out, weft_future_t *const *fs,
 
 static int take_done(struct weft_as_completed *it, weft_future_t **f)
 {
-    weft_lock_acquire(&it->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&it->lock);
     struct entry *e = it->done_head;
     if (e) {
         it->done_head = e->next_done;
@@ -192,7 +192,7 @@ static const weft_park_ops_t seq_ops = {seq_unchanged, NULL, NULL};
 
 static int timed_out(struct weft_as_completed *it)
 {
-    weft_lock_acquire(&it->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&it->lock);
     size_t unfinished = it->n - it->completed;
     weft_lock_release(&it->lock);
     return weft_fail(WEFT_ETIMEDOUT, "%zu (of %zu) futures unfinished",

@@ -49,11 +49,7 @@ static char process_name[64] = "MainProcess";
 /* Taken shielded: a record must be written even in a cancelled scope. */
 static void lock_log(void)
 {
-    weft_cancel_scope_t shield;
-    weft_cancel_scope_init(&shield);
-    weft_cancel_scope_enter(&shield, WEFT_FOREVER, WEFT_SCOPE_SHIELD);
-    weft_lock_acquire(&log_lock, WEFT_FOREVER);
-    weft_cancel_scope_exit(&shield);
+    weft_lock_acquire_shielded(&log_lock);
 }
 
 static void unlock_log(void)

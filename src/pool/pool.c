@@ -37,7 +37,7 @@ static int untrack(weft_future_t *f, void *arg)
 {
     struct tracked *t = arg;
     weft_pool_t *p = t->pool;
-    weft_lock_acquire(&p->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->lock);
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -60,7 +60,7 @@ int weft__pool_submit(weft_pool_t *p, weft_fn fn, void *arg,
     struct tracked *t = calloc(1, sizeof *t);
     if (t == NULL)
         return weft_fail(WEFT_ENOMEM, "pool: no memory");
-    weft_lock_acquire(&p->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->lock);
     int rc = p->state == RUN ? weft_executor_submit(p->ex, fn, arg, out)
                              : weft_fail(WEFT_ESTATE, "Pool not running");
     if (rc == 0) {
@@ -130,7 +130,7 @@ weft_executor_t *weft_pool_executor(weft_pool_t *p)
 
 static int set_state(weft_pool_t *p, int state)
 {
-    weft_lock_acquire(&p->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->lock);
     if (p->state < state)
         p->state = state;
     weft_lock_release(&p->lock);
@@ -147,7 +147,7 @@ int weft_pool_close(weft_pool_t *p)
  * may complete a future and run untrack. */
 int weft_pool_terminate(weft_pool_t *p)
 {
-    weft_lock_acquire(&p->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->lock);
     p->state = TERMINATE;
     size_t n = 0;
     for (struct tracked *t = p->head; t; t = t->next)
@@ -175,7 +175,7 @@ static const weft_park_ops_t outstanding_ops = {some_outstanding, NULL, NULL};
 
 int weft_pool_join(weft_pool_t *p, double timeout)
 {
-    weft_lock_acquire(&p->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->lock);
     int running = p->state == RUN;
     weft_lock_release(&p->lock);
     if (running)
@@ -197,7 +197,7 @@ void weft_pool_free(weft_pool_t *p)
 {
     if (p == NULL)
         return;
-    weft_lock_acquire(&p->lock, WEFT_FOREVER);
+    weft_lock_acquire_shielded(&p->lock);
     int closed = p->state != RUN;
     weft_lock_release(&p->lock);
     if (!closed)

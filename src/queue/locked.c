@@ -17,17 +17,10 @@
 #include "queue_int.h"
 
 /* The lock is held only for a few instructions (and the comparator), so
- * waiting for it is not a wait a caller may cancel: if a cancelled scope
- * makes the acquire give up, take the lock again under a shield. */
+ * waiting for it is not a wait a caller may cancel. */
 static void lock(struct locked *l)
 {
-    if (weft_lock_acquire(&l->lock, WEFT_FOREVER) == 0)
-        return;
-    weft_cancel_scope_t shield;
-    weft_cancel_scope_init(&shield);
-    weft_cancel_scope_enter(&shield, WEFT_FOREVER, WEFT_SCOPE_SHIELD);
-    weft_lock_acquire(&l->lock, WEFT_FOREVER);
-    weft_cancel_scope_exit(&shield);
+    weft_lock_acquire_shielded(&l->lock);
 }
 
 static void unlock(struct locked *l)

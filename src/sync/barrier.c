@@ -103,7 +103,7 @@ static int release_all(weft_barrier_t *b)
         b->state_ = ACTION;
         weft_lock_release(&b->lock_);
         rc = b->action_(b->arg_);
-        weft__lock_reacquire(&b->lock_);
+        weft_lock_acquire_shielded(&b->lock_);
     }
     if (b->state_ != ACTION && b->action_)
         return WEFT_EBROKEN; /* aborted or reset while the action ran */
@@ -153,7 +153,7 @@ static int fail_wait(int rc, unsigned parties)
 
 static int barrier_wait(weft_barrier_t *b, int64_t deadline, unsigned *index)
 {
-    weft__lock_reacquire(&b->lock_);
+    weft_lock_acquire_shielded(&b->lock_);
     int rc = enter(b);
     if (rc) {
         weft_lock_release(&b->lock_);
@@ -186,7 +186,7 @@ int weft_barrier_wait_timeout(weft_barrier_t *b, double timeout,
 
 void weft_barrier_reset(weft_barrier_t *b)
 {
-    weft__lock_reacquire(&b->lock_);
+    weft_lock_acquire_shielded(&b->lock_);
     if (b->count_ > 0 && b->state_ != DRAINING)
         set_state(b, RESETTING);
     else if (b->count_ == 0)
@@ -196,7 +196,7 @@ void weft_barrier_reset(weft_barrier_t *b)
 
 void weft_barrier_abort(weft_barrier_t *b)
 {
-    weft__lock_reacquire(&b->lock_);
+    weft_lock_acquire_shielded(&b->lock_);
     set_state(b, BROKEN);
     weft_lock_release(&b->lock_);
 }
@@ -208,7 +208,7 @@ unsigned weft_barrier_parties(weft_barrier_t *b)
 
 unsigned weft_barrier_n_waiting(weft_barrier_t *b)
 {
-    weft__lock_reacquire(&b->lock_);
+    weft_lock_acquire_shielded(&b->lock_);
     unsigned n = b->state_ == FILLING ? b->count_ : 0;
     weft_lock_release(&b->lock_);
     return n;
@@ -216,7 +216,7 @@ unsigned weft_barrier_n_waiting(weft_barrier_t *b)
 
 int weft_barrier_broken(weft_barrier_t *b)
 {
-    weft__lock_reacquire(&b->lock_);
+    weft_lock_acquire_shielded(&b->lock_);
     int broken = b->state_ == BROKEN;
     weft_lock_release(&b->lock_);
     return broken;

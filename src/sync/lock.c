@@ -171,7 +171,7 @@ int weft_lock_acquire(weft_lock_t *l, double timeout)
     return acquire_slow(l, deadline);
 }
 
-void weft__lock_reacquire(weft_lock_t *l)
+void weft_lock_acquire_shielded(weft_lock_t *l)
 {
     if (try_lock(l))
         return;

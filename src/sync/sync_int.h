@@ -11,10 +11,6 @@
 #define LOCK_LOCKED 1u
 #define LOCK_PARKED 2u
 
-/* Take l back after a wait, whatever happens: shielded from cancellation,
- * without timeout. A condition must hold its lock again when wait returns. */
-void weft__lock_reacquire(weft_lock_t *l);
-
 /* Park on addr, releasing l once queued and taking it back before returning
  * (Condition.wait's dance). validate, if not NULL, runs under park's lock
  * first. Returns what weft_park returns. */

@@ -35,6 +35,6 @@ int weft__wait_releasing(const void *addr, weft_lock_t *l,
     /* Not queued (validate said no, or the scope was already cancelled):
      * the lock was never released. */
     if (r.released)
-        weft__lock_reacquire(l);
+        weft_lock_acquire_shielded(l);
     return rc;
 }

@@ -25,18 +25,9 @@ static size_t live_count;
 static weft_thread_t *main_entry;
 static weft_thread_t *lost; /* entries of threads left behind by fork() */
 
-void weft__thread_lock(weft_lock_t *l)
-{
-    weft_cancel_scope_t shield;
-    weft_cancel_scope_init(&shield);
-    weft_cancel_scope_enter(&shield, WEFT_FOREVER, WEFT_SCOPE_SHIELD);
-    weft_lock_acquire(l, WEFT_FOREVER);
-    weft_cancel_scope_exit(&shield);
-}
-
 static void lock_registry(void)
 {
-    weft__thread_lock(&registry_lock);
+    weft_lock_acquire_shielded(&registry_lock);
 }
 
 static void unlock_registry(void)

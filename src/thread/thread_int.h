@@ -104,10 +104,6 @@ void weft__thread_bind(weft_thread_t *t);
 
 /* ----- registry.c ----- */
 
-/* Take l whatever the caller's cancel scopes say: the layer's own short
- * critical sections must not fail. */
-void weft__thread_lock(weft_lock_t *l);
-
 /* Add t at the end of the live list, taking a reference for the registry. */
 void weft__registry_add(weft_thread_t *t);
 

@@ -219,6 +219,33 @@ static void as_completed_loses_nothing_under_concurrent_completion(void **state)
     drop(m.fs, 400);
 }
 
+static void complete_inside_a_cancelled_scope(void *arg)
+{
+    weft_cancel_scope_t s;
+    weft_cancel_scope_init(&s);
+    weft_cancel_scope_enter(&s, WEFT_FOREVER, 0);
+    weft_cancel_scope_cancel(&s);
+    weft_future_set_result(arg, (void *)5);
+    weft_cancel_scope_exit(&s);
+}
+
+/* A stopped task's worker completes futures inside a cancelled scope: the
+ * callbacks that as_completed registered must still do their work. */
+static void completion_from_a_cancelled_context_still_counts(void **state)
+{
+    weft_future_t *f;
+    weft_future_new(&f);
+    weft_as_completed_t *it;
+    assert_int_equal(weft_as_completed_new(&it, &f, 1, 5.0), 0);
+    testing_thread_join(testing_thread_start(complete_inside_a_cancelled_scope,
+                                             f));
+    weft_future_t *got;
+    assert_int_equal(weft_as_completed_next(it, &got), 0);
+    assert_ptr_equal(got, f);
+    weft_as_completed_free(it);
+    weft_future_free(f);
+}
+
 static void progress_prints_plain_lines_when_not_a_terminal(void **state)
 {
     int fds[2];
@@ -280,6 +307,7 @@ int main(void)
         cmocka_unit_test(wait_first_completed_returns_at_once_if_one_is_done),
         cmocka_unit_test(wait_first_exception_stops_at_the_first_failure),
         cmocka_unit_test(as_completed_loses_nothing_under_concurrent_completion),
+        cmocka_unit_test(completion_from_a_cancelled_context_still_counts),
         cmocka_unit_test(progress_prints_plain_lines_when_not_a_terminal),
         cmocka_unit_test(progress_redraws_in_place_on_a_terminal),
     };

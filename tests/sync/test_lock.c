@@ -133,6 +133,37 @@ static void a_cancelled_waiter_gives_up_the_wait(void **state)
     assert_false(weft_lock_locked(&l));
 }
 
+struct held {
+    weft_lock_t *l;
+};
+
+static void release_later(void *arg)
+{
+    struct held *h = arg;
+    weft_sleep(0.05);
+    weft_lock_release(h->l);
+}
+
+static void a_shielded_acquire_waits_even_in_a_cancelled_scope(void **state)
+{
+    weft_lock_t l = WEFT_LOCK_INIT;
+    weft_lock_acquire(&l, 0);
+    weft_cancel_scope_t s;
+    weft_cancel_scope_init(&s);
+    weft_cancel_scope_enter(&s, WEFT_FOREVER, 0);
+    weft_cancel_scope_cancel(&s);
+    /* A plain acquire of a held lock gives up in a cancelled scope... */
+    assert_int_equal(weft_lock_acquire(&l, WEFT_FOREVER), WEFT_ECANCELLED);
+    struct held h = {&l};
+    testing_thread_t *t = testing_thread_start(release_later, &h);
+    /* ...a shielded one waits for it. */
+    weft_lock_acquire_shielded(&l);
+    assert_true(weft_lock_locked(&l));
+    weft_cancel_scope_exit(&s);
+    testing_thread_join(t);
+    weft_lock_release(&l);
+}
+
 static void heap_locks(void **state)
 {
     weft_lock_t *l = NULL;
@@ -155,6 +186,7 @@ int main(void)
         cmocka_unit_test(the_lock_protects_a_counter_exactly),
         cmocka_unit_test(timed_acquires_never_lose_or_double_a_hold),
         cmocka_unit_test(a_cancelled_waiter_gives_up_the_wait),
+        cmocka_unit_test(a_shielded_acquire_waits_even_in_a_cancelled_scope),
         cmocka_unit_test(heap_locks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
