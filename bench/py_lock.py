@@ -34,8 +34,8 @@ def contended(n):
     threads = [threading.Thread(target=work) for _ in range(2)]
     for t in threads:
         t.start()
-    start.wait()
     t0 = time.perf_counter_ns()
+    start.wait()
     for t in threads:
         t.join()
     return (time.perf_counter_ns() - t0) / n
