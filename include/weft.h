@@ -12,5 +12,6 @@
 #include "weft/future.h"
 #include "weft/executor.h"
 #include "weft/pool.h"
+#include "weft/loop.h"
 
 #endif
