@@ -13,5 +13,6 @@
 #include "weft/executor.h"
 #include "weft/pool.h"
 #include "weft/loop.h"
+#include "weft/coro.h"
 
 #endif

@@ -201,8 +201,8 @@ static void a_sleeping_loop_wakes_at_once_for_a_future_done_elsewhere(
     weft_future_t *f;
     assert_int_equal(weft_future_new(&f), 0);
     struct later_set s = {f, 0.05};
-    testing_thread_t *t = testing_thread_start(set_later, &s);
     double t0 = weft_monotonic();
+    testing_thread_t *t = testing_thread_start(set_later, &s);
     void *result = NULL;
     assert_int_equal(weft_loop_run_until_complete(loop, f, &result), 0);
     assert_elapsed_between(weft_monotonic() - t0, 0.05, 1.0);

@@ -1,0 +1,398 @@
+/* Tasks: running, results and errors, the blocking calls of weft inside
+ * tasks (sleep, futures, Lock, Event, Semaphore, Condition), many tasks at
+ * once, and tasks nobody holds. */
+#include "testing.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int add_one(void *arg, void **result)
+{
+    *result = (void *)((intptr_t)arg + 1);
+    return 0;
+}
+
+static void a_task_runs_on_the_loop_and_its_future_holds_the_result(
+    void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    weft_future_t *f;
+    assert_int_equal(weft_task_create(&f, loop, add_one, (void *)41), 0);
+    assert_true(weft_task_is_task(f));
+    assert_false(weft_future_done(f)); /* it starts with the loop */
+    void *r = NULL;
+    assert_int_equal(weft_loop_run_until_complete(loop, f, &r), 0);
+    assert_ptr_equal(r, (void *)42);
+    weft_future_free(f);
+    weft_loop_free(loop);
+}
+
+static int fail_task(void *arg, void **result)
+{
+    weft_sleep(0.001);
+    return weft_fail(WEFT_EUSER + 3, "task %s failed", (const char *)arg);
+}
+
+static void a_failing_task_leaves_its_code_and_message_in_the_future(
+    void **state)
+{
+    assert_fails_with(weft_run(fail_task, "seven", NULL), WEFT_EUSER + 3,
+                      "task seven failed");
+}
+
+static int sleeper(void *arg, void **result)
+{
+    double t0 = weft_monotonic();
+    int rc = weft_sleep(*(double *)arg);
+    *result = (void *)(intptr_t)((weft_monotonic() - t0) * 1000);
+    return rc;
+}
+
+static void sleeping_tasks_overlap_instead_of_adding_up(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    double d = 0.1;
+    weft_future_t *fs[5];
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(weft_task_create(&fs[i], loop, sleeper, &d), 0);
+    double t0 = weft_monotonic();
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(weft_loop_run_until_complete(loop, fs[i], NULL), 0);
+    assert_elapsed_between(weft_monotonic() - t0, 0.1, 0.45);
+    for (int i = 0; i < 5; i++)
+        weft_future_free(fs[i]);
+    weft_loop_free(loop);
+}
+
+/* ----- Ten thousand tasks ----- */
+
+struct crowd {
+    _Atomic int done;
+};
+
+static int sleep_then_count(void *arg, void **result)
+{
+    struct crowd *c = arg;
+    if (weft_sleep(0.05 + (rand() % 50) / 1000.0))
+        return WEFT_ECANCELLED;
+    atomic_fetch_add(&c->done, 1);
+    return 0;
+}
+
+static int spawn_crowd(void *arg, void **result)
+{
+    /* ThreadSanitizer counts each coroutine's fiber as a thread and stops
+     * at 8128 of them: under it, the crowd is smaller. */
+#ifdef WEFT_TSAN
+    enum { N = 1000 };
+#else
+    enum { N = 10000 };
+#endif
+    weft_future_t **fs = calloc(N, sizeof *fs);
+    for (int i = 0; i < N; i++)
+        if (weft_task_create(&fs[i], NULL, sleep_then_count, arg))
+            return WEFT_ENOMEM;
+    int rc = weft_gather(fs, N, 0, NULL, NULL);
+    for (int i = 0; i < N; i++)
+        weft_future_free(fs[i]);
+    free(fs);
+    *result = (void *)(intptr_t)N;
+    return rc;
+}
+
+static void ten_thousand_concurrent_tasks_each_sleep_and_complete(
+    void **state)
+{
+    struct crowd c = {0};
+    void *n = NULL;
+    double t0 = weft_monotonic();
+    assert_int_equal(weft_run(spawn_crowd, &c, &n), 0);
+    assert_int_equal(atomic_load(&c.done), (int)(intptr_t)n);
+    assert_elapsed_between(weft_monotonic() - t0, 0.05, 2.0);
+    weft_coro_stats_t st;
+    weft_coro_stats(&st);
+    assert_int_equal(st.live_tasks, 0);
+    assert_true(st.stacks_pooled > 0);
+}
+
+/* ----- Waiting on sync primitives and futures ----- */
+
+struct shared {
+    weft_lock_t lock;
+    weft_semaphore_t sem;
+    weft_event_t event;
+    weft_condition_t cond;
+    int inside, max_inside, counter, ready;
+};
+
+static int locker(void *arg, void **result)
+{
+    struct shared *s = arg;
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(weft_lock_acquire(&s->lock, WEFT_FOREVER), 0);
+        int v = s->counter;
+        weft_sleep(0); /* let the others run while the lock is held */
+        s->counter = v + 1;
+        weft_lock_release(&s->lock);
+    }
+    return 0;
+}
+
+static int limited(void *arg, void **result)
+{
+    struct shared *s = arg;
+    assert_int_equal(weft_semaphore_acquire(&s->sem, WEFT_FOREVER), 0);
+    if (++s->inside > s->max_inside)
+        s->max_inside = s->inside;
+    weft_sleep(0.01);
+    s->inside--;
+    weft_semaphore_release(&s->sem, 1);
+    return 0;
+}
+
+static int event_waiter(void *arg, void **result)
+{
+    struct shared *s = arg;
+    return weft_event_wait(&s->event, 1.0 * testing_scale());
+}
+
+static int cond_waiter(void *arg, void **result)
+{
+    struct shared *s = arg;
+    weft_condition_acquire(&s->cond, WEFT_FOREVER);
+    while (!s->ready) {
+        int rc = weft_condition_wait(&s->cond, WEFT_FOREVER);
+        if (rc) {
+            weft_condition_release(&s->cond);
+            return rc;
+        }
+    }
+    weft_condition_release(&s->cond);
+    return 0;
+}
+
+static int setter(void *arg, void **result)
+{
+    struct shared *s = arg;
+    weft_sleep(0.02);
+    weft_event_set(&s->event);
+    weft_condition_acquire(&s->cond, WEFT_FOREVER);
+    s->ready = 1;
+    weft_condition_notify_all(&s->cond);
+    weft_condition_release(&s->cond);
+    return 0;
+}
+
+static void locks_events_semaphores_and_conditions_suspend_only_the_task(
+    void **state)
+{
+    struct shared s;
+    memset(&s, 0, sizeof s);
+    weft_lock_init(&s.lock);
+    weft_semaphore_init(&s.sem, 2);
+    weft_event_init(&s.event);
+    weft_condition_init(&s.cond);
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    weft_future_t *fs[16];
+    int n = 0;
+    for (int i = 0; i < 4; i++)
+        weft_task_create(&fs[n++], loop, locker, &s);
+    for (int i = 0; i < 6; i++)
+        weft_task_create(&fs[n++], loop, limited, &s);
+    for (int i = 0; i < 2; i++)
+        weft_task_create(&fs[n++], loop, event_waiter, &s);
+    for (int i = 0; i < 2; i++)
+        weft_task_create(&fs[n++], loop, cond_waiter, &s);
+    weft_task_create(&fs[n++], loop, setter, &s);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(weft_loop_run_until_complete(loop, fs[i], NULL), 0);
+    assert_int_equal(s.counter, 400);
+    assert_int_equal(s.max_inside, 2);
+    for (int i = 0; i < n; i++)
+        weft_future_free(fs[i]);
+    weft_loop_free(loop);
+    weft_condition_destroy(&s.cond);
+}
+
+static void complete_later(void *arg)
+{
+    weft_sleep(0.05);
+    weft_future_set_result(arg, (void *)7);
+}
+
+static int wait_future(void *arg, void **result)
+{
+    return weft_future_result(arg, WEFT_FOREVER, result);
+}
+
+static int tick(void *arg, void **result)
+{
+    int *ticks = arg;
+    while (weft_sleep(0.005) == 0 && *ticks < 1000)
+        (*ticks)++;
+    return 0;
+}
+
+static void a_task_waits_on_a_future_completed_by_another_thread(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    weft_future_t *plain, *waiter, *ticker;
+    weft_future_new(&plain);
+    int ticks = 0;
+    weft_task_create(&waiter, loop, wait_future, plain);
+    weft_task_create(&ticker, loop, tick, &ticks);
+    testing_thread_t *t = testing_thread_start(complete_later, plain);
+    void *r = NULL;
+    assert_int_equal(weft_loop_run_until_complete(loop, waiter, &r), 0);
+    assert_ptr_equal(r, (void *)7);
+    assert_true(ticks >= 3); /* the loop went on while the task waited */
+    testing_thread_join(t);
+    weft_task_cancel(ticker);
+    weft_loop_run_until_complete(loop, ticker, NULL);
+    weft_future_free(ticker);
+    weft_future_free(waiter);
+    weft_future_free(plain);
+    weft_loop_free(loop);
+}
+
+/* ----- Ownership ----- */
+
+static int bump_after_sleep(void *arg, void **result)
+{
+    weft_sleep(0.01);
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void a_task_nobody_references_still_runs_to_completion(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    int count = 0;
+    assert_int_equal(weft_task_create(NULL, loop, bump_after_sleep, &count),
+                     0);
+    weft_future_t *f;
+    weft_task_create(&f, loop, sleeper, &(double){0.05});
+    assert_int_equal(weft_loop_run_until_complete(loop, f, NULL), 0);
+    assert_int_equal(count, 1);
+    weft_future_free(f);
+    weft_loop_free(loop);
+}
+
+static int sleep_long(void *arg, void **result)
+{
+    int rc = weft_sleep(30);
+    *(int *)arg = rc;
+    return rc;
+}
+
+static void freeing_the_loop_cancels_and_finishes_the_tasks_left(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    int seen = -1, never = -1;
+    weft_future_t *f, *g;
+    weft_task_create(&f, loop, sleep_long, &seen);
+    weft_task_create(&g, loop, sleep_long, &never);
+    /* f starts and sleeps; g is cancelled before it ever starts. */
+    weft_future_t *tick_f;
+    weft_task_create(&tick_f, loop, bump_after_sleep, &(int){0});
+    weft_loop_run_until_complete(loop, tick_f, NULL);
+    weft_future_free(tick_f);
+    double t0 = weft_monotonic();
+    weft_loop_free(loop);
+    assert_elapsed_between(weft_monotonic() - t0, 0, 1.0);
+    assert_int_equal(seen, WEFT_ECANCELLED);
+    assert_true(weft_future_cancelled(f));
+    assert_true(weft_future_done(g));
+    weft_future_free(f);
+    weft_future_free(g);
+}
+
+static int who_am_i(void *arg, void **result)
+{
+    *result = weft_task_current();
+    return 0;
+}
+
+static void current_task_names_the_running_task(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    assert_null(weft_task_current());
+    weft_future_t *f;
+    weft_task_create(&f, loop, who_am_i, NULL);
+    void *r = NULL;
+    weft_loop_run_until_complete(loop, f, &r);
+    assert_ptr_equal(r, f);
+    weft_future_free(f);
+    weft_loop_free(loop);
+}
+
+static void bad_arguments_are_refused_with_a_message(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    weft_future_t *f;
+    assert_fails_with(weft_task_create(&f, loop, NULL, NULL), WEFT_EINVAL,
+                      "NULL function");
+    weft_task_opts_t small = {1024};
+    assert_fails_with(weft_task_create_opts(&f, loop, add_one, NULL, &small),
+                      WEFT_EINVAL, "below the minimum");
+    assert_fails_with(weft_task_cancel(NULL), WEFT_EINVAL, "NULL");
+    weft_loop_free(loop);
+}
+
+static int deep(int n)
+{
+    volatile char pad[1024];
+    pad[0] = (char)n;
+    return n == 0 ? pad[0] : deep(n - 1) + pad[0];
+}
+
+static int use_stack(void *arg, void **result)
+{
+    *result = (void *)(intptr_t)deep(200);
+    return 0;
+}
+
+static void a_task_may_ask_for_a_larger_stack(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    weft_task_opts_t big = {1024 * 1024};
+    weft_future_t *f;
+    assert_int_equal(weft_task_create_opts(&f, loop, use_stack, NULL, &big),
+                     0);
+    assert_int_equal(weft_loop_run_until_complete(loop, f, NULL), 0);
+    weft_future_free(f);
+    weft_loop_free(loop);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(
+            a_task_runs_on_the_loop_and_its_future_holds_the_result),
+        cmocka_unit_test(
+            a_failing_task_leaves_its_code_and_message_in_the_future),
+        cmocka_unit_test(sleeping_tasks_overlap_instead_of_adding_up),
+        cmocka_unit_test(
+            ten_thousand_concurrent_tasks_each_sleep_and_complete),
+        cmocka_unit_test(
+            locks_events_semaphores_and_conditions_suspend_only_the_task),
+        cmocka_unit_test(
+            a_task_waits_on_a_future_completed_by_another_thread),
+        cmocka_unit_test(a_task_nobody_references_still_runs_to_completion),
+        cmocka_unit_test(
+            freeing_the_loop_cancels_and_finishes_the_tasks_left),
+        cmocka_unit_test(current_task_names_the_running_task),
+        cmocka_unit_test(bad_arguments_are_refused_with_a_message),
+        cmocka_unit_test(a_task_may_ask_for_a_larger_stack),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
