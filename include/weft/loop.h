@@ -249,6 +249,14 @@ WEFT_API int weft_loop_attach_service(weft_loop_t *loop,
                                       const weft_loop_service_t *cls,
                                       void *state);
 
+/* For the coro layer, which passes control from one task straight to the
+ * next: if the loop is running the callbacks of an iteration and the next
+ * of them is fn(arg) scheduled with no handle, take it out of the ring and
+ * return 1 with *arg: the caller then does its work in its stead, in the
+ * same order. Else 0. For the loop's thread only, while it runs. */
+WEFT_API int weft_loop_take_next(weft_loop_t *loop, weft_callback fn,
+                                 void **arg);
+
 /* ----- Event emitter (the seeds' event-driven programs) ----- */
 
 /* Named events matched to handlers: emit("Up") runs, on the loop, every

@@ -2,7 +2,10 @@
  *
  * A switch pushes the six callee-saved registers (rbp, rbx, r12-r15) on the
  * running stack, stores the stack pointer in *from, loads the one in *to,
- * pops the same six registers and returns into the other context. Every
+ * pops the same six registers and jumps to the other context's return
+ * address. It jumps rather than returns: a ret would be predicted from the
+ * return stack of the context left behind, mispredicted every time, and
+ * cost about 8 ns more per switch on the machines we measure. Every
  * other register is caller-saved, so the C code around the call already
  * expects it clobbered. The x87 control word and MXCSR are not switched:
  * tasks share the thread's floating-point modes (what the few coroutine
@@ -36,7 +39,8 @@ __asm__(".text\n"
         "    popq %r12\n"
         "    popq %rbx\n"
         "    popq %rbp\n"
-        "    ret\n"
+        "    popq %rcx\n"
+        "    jmpq *%rcx\n"
         ".size weft__ctx_switch, .-weft__ctx_switch\n"
         "\n"
         ".type weft__ctx_start,@function\n"

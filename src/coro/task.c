@@ -23,7 +23,16 @@
  * Why the task outlives its wakers. park's contract lets a waiter vanish
  * once its bits are set. A task's waiter lives inside the task's future,
  * so wake takes a reference to the future before setting the bits and
- * hands it to the scheduled resume, or drops it when it schedules nothing.
+ * hands it to the scheduled resume, or drops it when it schedules nothing;
+ * the resume drops it on the loop's thread, where the loop's own reference
+ * holds a suspended task.
+ *
+ * Handing over. A task that suspends while the loop is running the ready
+ * callbacks of an iteration looks at the next one: if it resumes a task,
+ * it takes it out of the ring (weft_loop_take_next) and switches straight
+ * to that task, one switch instead of two through the loop's stack, in
+ * the order the loop would have kept. The loop, when some task finally
+ * switches back, asks which one it was.
  *
  * Cancellation. A task enters a cancel scope of its own as it starts; the
  * scope watches the future's stop bit, and weft_future_stop() (through the
@@ -55,6 +64,7 @@ void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 struct sched {
     weft__ctx_t loop_ctx;  /* where a suspending task returns to */
     struct coro *current;  /* the task running now, or NULL */
+    int from_loop;         /* the last switch came from the loop's stack */
     void *loop_fiber;      /* ThreadSanitizer's fiber of the loop side */
     void *loop_fake_stack; /* AddressSanitizer's, of the loop side */
     const void *loop_stack;
@@ -64,11 +74,29 @@ struct sched {
 static _Thread_local struct sched sched;
 static _Atomic size_t live_tasks;
 
-/* ----- The switch, with the sanitizers told about it ----- */
+/* ----- The switches, with the sanitizers told about each ----- */
 
-static void switch_in(struct coro *c)
+/* In a task, just switched to: learn the loop's stack if we came from it. */
+static void arrived(struct coro *c)
+{
+#ifdef WEFT_ASAN
+    const void *bottom;
+    size_t size;
+    __sanitizer_finish_switch_fiber(c->san_fake_stack, &bottom, &size);
+    if (sched.from_loop) {
+        sched.loop_stack = bottom;
+        sched.loop_stack_size = size;
+    }
+#endif
+    (void)c;
+}
+
+/* From the loop's stack: run c, and whatever tasks it hands over to, until
+ * one of them switches back. Returns that one. */
+static struct coro *enter_tasks(struct coro *c)
 {
     sched.current = c;
+    sched.from_loop = 1;
     weft_waiter_t *prev = weft_park_set_waiter(&c->waiter);
 #ifdef WEFT_TSAN
     sched.loop_fiber = __tsan_get_current_fiber();
@@ -83,10 +111,12 @@ static void switch_in(struct coro *c)
     __sanitizer_finish_switch_fiber(sched.loop_fake_stack, NULL, NULL);
 #endif
     weft_park_set_waiter(prev);
+    struct coro *back = sched.current;
     sched.current = NULL;
+    return back;
 }
 
-/* In the task: back to the loop. final: the task will never run again. */
+/* In task c: back to the loop. final: c will never run again. */
 static void switch_out(struct coro *c, int final)
 {
 #ifdef WEFT_TSAN
@@ -97,51 +127,85 @@ static void switch_out(struct coro *c, int final)
                                    sched.loop_stack, sched.loop_stack_size);
 #endif
     weft__ctx_switch(&c->ctx, &sched.loop_ctx);
-#ifdef WEFT_ASAN
-    __sanitizer_finish_switch_fiber(c->san_fake_stack, &sched.loop_stack,
-                                    &sched.loop_stack_size);
-#endif
+    arrived(c);
     (void)final;
 }
 
-void weft__coro_suspend(struct coro *c)
+/* In task c: straight to task next, which the loop would have resumed
+ * next anyway: one switch instead of two. */
+static void hand_over(struct coro *c, struct coro *next)
 {
-    switch_out(c, 0);
+    atomic_store_explicit(&next->run, RUN_RUNNING, memory_order_relaxed);
+    sched.current = next;
+    sched.from_loop = 0;
+    weft_park_set_waiter(&next->waiter);
+#ifdef WEFT_TSAN
+    __tsan_switch_to_fiber(next->san_fiber, 0);
+#endif
+#ifdef WEFT_ASAN
+    __sanitizer_start_switch_fiber(&c->san_fake_stack, next->stack->lo,
+                                   next->stack->size);
+#endif
+    weft__ctx_switch(&c->ctx, &next->ctx);
+    arrived(c);
 }
 
 /* ----- Resuming ----- */
+
+/* A resume in the ready ring is run_task with the task's address, its low
+ * bit set when a wake's reference to the task comes with it. */
+#define WOKEN ((uintptr_t)1)
 
 static void finish(struct coro *c);
 
 static void resume(struct coro *c)
 {
     atomic_store_explicit(&c->run, RUN_RUNNING, memory_order_relaxed);
-    switch_in(c);
-    if (c->finished)
-        finish(c);
+    struct coro *back = enter_tasks(c);
+    if (back->finished)
+        finish(back);
 }
 
-static int resume_yielded(void *arg)
+/* The wake's reference kept the task alive until now, on the loop's
+ * thread; from here the loop's own reference does (a suspended task has
+ * not finished). */
+static struct coro *untag(void *arg)
 {
-    resume(arg);
+    struct coro *c = (struct coro *)((uintptr_t)arg & ~WOKEN);
+    if ((uintptr_t)arg & WOKEN)
+        weft_future_free(task_of(c));
+    return c;
+}
+
+static int run_task(void *arg)
+{
+    resume(untag(arg));
     return 0;
 }
 
-/* Resume after a wake, then drop the reference the wake took. */
-static int resume_woken(void *arg)
+/* In task c, about to suspend: pass control to the next task of this
+ * iteration if that is what the loop would run next, else to the loop. */
+static void suspend(struct coro *c)
 {
-    struct coro *c = arg;
-    resume(c);
-    weft_future_free(task_of(c));
-    return 0;
+    void *next;
+    if (weft_loop_take_next(c->loop, run_task, &next))
+        hand_over(c, untag(next));
+    else
+        switch_out(c, 0);
+}
+
+void weft__coro_suspend(struct coro *c)
+{
+    suspend(c);
 }
 
 static void schedule_woken(struct coro *c)
 {
+    void *arg = (void *)((uintptr_t)c | WOKEN);
     if (weft_loop_running() == c->loop &&
-        weft_loop_call_soon(c->loop, resume_woken, c, NULL) == 0)
+        weft_loop_call_soon(c->loop, run_task, arg, NULL) == 0)
         return;
-    if (weft_loop_call_soon_threadsafe(c->loop, resume_woken, c) == 0)
+    if (weft_loop_call_soon_threadsafe(c->loop, run_task, arg) == 0)
         return;
     fprintf(stderr, "weft: a task's wake-up could not be scheduled: %s\n",
             weft_last_message());
@@ -162,8 +226,8 @@ static int on_deadline(void *arg)
 static void coro_yield(weft_waiter_t *w)
 {
     struct coro *c = w->data;
-    if (weft_loop_call_soon(c->loop, resume_yielded, c, NULL) == 0)
-        switch_out(c, 0);
+    if (weft_loop_call_soon(c->loop, run_task, c, NULL) == 0)
+        suspend(c);
 }
 
 static void coro_wait(weft_waiter_t *w, int64_t deadline)
@@ -184,7 +248,7 @@ static void coro_wait(weft_waiter_t *w, int64_t deadline)
     uint32_t parked = RUN_PARKED;
     if (atomic_load(&w->state) == 0 ||
         !atomic_compare_exchange_strong(&c->run, &parked, RUN_RUNNING))
-        switch_out(c, 0);
+        suspend(c);
     if (armed)
         weft_handle_cancel(&c->timer);
 }
@@ -240,10 +304,7 @@ static void unlink_task(struct coro *c)
 static void coro_entry(void *arg)
 {
     struct coro *c = arg;
-#ifdef WEFT_ASAN
-    __sanitizer_finish_switch_fiber(NULL, &sched.loop_stack,
-                                    &sched.loop_stack_size);
-#endif
+    arrived(c);
     weft_future_t *f = task_of(c);
     weft_cancel_scope_init(&c->scope);
     weft_cancel_scope_enter(&c->scope, WEFT_FOREVER, 0);
@@ -259,7 +320,7 @@ static void coro_entry(void *arg)
     c->code = rc;
     c->result = result;
     c->finished = 1;
-    switch_out(c, 1);
+    switch_out(c, 1); /* the loop finishes what is left: the stack */
     abort(); /* a finished task is never resumed */
 }
 

@@ -232,7 +232,8 @@ static int poll_timeout(weft_loop_t *loop)
 static void run_ready(weft_loop_t *loop)
 {
     struct ring *r = &loop->ready;
-    for (size_t n = ring_count(r); n > 0; n--) {
+    for (loop->run_left = ring_count(r); loop->run_left > 0;) {
+        loop->run_left--;
         struct entry e = r->buf[r->head++ & r->mask];
         if (e.node) {
             int live = e.node->state == NODE_READY;
@@ -242,6 +243,20 @@ static void run_ready(weft_loop_t *loop)
         }
         run_callback(loop, e.fn, e.arg);
     }
+}
+
+int weft_loop_take_next(weft_loop_t *loop, weft_callback fn, void **arg)
+{
+    struct ring *r = &loop->ready;
+    if (loop->run_left == 0)
+        return 0;
+    const struct entry *e = &r->buf[r->head & r->mask];
+    if (e->fn != fn || e->node != NULL)
+        return 0;
+    *arg = e->arg;
+    r->head++;
+    loop->run_left--;
+    return 1;
 }
 
 /* The clock costs tens of ns: a busy loop reads it every 8 iterations

@@ -89,6 +89,7 @@ struct weft_loop {
     struct lnode *free_nodes;
     struct slab *slabs;
     unsigned busy; /* iterations since I/O was last looked at */
+    size_t run_left; /* callbacks of this iteration not yet run */
 
     int epfd, evfd;
     struct fdrec *fds;
