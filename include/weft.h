@@ -14,5 +14,6 @@
 #include "weft/pool.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
+#include "weft/net.h"
 
 #endif

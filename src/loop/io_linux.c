@@ -96,8 +96,10 @@ int weft_loop_call_soon_threadsafe(weft_loop_t *loop, weft_callback fn,
     }
     loop->tsq[loop->tsq_len++] = (struct tsentry){fn, arg};
     atomic_store(&loop->tsq_count, loop->tsq_len);
-    pthread_mutex_unlock(&loop->tsq_lock);
+    /* Under the lock: once it is released, the callback may run and free
+     * the loop (weft_loop_free closes the queue under the same lock). */
     weft__io_wake(loop);
+    pthread_mutex_unlock(&loop->tsq_lock);
     return 0;
 }
 
