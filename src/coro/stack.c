@@ -10,9 +10,12 @@
  * may hold only vm.max_map_count of them (65530 by default). So guarded
  * stacks are made while they take less than a quarter of that limit; past
  * it, a stack comes without a guard page (adjacent ones then merge into one
- * mapping) and with a canary word at its bottom, checked when the stack is
- * given back: an overflow is caught late rather than never, and reported
- * loudly.
+ * mapping): its lowest page is a tripwire instead, readable and writable
+ * but never used by the task, and never touched unless the task overflows.
+ * When the stack is given back, mincore(2) asks whether the tripwire page
+ * was ever faulted in: an overflow is caught late rather than never, and
+ * reported loudly, at no cost in memory (a canary word written there would
+ * make every stack a page larger).
  *
  * Each thread keeps up to POOL_MAX free stacks of the default size for
  * reuse; the rest go back to the kernel. A pool's stacks are unmapped when
@@ -31,7 +34,6 @@
 #endif
 
 #define POOL_MAX 256
-#define CANARY UINT64_C(0x5746c7a8e3f0d1b9)
 
 static _Atomic size_t guarded_live, unguarded_live;
 static size_t guard_budget;
@@ -99,7 +101,7 @@ static struct weft__stack *map_stack(size_t size, int guard)
 {
     size_t page = page_size();
     size_t usable = (size + sizeof(struct weft__stack) + page - 1) & ~(page - 1);
-    size_t total = usable + (guard ? page : 0);
+    size_t total = usable + page; /* the guard page, or the tripwire */
     void *map = mmap(NULL, total, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                      -1, 0);
@@ -116,7 +118,7 @@ static struct weft__stack *map_stack(size_t size, int guard)
         (struct weft__stack *)((char *)map + total - sizeof *s);
     s->map = map;
     s->map_size = total;
-    s->lo = (char *)map + (guard ? page : 0);
+    s->lo = (char *)map + page;
     s->size = (size_t)((char *)s - (char *)s->lo);
     s->guarded = guard;
     s->asked = size;
@@ -135,9 +137,14 @@ static struct weft__stack *new_stack(size_t size)
         weft_fail(WEFT_ENOMEM, "task: no memory for a %zu-byte stack", size);
         return NULL;
     }
-    if (!s->guarded)
-        *(uint64_t *)s->lo = CANARY;
     return s;
+}
+
+/* Was the tripwire page below an unguarded stack ever touched? */
+static int tripped(const struct weft__stack *s)
+{
+    unsigned char resident = 0;
+    return mincore(s->map, page_size(), &resident) == 0 && (resident & 1);
 }
 
 struct weft__stack *weft__stack_get(size_t size)
@@ -158,7 +165,7 @@ struct weft__stack *weft__stack_get(size_t size)
 
 void weft__stack_put(struct weft__stack *s)
 {
-    if (!s->guarded && *(uint64_t *)s->lo != CANARY) {
+    if (!s->guarded && tripped(s)) {
         fprintf(stderr, "weft: a task overflowed its %zu-byte stack (give "
                         "it a larger one with weft_task_create_opts)\n",
                 s->size);
