@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "weft/base.h"
+#include "weft/executor.h"
 #include "weft/future.h"
 
 #ifdef __cplusplus
@@ -203,6 +204,17 @@ WEFT_API int weft_loop_remove_signal_handler(weft_loop_t *loop, int sig);
  * has run. Thread-safe. Errors: WEFT_EINVAL, WEFT_ENOMEM. */
 WEFT_API int weft_loop_call_when_done(weft_loop_t *loop, weft_future_t *f,
                                       weft_future_callback fn, void *arg);
+
+/* Run fn(arg, &result) on executor ex (loop.run_in_executor) and hand its
+ * future back in *out: a task waits on it like on any future (suspending
+ * alone), and weft_loop_call_when_done runs a callback on the loop when it
+ * completes. ex NULL: the loop's default thread pool, made on first use and
+ * shut down (waiting for its tasks) when the loop is freed.
+ * Ownership: *out returns a new reference. Errors: those of
+ * weft_executor_submit and weft_thread_pool_new; WEFT_EINVAL. */
+WEFT_API int weft_loop_run_in_executor(weft_loop_t *loop, weft_executor_t *ex,
+                                       weft_fn fn, void *arg,
+                                       weft_future_t **out);
 
 /* ----- Errors in callbacks ----- */
 

@@ -158,6 +158,7 @@ void weft_loop_free(weft_loop_t *loop)
         return;
     }
     close_services(loop);
+    weft_executor_free(loop->executor);
     weft__when_done_close(loop);
     weft__signals_destroy(loop);
     pthread_mutex_lock(&loop->tsq_lock);

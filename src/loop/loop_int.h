@@ -117,6 +117,7 @@ struct weft_loop {
     } services[LOOP_SERVICES];
     size_t nservices;
 
+    weft_executor_t *executor;   /* run_in_executor's default pool */
     struct when_done *when_done; /* registrations of call_when_done */
     pthread_mutex_t wd_lock;
 

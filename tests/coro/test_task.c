@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int add_one(void *arg, void **result)
 {
@@ -373,6 +374,45 @@ static void a_task_may_ask_for_a_larger_stack(void **state)
     weft_loop_free(loop);
 }
 
+static int blocking_work(void *arg, void **result)
+{
+    usleep(50000); /* blocks its worker thread, not the loop */
+    *result = arg;
+    return 0;
+}
+
+static int offload(void *arg, void **result)
+{
+    weft_future_t *f;
+    int rc = weft_loop_run_in_executor(weft_loop_running(), NULL,
+                                       blocking_work, (void *)9, &f);
+    if (rc)
+        return rc;
+    rc = weft_future_result(f, WEFT_FOREVER, result);
+    weft_future_free(f);
+    return rc;
+}
+
+static void run_in_executor_lets_the_loop_run_while_a_thread_blocks(
+    void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    int ticks = 0;
+    weft_future_t *f, *ticker;
+    weft_task_create(&f, loop, offload, NULL);
+    weft_task_create(&ticker, loop, tick, &ticks);
+    void *r = NULL;
+    assert_int_equal(weft_loop_run_until_complete(loop, f, &r), 0);
+    assert_ptr_equal(r, (void *)9);
+    assert_true(ticks >= 3);
+    weft_task_cancel(ticker);
+    weft_loop_run_until_complete(loop, ticker, NULL);
+    weft_future_free(ticker);
+    weft_future_free(f);
+    weft_loop_free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +433,8 @@ int main(void)
         cmocka_unit_test(current_task_names_the_running_task),
         cmocka_unit_test(bad_arguments_are_refused_with_a_message),
         cmocka_unit_test(a_task_may_ask_for_a_larger_stack),
+        cmocka_unit_test(
+            run_in_executor_lets_the_loop_run_while_a_thread_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
