@@ -319,6 +319,10 @@ static int serve_http(weft_stream_t *s, void *arg)
         int rc = weft_http_read_message(s, 1, 64 << 20, &req);
         if (rc == WEFT_EEOF)
             return 0; /* the client is done */
+        if (rc == WEFT_EPROTO || rc == WEFT_EMSGSIZE)
+            return weft_http_write_response(
+                s, rc == WEFT_EPROTO ? 400 : 413, "Connection: close\r\n",
+                NULL, 0, 0);
         if (rc)
             return rc;
         rc = h->fn(&req, s, h->arg);
