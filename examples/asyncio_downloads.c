@@ -70,8 +70,8 @@ static int download_image(void *arg, void **result)
     char target[32];
     snprintf(target, sizeof target, "/image-%ld.jpg", i);
     weft_http_message_t response;
-    int rc = weft_http_request("GET", "127.0.0.1", port, target, NULL, 0,
-                               5.0, &response);
+    int rc = weft_http_request("GET", "127.0.0.1", port, target, NULL, 0, 5.0,
+                               &response);
     if (rc)
         return rc;
     rc = response.status == 200 && response.body_len == 2048
@@ -83,8 +83,8 @@ static int download_image(void *arg, void **result)
 
 static void report(const char *how, double t0, int failures)
 {
-    printf("%s: %d downloads in %.2f s%s\n", how, IMAGES,
-           weft_monotonic() - t0, failures ? " (with failures)" : "");
+    printf("%s: %d downloads in %.2f s%s\n", how, IMAGES, weft_monotonic() - t0,
+           failures ? " (with failures)" : "");
 }
 
 static int sequential(void)
@@ -102,8 +102,7 @@ static int with_threads(void)
     double t0 = weft_monotonic();
     weft_thread_t *threads[IMAGES];
     for (long i = 0; i < IMAGES; i++) {
-        weft_thread_new(&threads[i], download_image, (void *)(intptr_t)i,
-                        NULL);
+        weft_thread_new(&threads[i], download_image, (void *)(intptr_t)i, NULL);
         weft_thread_start(threads[i]);
     }
     int failures = 0;

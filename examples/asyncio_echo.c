@@ -46,8 +46,8 @@ static int client(void *arg, void **result)
 static int main_task(void *arg, void **result)
 {
     weft_server_t *server;
-    int rc = weft_start_server(&server, NULL, "127.0.0.1", 0, handle_echo,
-                               NULL);
+    int rc =
+        weft_start_server(&server, NULL, "127.0.0.1", 0, handle_echo, NULL);
     if (rc)
         return rc;
     int port = weft_server_port(server);

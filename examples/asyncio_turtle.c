@@ -17,8 +17,8 @@ struct turtle {
 
 static void show(const char *key, const char *handler, struct turtle *t)
 {
-    printf("%-6s -> %-11s turtle at (%.1f, %.1f) heading %.0f\n", key,
-           handler, t->x, t->y, t->heading);
+    printf("%-6s -> %-11s turtle at (%.1f, %.1f) heading %.0f\n", key, handler,
+           t->x, t->y, t->heading);
 }
 
 static int moveForward(void *arg, const char *event, void *data)
@@ -73,7 +73,7 @@ static int keyboard(void *arg, void **result)
     weft_emitter_t *window = arg;
     static struct unhandled unhandled[4];
     int n = 0;
-    const char *keys[] = {"Up", "Left", "Up", "Up", "Right", "Right",
+    const char *keys[] = {"Up", "Left", "Up",   "Up", "Right", "Right",
                           "Up", "Down", "Left", "Up", "Escape"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         weft_sleep(0.005);

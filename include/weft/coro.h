@@ -142,8 +142,8 @@ WEFT_API int weft_task_group_new(weft_task_group_t **out, weft_loop_t *loop);
 /* Start fn(arg) as a member task of g. out as for weft_task_create.
  * Errors: WEFT_ESTATE (g is closing: a member failed or wait returned),
  * and those of weft_task_create. */
-WEFT_API int weft_task_group_spawn(weft_task_group_t *g, weft_fn fn,
-                                   void *arg, weft_future_t **out);
+WEFT_API int weft_task_group_spawn(weft_task_group_t *g, weft_fn fn, void *arg,
+                                   weft_future_t **out);
 
 /* Wait until every member has finished. When a member fails, the others are
  * cancelled, and so is the caller's body (its blocking calls inside the

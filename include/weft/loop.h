@@ -117,15 +117,15 @@ WEFT_API double weft_loop_time(const weft_loop_t *loop);
  * callback already scheduled (loop.call_soon). handle, if not NULL,
  * receives a handle to cancel it. Costs no allocation in the steady state.
  * Errors: WEFT_EINVAL (NULL fn), WEFT_ENOMEM (nothing was scheduled). */
-WEFT_API int weft_loop_call_soon(weft_loop_t *loop, weft_callback fn,
-                                 void *arg, weft_handle_t *handle);
+WEFT_API int weft_loop_call_soon(weft_loop_t *loop, weft_callback fn, void *arg,
+                                 weft_handle_t *handle);
 
 /* The same from any thread, waking the loop at once if it sleeps
  * (loop.call_soon_threadsafe). Thread-safe. Callbacks scheduled by one
  * thread run in the order that thread scheduled them.
  * Errors: WEFT_EINVAL, WEFT_ENOMEM, WEFT_ECLOSED (the loop is being freed). */
-WEFT_API int weft_loop_call_soon_threadsafe(weft_loop_t *loop,
-                                            weft_callback fn, void *arg);
+WEFT_API int weft_loop_call_soon_threadsafe(weft_loop_t *loop, weft_callback fn,
+                                            void *arg);
 
 /* Schedule fn(arg) after delay seconds (loop.call_later), or at the loop
  * time when (monotonic seconds, loop.call_at); call_at_ns takes monotonic
@@ -136,9 +136,8 @@ WEFT_API int weft_loop_call_soon_threadsafe(weft_loop_t *loop,
 WEFT_API int weft_loop_call_later(weft_loop_t *loop, double delay,
                                   weft_callback fn, void *arg,
                                   weft_handle_t *handle);
-WEFT_API int weft_loop_call_at(weft_loop_t *loop, double when,
-                               weft_callback fn, void *arg,
-                               weft_handle_t *handle);
+WEFT_API int weft_loop_call_at(weft_loop_t *loop, double when, weft_callback fn,
+                               void *arg, weft_handle_t *handle);
 WEFT_API int weft_loop_call_at_ns(weft_loop_t *loop, int64_t when,
                                   weft_callback fn, void *arg,
                                   weft_handle_t *handle);

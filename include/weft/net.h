@@ -129,9 +129,9 @@ typedef struct weft_http_header {
 } weft_http_header_t;
 
 typedef struct weft_http_message {
-    char method[16];   /* requests: "GET", "PUT", ... */
-    char *target;      /* requests: "/path?query" */
-    int status;        /* responses: 200, 404, ... */
+    char method[16]; /* requests: "GET", "PUT", ... */
+    char *target;    /* requests: "/path?query" */
+    int status;      /* responses: 200, 404, ... */
     weft_http_header_t *headers;
     size_t nheaders;
     unsigned char *body;
@@ -152,8 +152,7 @@ WEFT_API void weft_http_message_clear(weft_http_message_t *m);
  * began, or in the middle of one), WEFT_EPROTO (malformed),
  * WEFT_EMSGSIZE (body too large), WEFT_ECANCELLED, WEFT_ENOMEM. */
 WEFT_API int weft_http_read_message(weft_stream_t *s, int request,
-                                    size_t max_body,
-                                    weft_http_message_t *out);
+                                    size_t max_body, weft_http_message_t *out);
 
 /* Send a request (method, target, optional extra header lines ending in
  * CRLF, body with Content-Length), keeping the connection alive. */
@@ -172,9 +171,8 @@ WEFT_API int weft_http_write_response(weft_stream_t *s, int status,
  * and read the response into *out (urllib.request.urlopen). Blocks: yes.
  * Errors: those of open_connection and read_message. */
 WEFT_API int weft_http_request(const char *method, const char *host, int port,
-                               const char *target, const void *body,
-                               size_t len, double timeout,
-                               weft_http_message_t *out);
+                               const char *target, const void *body, size_t len,
+                               double timeout, weft_http_message_t *out);
 
 /* An HTTP server: fn(request, stream, arg) must answer each request with
  * weft_http_write_response; connections are kept alive while the client

@@ -12,7 +12,7 @@
 
 /* ----- The switch (switch_x86_64.c, switch_aarch64.c, switch_ucontext.c) */
 
-#if (defined(__x86_64__) || defined(__aarch64__)) &&                         \
+#if (defined(__x86_64__) || defined(__aarch64__)) &&                           \
     !defined(WEFT_CORO_UCONTEXT)
 #define WEFT_CORO_ASM 1
 /* A suspended context is its stack pointer: the callee-saved registers and
@@ -39,10 +39,10 @@ void weft__ctx_make(weft__ctx_t *ctx, void *lo, size_t size,
 /* ----- Stacks (stack.c) ----- */
 
 struct weft__stack {
-    void *lo;       /* lowest usable byte */
-    size_t size;    /* usable bytes */
-    size_t asked;   /* the size it was made for */
-    void *map;      /* the mapping, guard page included */
+    void *lo;     /* lowest usable byte */
+    size_t size;  /* usable bytes */
+    size_t asked; /* the size it was made for */
+    void *map;    /* the mapping, guard page included */
     size_t map_size;
     int guarded;
     struct weft__stack *next; /* in the pool */

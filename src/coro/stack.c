@@ -100,11 +100,12 @@ static int want_guard(void)
 static struct weft__stack *map_stack(size_t size, int guard)
 {
     size_t page = page_size();
-    size_t usable = (size + sizeof(struct weft__stack) + page - 1) & ~(page - 1);
+    size_t usable =
+        (size + sizeof(struct weft__stack) + page - 1) & ~(page - 1);
     size_t total = usable + page; /* the guard page, or the tripwire */
-    void *map = mmap(NULL, total, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
-                     -1, 0);
+    void *map =
+        mmap(NULL, total, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
     if (map == MAP_FAILED)
         return NULL;
     if (guard && mprotect(map, page, PROT_NONE) != 0) {
@@ -166,8 +167,9 @@ struct weft__stack *weft__stack_get(size_t size)
 void weft__stack_put(struct weft__stack *s)
 {
     if (!s->guarded && tripped(s)) {
-        fprintf(stderr, "weft: a task overflowed its %zu-byte stack (give "
-                        "it a larger one with weft_task_create_opts)\n",
+        fprintf(stderr,
+                "weft: a task overflowed its %zu-byte stack (give "
+                "it a larger one with weft_task_create_opts)\n",
                 s->size);
         abort();
     }

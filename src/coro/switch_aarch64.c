@@ -47,6 +47,8 @@ __asm__(".text\n"
         "    ret\n"
         ".size weft__ctx_switch, .-weft__ctx_switch\n"
         "\n"
+        ".globl weft__ctx_start\n"
+        ".hidden weft__ctx_start\n"
         ".type weft__ctx_start,%function\n"
         "weft__ctx_start:\n"
         "    mov x0, x20\n"
@@ -54,6 +56,8 @@ __asm__(".text\n"
         "    brk #0\n"
         ".size weft__ctx_start, .-weft__ctx_start\n");
 
+/* Global (and hidden) so that a link-time-optimized build, which may put
+ * this asm and the C below in different partitions, still finds it. */
 void weft__ctx_start(void);
 
 void weft__ctx_make(weft__ctx_t *ctx, void *lo, size_t size,
@@ -63,8 +67,8 @@ void weft__ctx_make(weft__ctx_t *ctx, void *lo, size_t size,
     void **frame = (void **)(top - 176);
     for (int i = 0; i < 22; i++)
         frame[i] = NULL;
-    frame[0] = (void *)entry;          /* x19 */
-    frame[1] = arg;                    /* x20 */
+    frame[0] = (void *)entry;            /* x19 */
+    frame[1] = arg;                      /* x20 */
     frame[11] = (void *)weft__ctx_start; /* x30 */
     ctx->sp = frame;
 }

@@ -28,8 +28,8 @@ void weft__ctx_make(weft__ctx_t *ctx, void *lo, size_t size,
                     void (*entry)(void *), void *arg)
 {
     /* The pair (entry, arg) lives at the top of the task's own stack. */
-    uintptr_t top = ((uintptr_t)lo + size - 2 * sizeof(void *)) &
-                    ~(uintptr_t)15;
+    uintptr_t top =
+        ((uintptr_t)lo + size - 2 * sizeof(void *)) & ~(uintptr_t)15;
     void **pair = (void **)top;
     pair[0] = (void *)entry;
     pair[1] = arg;

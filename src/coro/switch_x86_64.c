@@ -43,6 +43,8 @@ __asm__(".text\n"
         "    jmpq *%rcx\n"
         ".size weft__ctx_switch, .-weft__ctx_switch\n"
         "\n"
+        ".globl weft__ctx_start\n"
+        ".hidden weft__ctx_start\n"
         ".type weft__ctx_start,@function\n"
         "weft__ctx_start:\n"
         "    movq %r13, %rdi\n"
@@ -50,6 +52,8 @@ __asm__(".text\n"
         "    ud2\n"
         ".size weft__ctx_start, .-weft__ctx_start\n");
 
+/* Global (and hidden) so that a link-time-optimized build, which may put
+ * this asm and the C below in different partitions, still finds it. */
 void weft__ctx_start(void);
 
 void weft__ctx_make(weft__ctx_t *ctx, void *lo, size_t size,
@@ -59,12 +63,12 @@ void weft__ctx_make(weft__ctx_t *ctx, void *lo, size_t size,
     /* 9 words down: the 7 the switch pops and returns through, so that
      * rsp % 16 == 0 when start_task runs. */
     void **sp = (void **)(top - 9 * sizeof(void *));
-    sp[0] = NULL;               /* r15 */
-    sp[1] = NULL;               /* r14 */
-    sp[2] = arg;                /* r13 */
-    sp[3] = (void *)entry;      /* r12 */
-    sp[4] = NULL;               /* rbx */
-    sp[5] = NULL;               /* rbp: the end of the frame chain */
+    sp[0] = NULL;          /* r15 */
+    sp[1] = NULL;          /* r14 */
+    sp[2] = arg;           /* r13 */
+    sp[3] = (void *)entry; /* r12 */
+    sp[4] = NULL;          /* rbx */
+    sp[5] = NULL;          /* rbp: the end of the frame chain */
     sp[6] = (void *)weft__ctx_start;
     sp[7] = NULL;
     sp[8] = NULL;

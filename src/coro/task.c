@@ -128,7 +128,7 @@ static void switch_out(struct coro *c, int final)
 #endif
     weft__ctx_switch(&c->ctx, &sched.loop_ctx);
     arrived(c);
-    (void)final;
+    (void) final;
 }
 
 /* In task c: straight to task next, which the loop would have resumed
@@ -321,7 +321,7 @@ static void coro_entry(void *arg)
     c->result = result;
     c->finished = 1;
     switch_out(c, 1); /* the loop finishes what is left: the stack */
-    abort(); /* a finished task is never resumed */
+    abort();          /* a finished task is never resumed */
 }
 
 static void finish(struct coro *c)
@@ -418,16 +418,16 @@ static int resolve_loop(weft_loop_t **loop)
     return *loop ? 0 : weft_loop_default(loop);
 }
 
-static int check_create(weft_fn fn, const weft_task_opts_t *opts,
-                        size_t *stack)
+static int check_create(weft_fn fn, const weft_task_opts_t *opts, size_t *stack)
 {
     if (fn == NULL)
         return weft_fail(WEFT_EINVAL, "create_task: NULL function");
-    *stack = opts && opts->stack_size ? opts->stack_size
-                                      : WEFT_TASK_STACK_DEFAULT;
+    *stack =
+        opts && opts->stack_size ? opts->stack_size : WEFT_TASK_STACK_DEFAULT;
     if (*stack < WEFT_TASK_STACK_MIN)
-        return weft_fail(WEFT_EINVAL, "create_task: a stack of %zu bytes "
-                                      "is below the minimum of %d",
+        return weft_fail(WEFT_EINVAL,
+                         "create_task: a stack of %zu bytes "
+                         "is below the minimum of %d",
                          *stack, WEFT_TASK_STACK_MIN);
     return 0;
 }

@@ -109,8 +109,7 @@ int weft_emitter_off(weft_emitter_t *e, const char *event, weft_emitter_fn fn,
         }
     }
     pthread_mutex_unlock(&e->lock);
-    return weft_fail(WEFT_EKEY, "emitter_off: no such handler for '%s'",
-                     event);
+    return weft_fail(WEFT_EKEY, "emitter_off: no such handler for '%s'", event);
 }
 
 /* With the lock held: how many handlers listen to event. */

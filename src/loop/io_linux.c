@@ -26,8 +26,7 @@ int weft__io_init(weft_loop_t *loop)
 {
     loop->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (loop->epfd < 0)
-        return weft_fail(WEFT_ESYS, "loop: epoll_create1: %s",
-                         strerror(errno));
+        return weft_fail(WEFT_ESYS, "loop: epoll_create1: %s", strerror(errno));
     loop->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (loop->evfd < 0) {
         int e = errno;
@@ -110,8 +109,7 @@ void weft__tsq_drain(weft_loop_t *loop)
     for (; i < loop->tsq_len; i++)
         if (ring_push(&loop->ready, loop->tsq[i].fn, loop->tsq[i].arg, NULL))
             break; /* out of memory: the rest waits for the next turn */
-    memmove(loop->tsq, loop->tsq + i,
-            (loop->tsq_len - i) * sizeof *loop->tsq);
+    memmove(loop->tsq, loop->tsq + i, (loop->tsq_len - i) * sizeof *loop->tsq);
     loop->tsq_len -= i;
     atomic_store(&loop->tsq_count, loop->tsq_len);
     pthread_mutex_unlock(&loop->tsq_lock);
@@ -126,8 +124,8 @@ static void dispatch_level(weft_loop_t *loop, int fd, uint32_t events)
      * write they then make reports it. */
     if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && r->rfn)
         run_callback(loop, r->rfn, r->rarg);
-    if ((size_t)fd < loop->nfds && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) &&
-        loop->fds[fd].wfn)
+    if ((size_t)fd < loop->nfds &&
+        (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) && loop->fds[fd].wfn)
         run_callback(loop, loop->fds[fd].wfn, loop->fds[fd].warg);
 }
 
@@ -232,10 +230,12 @@ int weft__fd_reader(weft_loop_t *loop, int fd, weft_callback fn, void *arg,
         return rc;
     struct fdrec *r = &loop->fds[fd];
     if (r->mode == 2)
-        return weft_fail(WEFT_EINVAL, "loop: fd %d is watched edge-"
-                                      "triggered", fd);
-    uint32_t want = (r->rfn || !write ? EPOLLIN : 0) |
-                    (r->wfn || write ? EPOLLOUT : 0);
+        return weft_fail(WEFT_EINVAL,
+                         "loop: fd %d is watched edge-"
+                         "triggered",
+                         fd);
+    uint32_t want =
+        (r->rfn || !write ? EPOLLIN : 0) | (r->wfn || write ? EPOLLOUT : 0);
     rc = fd_sync(loop, fd, want);
     if (rc)
         return rc;
@@ -250,14 +250,12 @@ int weft__fd_reader(weft_loop_t *loop, int fd, weft_callback fn, void *arg,
     return 0;
 }
 
-int weft_loop_add_reader(weft_loop_t *loop, int fd, weft_callback fn,
-                         void *arg)
+int weft_loop_add_reader(weft_loop_t *loop, int fd, weft_callback fn, void *arg)
 {
     return weft__fd_reader(loop, fd, fn, arg, 0);
 }
 
-int weft_loop_add_writer(weft_loop_t *loop, int fd, weft_callback fn,
-                         void *arg)
+int weft_loop_add_writer(weft_loop_t *loop, int fd, weft_callback fn, void *arg)
 {
     return weft__fd_reader(loop, fd, fn, arg, 1);
 }
@@ -298,8 +296,7 @@ int weft_loop_watch_fd(weft_loop_t *loop, int fd, weft_io_callback fn,
         return rc;
     struct fdrec *r = &loop->fds[fd];
     if (r->mode == 1)
-        return weft_fail(WEFT_EINVAL, "loop: fd %d has a reader or writer",
-                         fd);
+        return weft_fail(WEFT_EINVAL, "loop: fd %d has a reader or writer", fd);
     rc = fd_sync(loop, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
     if (rc)
         return rc;

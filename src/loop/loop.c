@@ -217,8 +217,8 @@ weft_loop_t *weft_loop_running(void)
 /* The timeout of the next poll, in ms: 0 when something is ready. */
 static int poll_timeout(weft_loop_t *loop)
 {
-    if (ring_count(&loop->ready) || atomic_load_explicit(
-                                        &loop->stopping, memory_order_relaxed))
+    if (ring_count(&loop->ready) ||
+        atomic_load_explicit(&loop->stopping, memory_order_relaxed))
         return 0;
     struct lnode *first = weft__timer_first(loop);
     if (first == NULL)
@@ -394,8 +394,10 @@ int weft_loop_call_later(weft_loop_t *loop, double delay, weft_callback fn,
                          void *arg, weft_handle_t *handle)
 {
     if (!(delay >= 0))
-        return weft_fail(WEFT_EINVAL, "call_later: delay must be >= 0, "
-                                      "got %g", delay);
+        return weft_fail(WEFT_EINVAL,
+                         "call_later: delay must be >= 0, "
+                         "got %g",
+                         delay);
     /* A zero delay is due now whatever the exact time: the time of this
      * iteration saves reading the clock. */
     int64_t when = delay == 0 ? loop->now : weft_monotonic_ns();
@@ -475,8 +477,7 @@ void weft__loop_report(weft_loop_t *loop, const void *fn, void *arg, int code)
 
 /* ----- Services ----- */
 
-void *weft_loop_service(const weft_loop_t *loop,
-                        const weft_loop_service_t *cls)
+void *weft_loop_service(const weft_loop_t *loop, const weft_loop_service_t *cls)
 {
     for (size_t i = 0; i < loop->nservices; i++)
         if (loop->services[i].cls == cls)

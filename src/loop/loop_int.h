@@ -88,7 +88,7 @@ struct weft_loop {
     int64_t now; /* the loop's time at the start of this iteration */
     struct lnode *free_nodes;
     struct slab *slabs;
-    unsigned busy; /* iterations since I/O was last looked at */
+    unsigned busy;   /* iterations since I/O was last looked at */
     size_t run_left; /* callbacks of this iteration not yet run */
 
     int epfd, evfd;
@@ -141,8 +141,7 @@ static inline size_t ring_count(const struct ring *r)
 static inline int ring_push(struct ring *r, weft_callback fn, void *arg,
                             struct lnode *node)
 {
-    if (__builtin_expect(r->tail - r->head > r->mask, 0) &&
-        weft__ring_grow(r))
+    if (__builtin_expect(r->tail - r->head > r->mask, 0) && weft__ring_grow(r))
         return WEFT_ENOMEM;
     struct entry *e = &r->buf[r->tail++ & r->mask];
     e->fn = fn;
@@ -197,8 +196,7 @@ void weft__when_done_drop(weft_callback fn, void *arg);
 /* Report a callback that returned code through the exception handler. */
 void weft__loop_report(weft_loop_t *loop, const void *fn, void *arg, int code);
 
-static inline void run_callback(weft_loop_t *loop, weft_callback fn,
-                                void *arg)
+static inline void run_callback(weft_loop_t *loop, weft_callback fn, void *arg)
 {
     int rc = fn(arg);
     if (__builtin_expect(rc != 0, 0))

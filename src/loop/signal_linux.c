@@ -62,8 +62,7 @@ static int update_fd(weft_loop_t *loop)
 static int check_signal(weft_loop_t *loop, int sig)
 {
     if (sig <= 0 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP)
-        return weft_fail(WEFT_EINVAL, "add_signal_handler: bad signal %d",
-                         sig);
+        return weft_fail(WEFT_EINVAL, "add_signal_handler: bad signal %d", sig);
     if (owned[sig] && owner_loop[sig] != loop)
         return weft_fail(WEFT_EEXIST, "signal %d is handled by another loop",
                          sig);
@@ -139,8 +138,9 @@ int weft_loop_remove_signal_handler(weft_loop_t *loop, int sig)
     pthread_mutex_lock(&table_lock);
     if (sig <= 0 || sig >= NSIG || !owned[sig] || owner_loop[sig] != loop) {
         pthread_mutex_unlock(&table_lock);
-        return weft_fail(WEFT_EKEY, "remove_signal_handler: no handler for "
-                                    "signal %d",
+        return weft_fail(WEFT_EKEY,
+                         "remove_signal_handler: no handler for "
+                         "signal %d",
                          sig);
     }
     loop->signals[sig].fn = NULL;

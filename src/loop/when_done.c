@@ -63,8 +63,8 @@ static int on_done(weft_future_t *f, void *arg)
 {
     struct when_done *w = arg;
     pthread_mutex_lock(&w->lock);
-    int scheduled = w->loop &&
-                    weft_loop_call_soon_threadsafe(w->loop, run_it, w) == 0;
+    int scheduled =
+        w->loop && weft_loop_call_soon_threadsafe(w->loop, run_it, w) == 0;
     pthread_mutex_unlock(&w->lock);
     if (!scheduled)
         unref(w);

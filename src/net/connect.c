@@ -20,7 +20,8 @@ int weft__resolve(const char *host, int port, int passive,
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST | (passive ? AI_PASSIVE : 0);
+    hints.ai_flags =
+        AI_NUMERICSERV | AI_NUMERICHOST | (passive ? AI_PASSIVE : 0);
     int rc = getaddrinfo(host, service, &hints, out);
     if (rc == EAI_NONAME) { /* a name, not an address: ask the resolver */
         hints.ai_flags &= ~AI_NUMERICHOST;
@@ -36,8 +37,9 @@ int weft__resolve(const char *host, int port, int passive,
 static int connect_one(const struct addrinfo *ai, int64_t deadline,
                        weft_stream_t **out)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-                                       SOCK_CLOEXEC, ai->ai_protocol);
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+               ai->ai_protocol);
     if (fd < 0)
         return weft_fail(WEFT_ESYS, "socket: %s", strerror(errno));
     weft_stream_t *s;

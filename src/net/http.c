@@ -44,15 +44,24 @@ void weft_http_message_clear(weft_http_message_t *m)
 static const char *reason(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 413: return "Payload Too Large";
-    case 500: return "Internal Server Error";
-    default: return "Status";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    case 500:
+        return "Internal Server Error";
+    default:
+        return "Status";
     }
 }
 
@@ -76,8 +85,8 @@ int weft_http_write_request(weft_stream_t *s, const char *method,
     return rc || len == 0 ? rc : weft_stream_write(s, body, len);
 }
 
-static int write_chunks(weft_stream_t *s, const unsigned char *body,
-                        size_t len, size_t chunk)
+static int write_chunks(weft_stream_t *s, const unsigned char *body, size_t len,
+                        size_t chunk)
 {
     for (size_t off = 0; off < len; off += chunk) {
         size_t k = len - off < chunk ? len - off : chunk;
@@ -94,9 +103,8 @@ static int write_chunks(weft_stream_t *s, const unsigned char *body,
     return weft_stream_write(s, "0\r\n\r\n", 5);
 }
 
-int weft_http_write_response(weft_stream_t *s, int status,
-                             const char *headers, const void *body,
-                             size_t len, size_t chunk)
+int weft_http_write_response(weft_stream_t *s, int status, const char *headers,
+                             const void *body, size_t len, size_t chunk)
 {
     if (s == NULL || (body == NULL && len))
         return weft_fail(WEFT_EINVAL, "http response: NULL argument");
@@ -129,7 +137,7 @@ struct reading {
     size_t max_body, body_cap;
     int in_value; /* the last piece was a header value */
     int complete;
-    int error;    /* a weft code set by a callback */
+    int error; /* a weft code set by a callback */
 };
 
 static int append(char **dst, const char *at, size_t len)
@@ -320,9 +328,9 @@ static int serve_http(weft_stream_t *s, void *arg)
         if (rc == WEFT_EEOF)
             return 0; /* the client is done */
         if (rc == WEFT_EPROTO || rc == WEFT_EMSGSIZE)
-            return weft_http_write_response(
-                s, rc == WEFT_EPROTO ? 400 : 413, "Connection: close\r\n",
-                NULL, 0, 0);
+            return weft_http_write_response(s, rc == WEFT_EPROTO ? 400 : 413,
+                                            "Connection: close\r\n", NULL, 0,
+                                            0);
         if (rc)
             return rc;
         rc = h->fn(&req, s, h->arg);

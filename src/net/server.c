@@ -133,8 +133,9 @@ static int listen_on(const char *host, int port, int *fd_out, int *port_out)
         return rc;
     rc = WEFT_ESYS;
     for (struct addrinfo *ai = list; ai && rc; ai = ai->ai_next) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-                                           SOCK_CLOEXEC, ai->ai_protocol);
+        int fd = socket(ai->ai_family,
+                        ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                        ai->ai_protocol);
         int one = 1;
         if (fd < 0)
             continue;
@@ -159,9 +160,9 @@ static int listen_on(const char *host, int port, int *fd_out, int *port_out)
     return rc;
 }
 
-int weft__server_start(weft_server_t **out, weft_loop_t *loop,
-                       const char *host, int port, weft_stream_handler fn,
-                       void *arg, void (*release)(void *))
+int weft__server_start(weft_server_t **out, weft_loop_t *loop, const char *host,
+                       int port, weft_stream_handler fn, void *arg,
+                       void (*release)(void *))
 {
     if (out == NULL || fn == NULL)
         return weft_fail(WEFT_EINVAL, "start_server: NULL argument");
@@ -194,9 +195,8 @@ int weft__server_start(weft_server_t **out, weft_loop_t *loop,
     return 0;
 }
 
-int weft_start_server(weft_server_t **out, weft_loop_t *loop,
-                      const char *host, int port, weft_stream_handler fn,
-                      void *arg)
+int weft_start_server(weft_server_t **out, weft_loop_t *loop, const char *host,
+                      int port, weft_stream_handler fn, void *arg)
 {
     return weft__server_start(out, loop, host, port, fn, arg, NULL);
 }

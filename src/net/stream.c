@@ -64,17 +64,15 @@ static int poll_slice(int fd, short events, int64_t deadline)
     return 0;
 }
 
-int weft__net_wait(weft_stream_t *s, int write, uint32_t seq,
-                   int64_t deadline)
+int weft__net_wait(weft_stream_t *s, int write, uint32_t seq, int64_t deadline)
 {
     if (s->loop) {
         int rc = weft_park_wait(write ? &s->wseq : &s->rseq, seq, deadline);
         if (rc == WEFT_ECANCELLED)
             return weft_fail(rc, "socket %s cancelled",
                              write ? "write" : "read");
-        return rc == WEFT_ETIMEDOUT
-                   ? weft_fail(rc, "socket wait timed out")
-                   : rc;
+        return rc == WEFT_ETIMEDOUT ? weft_fail(rc, "socket wait timed out")
+                                    : rc;
     }
     if (weft_cancelled())
         return weft_fail(WEFT_ECANCELLED, "socket %s cancelled",
@@ -183,8 +181,7 @@ int weft_stream_read(weft_stream_t *s, void *buf, size_t n, size_t *got)
     return recv_some(s, buf, n, got, WEFT_NEVER);
 }
 
-int weft_stream_read_exactly(weft_stream_t *s, void *buf, size_t n,
-                             size_t *got)
+int weft_stream_read_exactly(weft_stream_t *s, void *buf, size_t n, size_t *got)
 {
     if (s == NULL || (buf == NULL && n))
         return weft_fail(WEFT_EINVAL, "read_exactly: NULL argument");
@@ -198,8 +195,7 @@ int weft_stream_read_exactly(weft_stream_t *s, void *buf, size_t n,
     if (got)
         *got = have;
     if (rc == WEFT_EEOF)
-        return weft_fail(WEFT_EEOF, "%zu bytes read on %zu expected", have,
-                         n);
+        return weft_fail(WEFT_EEOF, "%zu bytes read on %zu expected", have, n);
     return rc;
 }
 
@@ -225,8 +221,8 @@ static int buffer_more(weft_stream_t *s)
     return rc;
 }
 
-int weft__stream_peek(weft_stream_t *s, const unsigned char **data,
-                      size_t *len, int more)
+int weft__stream_peek(weft_stream_t *s, const unsigned char **data, size_t *len,
+                      int more)
 {
     int rc = ensure_buffer(s);
     if (rc == 0 && (more || s->len == 0)) {
@@ -258,8 +254,7 @@ int weft_stream_read_until(weft_stream_t *s, const void *sep, size_t seplen,
         return weft_fail(WEFT_EINVAL, "read_until: bad argument");
     int rc = ensure_buffer(s);
     while (rc == 0) {
-        const unsigned char *hit =
-            find(s->buf + s->start, s->len, sep, seplen);
+        const unsigned char *hit = find(s->buf + s->start, s->len, sep, seplen);
         if (hit) {
             size_t n = (size_t)(hit - (s->buf + s->start)) + seplen;
             if (n > cap)
@@ -277,8 +272,7 @@ int weft_stream_read_until(weft_stream_t *s, const void *sep, size_t seplen,
                      cap);
 }
 
-int weft_stream_readline(weft_stream_t *s, char *buf, size_t cap,
-                         size_t *len)
+int weft_stream_readline(weft_stream_t *s, char *buf, size_t cap, size_t *len)
 {
     return weft_stream_read_until(s, "\n", 1, buf, cap, len);
 }
@@ -292,8 +286,8 @@ int weft_stream_write(weft_stream_t *s, const void *data, size_t n)
     size_t sent = 0;
     while (sent < n) {
         uint32_t seq = atomic_load_explicit(&s->wseq, memory_order_acquire);
-        ssize_t r = send(s->fd, (const char *)data + sent, n - sent,
-                         MSG_NOSIGNAL);
+        ssize_t r =
+            send(s->fd, (const char *)data + sent, n - sent, MSG_NOSIGNAL);
         if (r >= 0) {
             sent += (size_t)r;
             continue;

@@ -32,8 +32,8 @@ static int cancel_after(void *arg, void **result)
     return weft_task_cancel(arg);
 }
 
-static void a_task_cancelled_during_a_sleep_sees_it_there_and_after(
-    void **state)
+static void
+a_task_cancelled_during_a_sleep_sees_it_there_and_after(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -70,8 +70,8 @@ static void cancel_from(void *arg)
     weft_task_cancel(arg);
 }
 
-static void a_task_cancelled_from_another_thread_during_an_event_wait(
-    void **state)
+static void
+a_task_cancelled_from_another_thread_during_an_event_wait(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -109,8 +109,8 @@ static int timeout_block(void *arg, void **result)
     return 0;
 }
 
-static void a_deadline_scope_cancels_the_block_and_its_exit_says_timed_out(
-    void **state)
+static void
+a_deadline_scope_cancels_the_block_and_its_exit_says_timed_out(void **state)
 {
     struct deadline_probe d = {0};
     double t0 = weft_monotonic();
@@ -134,8 +134,7 @@ static int timeout_block_cancelled(void *arg, void **result)
     return d->outer_after;
 }
 
-static void an_outer_cancel_is_never_swallowed_by_a_deadline_scope(
-    void **state)
+static void an_outer_cancel_is_never_swallowed_by_a_deadline_scope(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -211,8 +210,7 @@ static int cancel_self_then_wait_for(void *arg, void **result)
     return w->rc;
 }
 
-static void wait_for_never_turns_the_callers_cancel_into_a_timeout(
-    void **state)
+static void wait_for_never_turns_the_callers_cancel_into_a_timeout(void **state)
 {
     struct wf w = {10, 0, 0, 0, NULL, NULL};
     assert_int_equal(weft_run(cancel_self_then_wait_for, &w, NULL),

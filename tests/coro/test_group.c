@@ -78,14 +78,14 @@ static int group_with_a_failure(void *arg, void **result)
     return rc;
 }
 
-static void a_failing_member_cancels_its_siblings_and_the_group_reports_it(
-    void **state)
+static void
+a_failing_member_cancels_its_siblings_and_the_group_reports_it(void **state)
 {
     struct failing f;
     memset(&f, 0, sizeof f);
     double t0 = weft_monotonic();
-    assert_fails_with(weft_run(group_with_a_failure, &f, NULL),
-                      WEFT_EUSER + 4, "1 of 4 tasks failed; first: member");
+    assert_fails_with(weft_run(group_with_a_failure, &f, NULL), WEFT_EUSER + 4,
+                      "1 of 4 tasks failed; first: member");
     assert_elapsed_between(weft_monotonic() - t0, 0.01, 1.0);
     assert_int_equal(f.m.cancelled, 3);
     assert_int_equal(f.body, WEFT_ECANCELLED);

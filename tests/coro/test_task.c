@@ -13,8 +13,8 @@ static int add_one(void *arg, void **result)
     return 0;
 }
 
-static void a_task_runs_on_the_loop_and_its_future_holds_the_result(
-    void **state)
+static void
+a_task_runs_on_the_loop_and_its_future_holds_the_result(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -35,8 +35,8 @@ static int fail_task(void *arg, void **result)
     return weft_fail(WEFT_EUSER + 3, "task %s failed", (const char *)arg);
 }
 
-static void a_failing_task_leaves_its_code_and_message_in_the_future(
-    void **state)
+static void
+a_failing_task_leaves_its_code_and_message_in_the_future(void **state)
 {
     assert_fails_with(weft_run(fail_task, "seven", NULL), WEFT_EUSER + 3,
                       "task seven failed");
@@ -103,8 +103,7 @@ static int spawn_crowd(void *arg, void **result)
     return rc;
 }
 
-static void ten_thousand_concurrent_tasks_each_sleep_and_complete(
-    void **state)
+static void ten_thousand_concurrent_tasks_each_sleep_and_complete(void **state)
 {
     struct crowd c = {0};
     void *n = NULL;
@@ -186,8 +185,8 @@ static int setter(void *arg, void **result)
     return 0;
 }
 
-static void locks_events_semaphores_and_conditions_suspend_only_the_task(
-    void **state)
+static void
+locks_events_semaphores_and_conditions_suspend_only_the_task(void **state)
 {
     struct shared s;
     memset(&s, 0, sizeof s);
@@ -274,8 +273,7 @@ static void a_task_nobody_references_still_runs_to_completion(void **state)
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
     int count = 0;
-    assert_int_equal(weft_task_create(NULL, loop, bump_after_sleep, &count),
-                     0);
+    assert_int_equal(weft_task_create(NULL, loop, bump_after_sleep, &count), 0);
     weft_future_t *f;
     weft_task_create(&f, loop, sleeper, &(double){0.05});
     assert_int_equal(weft_loop_run_until_complete(loop, f, NULL), 0);
@@ -367,8 +365,7 @@ static void a_task_may_ask_for_a_larger_stack(void **state)
     assert_int_equal(weft_loop_new(&loop), 0);
     weft_task_opts_t big = {1024 * 1024};
     weft_future_t *f;
-    assert_int_equal(weft_task_create_opts(&f, loop, use_stack, NULL, &big),
-                     0);
+    assert_int_equal(weft_task_create_opts(&f, loop, use_stack, NULL, &big), 0);
     assert_int_equal(weft_loop_run_until_complete(loop, f, NULL), 0);
     weft_future_free(f);
     weft_loop_free(loop);
@@ -384,8 +381,8 @@ static int blocking_work(void *arg, void **result)
 static int offload(void *arg, void **result)
 {
     weft_future_t *f;
-    int rc = weft_loop_run_in_executor(weft_loop_running(), NULL,
-                                       blocking_work, (void *)9, &f);
+    int rc = weft_loop_run_in_executor(weft_loop_running(), NULL, blocking_work,
+                                       (void *)9, &f);
     if (rc)
         return rc;
     rc = weft_future_result(f, WEFT_FOREVER, result);
@@ -393,8 +390,8 @@ static int offload(void *arg, void **result)
     return rc;
 }
 
-static void run_in_executor_lets_the_loop_run_while_a_thread_blocks(
-    void **state)
+static void
+run_in_executor_lets_the_loop_run_while_a_thread_blocks(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -421,15 +418,12 @@ int main(void)
         cmocka_unit_test(
             a_failing_task_leaves_its_code_and_message_in_the_future),
         cmocka_unit_test(sleeping_tasks_overlap_instead_of_adding_up),
-        cmocka_unit_test(
-            ten_thousand_concurrent_tasks_each_sleep_and_complete),
+        cmocka_unit_test(ten_thousand_concurrent_tasks_each_sleep_and_complete),
         cmocka_unit_test(
             locks_events_semaphores_and_conditions_suspend_only_the_task),
-        cmocka_unit_test(
-            a_task_waits_on_a_future_completed_by_another_thread),
+        cmocka_unit_test(a_task_waits_on_a_future_completed_by_another_thread),
         cmocka_unit_test(a_task_nobody_references_still_runs_to_completion),
-        cmocka_unit_test(
-            freeing_the_loop_cancels_and_finishes_the_tasks_left),
+        cmocka_unit_test(freeing_the_loop_cancels_and_finishes_the_tasks_left),
         cmocka_unit_test(current_task_names_the_running_task),
         cmocka_unit_test(bad_arguments_are_refused_with_a_message),
         cmocka_unit_test(a_task_may_ask_for_a_larger_stack),

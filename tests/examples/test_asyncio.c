@@ -19,18 +19,17 @@ static void key_presses_are_matched_to_their_handlers_in_order(void **state)
     char *out = run("asyncio_turtle", &status);
     assert_int_equal(status, 0);
     assert_string_equal(
-        out,
-        "Up     -> moveForward turtle at (50.0, 0.0) heading 0\n"
-        "Left   -> moveLeft    turtle at (50.0, 0.0) heading 30\n"
-        "Up     -> moveForward turtle at (93.3, 25.0) heading 30\n"
-        "Up     -> moveForward turtle at (136.6, 50.0) heading 30\n"
-        "Right  -> moveRight   turtle at (136.6, 50.0) heading 0\n"
-        "Right  -> moveRight   turtle at (136.6, 50.0) heading 330\n"
-        "Up     -> moveForward turtle at (179.9, 25.0) heading 330\n"
-        "Down   -> (ignored: no handler for event 'Down')\n"
-        "Left   -> moveLeft    turtle at (179.9, 25.0) heading 0\n"
-        "Up     -> moveForward turtle at (229.9, 25.0) heading 0\n"
-        "Escape -> bye\n");
+        out, "Up     -> moveForward turtle at (50.0, 0.0) heading 0\n"
+             "Left   -> moveLeft    turtle at (50.0, 0.0) heading 30\n"
+             "Up     -> moveForward turtle at (93.3, 25.0) heading 30\n"
+             "Up     -> moveForward turtle at (136.6, 50.0) heading 30\n"
+             "Right  -> moveRight   turtle at (136.6, 50.0) heading 0\n"
+             "Right  -> moveRight   turtle at (136.6, 50.0) heading 330\n"
+             "Up     -> moveForward turtle at (179.9, 25.0) heading 330\n"
+             "Down   -> (ignored: no handler for event 'Down')\n"
+             "Left   -> moveLeft    turtle at (179.9, 25.0) heading 0\n"
+             "Up     -> moveForward turtle at (229.9, 25.0) heading 0\n"
+             "Escape -> bye\n");
     free(out);
 }
 

@@ -33,8 +33,8 @@ static int handler_b(void *arg, const char *event, void *data)
     return 0;
 }
 
-static void emit_runs_the_handlers_of_that_name_on_the_loop_in_order(
-    void **state)
+static void
+emit_runs_the_handlers_of_that_name_on_the_loop_in_order(void **state)
 {
     struct seen s = {.stop_after = 3};
     assert_int_equal(weft_loop_new(&s.loop), 0);

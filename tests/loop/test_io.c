@@ -41,8 +41,8 @@ static int on_writable(void *arg)
     return 0;
 }
 
-static void a_reader_runs_when_data_arrives_and_a_writer_when_there_is_room(
-    void **state)
+static void
+a_reader_runs_when_data_arrives_and_a_writer_when_there_is_room(void **state)
 {
     struct pipe_state p = {0};
     assert_int_equal(weft_loop_new(&p.loop), 0);
@@ -129,9 +129,8 @@ static void a_signal_is_delivered_as_a_callback_on_the_loop(void **state)
     weft_loop_t *loop, *other;
     assert_int_equal(weft_loop_new(&loop), 0);
     assert_int_equal(weft_loop_new(&other), 0);
-    assert_int_equal(weft_loop_add_signal_handler(loop, SIGUSR1, on_signal,
-                                                  loop),
-                     0);
+    assert_int_equal(
+        weft_loop_add_signal_handler(loop, SIGUSR1, on_signal, loop), 0);
     assert_fails_with(
         weft_loop_add_signal_handler(other, SIGUSR1, on_signal, other),
         WEFT_EEXIST, "another loop");
@@ -142,8 +141,8 @@ static void a_signal_is_delivered_as_a_callback_on_the_loop(void **state)
     assert_int_equal(weft_loop_run_forever(loop), 0);
     assert_int_equal(got_signal, 1);
     assert_int_equal(weft_loop_remove_signal_handler(loop, SIGUSR1), 0);
-    assert_fails_with(weft_loop_remove_signal_handler(loop, SIGUSR1),
-                      WEFT_EKEY, "no handler");
+    assert_fails_with(weft_loop_remove_signal_handler(loop, SIGUSR1), WEFT_EKEY,
+                      "no handler");
     weft_loop_free(other);
     weft_loop_free(loop);
 }

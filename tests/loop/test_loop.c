@@ -27,8 +27,8 @@ static int record(void *arg)
     return 0;
 }
 
-static void call_soon_runs_callbacks_in_the_order_they_were_scheduled(
-    void **state)
+static void
+call_soon_runs_callbacks_in_the_order_they_were_scheduled(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -36,8 +36,7 @@ static void call_soon_runs_callbacks_in_the_order_they_were_scheduled(
     struct item items[20];
     for (int i = 0; i < 20; i++) {
         items[i] = (struct item){&log, i};
-        assert_int_equal(weft_loop_call_soon(loop, record, &items[i], NULL),
-                         0);
+        assert_int_equal(weft_loop_call_soon(loop, record, &items[i], NULL), 0);
     }
     assert_int_equal(weft_loop_run_forever(loop), 0);
     assert_int_equal(log.n, 20);
@@ -72,8 +71,8 @@ static int step(void *arg)
     return 0;
 }
 
-static void callbacks_scheduled_by_a_callback_run_in_the_next_iteration(
-    void **state)
+static void
+callbacks_scheduled_by_a_callback_run_in_the_next_iteration(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -88,8 +87,8 @@ static void callbacks_scheduled_by_a_callback_run_in_the_next_iteration(
     weft_loop_free(loop);
 }
 
-static void a_cancelled_handle_never_runs_and_cancelling_twice_is_harmless(
-    void **state)
+static void
+a_cancelled_handle_never_runs_and_cancelling_twice_is_harmless(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -156,8 +155,7 @@ static void schedule_from_thread(void *arg, unsigned i)
     for (int k = 0; k < 100; k++) {
         args[i][k] = (struct tsarg){c, (int)i, k};
         assert_int_equal(
-            weft_loop_call_soon_threadsafe(c->loop, count_one, &args[i][k]),
-            0);
+            weft_loop_call_soon_threadsafe(c->loop, count_one, &args[i][k]), 0);
     }
 }
 
@@ -167,8 +165,8 @@ static void runner(void *arg)
     testing_run_threads(10, schedule_from_thread, c);
 }
 
-static void call_soon_threadsafe_from_ten_threads_runs_every_callback(
-    void **state)
+static void
+call_soon_threadsafe_from_ten_threads_runs_every_callback(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -193,8 +191,8 @@ static void set_later(void *arg)
     weft_future_set_result(s->f, (void *)42);
 }
 
-static void a_sleeping_loop_wakes_at_once_for_a_future_done_elsewhere(
-    void **state)
+static void
+a_sleeping_loop_wakes_at_once_for_a_future_done_elsewhere(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -225,8 +223,8 @@ static int stop_loop(void *arg)
     return 0;
 }
 
-static void call_when_done_runs_on_the_loop_once_the_future_completes(
-    void **state)
+static void
+call_when_done_runs_on_the_loop_once_the_future_completes(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -273,8 +271,8 @@ static void a_loop_stopped_before_the_future_reports_it(void **state)
     weft_future_t *f;
     weft_future_new(&f);
     weft_loop_call_soon(loop, stop_loop, loop, NULL);
-    assert_fails_with(weft_loop_run_until_complete(loop, f, NULL),
-                      WEFT_ESTATE, "stopped before");
+    assert_fails_with(weft_loop_run_until_complete(loop, f, NULL), WEFT_ESTATE,
+                      "stopped before");
     weft_future_set_result(f, NULL);
     weft_future_free(f);
     weft_loop_free(loop);
@@ -304,8 +302,8 @@ static int fails(void *arg)
     return weft_fail(WEFT_EUSER + 7, "callback %d failed", *(int *)arg);
 }
 
-static void a_failing_callback_goes_to_the_handler_and_the_loop_goes_on(
-    void **state)
+static void
+a_failing_callback_goes_to_the_handler_and_the_loop_goes_on(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -352,8 +350,8 @@ static void bad_arguments_are_refused_with_a_message(void **state)
     weft_loop_t *loop;
     assert_fails_with(weft_loop_new(NULL), WEFT_EINVAL, "NULL");
     assert_int_equal(weft_loop_new(&loop), 0);
-    assert_fails_with(weft_loop_call_soon(loop, NULL, NULL, NULL),
-                      WEFT_EINVAL, "NULL callback");
+    assert_fails_with(weft_loop_call_soon(loop, NULL, NULL, NULL), WEFT_EINVAL,
+                      "NULL callback");
     assert_fails_with(weft_loop_call_later(loop, -1, fails, NULL, NULL),
                       WEFT_EINVAL, ">= 0");
     assert_fails_with(weft_loop_call_soon_threadsafe(loop, NULL, NULL),
@@ -390,8 +388,8 @@ static void services_are_closed_with_their_loop(void **state)
     int v = 5;
     assert_int_equal(weft_loop_attach_service(loop, &service, &v), 0);
     assert_ptr_equal(weft_loop_service(loop, &service), &v);
-    assert_fails_with(weft_loop_attach_service(loop, &service, &v),
-                      WEFT_EEXIST, "already");
+    assert_fails_with(weft_loop_attach_service(loop, &service, &v), WEFT_EEXIST,
+                      "already");
     weft_loop_free(loop);
     assert_int_equal(closed_with_loop, 5);
 }

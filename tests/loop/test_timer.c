@@ -28,8 +28,7 @@ static int record(void *arg)
     return 0;
 }
 
-static void timers_run_in_deadline_order_and_ties_in_setting_order(
-    void **state)
+static void timers_run_in_deadline_order_and_ties_in_setting_order(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
@@ -180,8 +179,7 @@ int main(void)
             timers_run_in_deadline_order_and_ties_in_setting_order),
         cmocka_unit_test(call_soon_callbacks_run_before_timers_due_later),
         cmocka_unit_test(a_timer_never_fires_before_its_delay),
-        cmocka_unit_test(
-            cancelled_timers_do_not_run_wherever_they_are_queued),
+        cmocka_unit_test(cancelled_timers_do_not_run_wherever_they_are_queued),
         cmocka_unit_test(call_at_takes_the_loops_clock),
         cmocka_unit_test(thousands_of_scrambled_timers_run_in_order),
     };

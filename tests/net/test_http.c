@@ -9,29 +9,27 @@
 
 /* Echo the request back: the method, target and body, chunked when the
  * client asks for it in the X-Chunk header. */
-static int reflect(const weft_http_message_t *req, weft_stream_t *s,
-                   void *arg)
+static int reflect(const weft_http_message_t *req, weft_stream_t *s, void *arg)
 {
     char body[4096];
-    int n = snprintf(body, sizeof body, "%s %s %zu:", req->method,
-                     req->target, req->body_len);
+    int n = snprintf(body, sizeof body, "%s %s %zu:", req->method, req->target,
+                     req->body_len);
     if (req->body_len && (size_t)n + req->body_len < sizeof body) {
         memcpy(body + n, req->body, req->body_len);
         n += (int)req->body_len;
     }
     const char *chunk = weft_http_header(req, "x-chunk");
     return weft_http_write_response(s, 200, "X-Served-By: weft\r\n", body,
-                                    (size_t)n, chunk ? (size_t)atoi(chunk)
-                                                     : 0);
+                                    (size_t)n, chunk ? (size_t)atoi(chunk) : 0);
 }
 
 static int client(void *arg, void **result)
 {
     int port = *(int *)arg;
     weft_http_message_t r;
-    assert_int_equal(weft_http_request("GET", "127.0.0.1", port, "/a?b=1",
-                                       NULL, 0, 5.0, &r),
-                     0);
+    assert_int_equal(
+        weft_http_request("GET", "127.0.0.1", port, "/a?b=1", NULL, 0, 5.0, &r),
+        0);
     assert_int_equal(r.status, 200);
     assert_string_equal((char *)r.body, "GET /a?b=1 0:");
     assert_string_equal(weft_http_header(&r, "X-SERVED-BY"), "weft");
@@ -77,9 +75,8 @@ static int client(void *arg, void **result)
 static int main_task(void *arg, void **result)
 {
     weft_server_t *server;
-    assert_int_equal(weft_http_serve(&server, NULL, "127.0.0.1", 0, reflect,
-                                     NULL),
-                     0);
+    assert_int_equal(
+        weft_http_serve(&server, NULL, "127.0.0.1", 0, reflect, NULL), 0);
     int port = weft_server_port(server);
     int rc = client(&port, result);
     weft_server_free(server);

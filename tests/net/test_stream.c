@@ -139,8 +139,7 @@ static int read_calls(void *arg, void **result)
     return 0;
 }
 
-static void reading_calls_consume_what_they_say_and_eof_is_clear(
-    void **state)
+static void reading_calls_consume_what_they_say_and_eof_is_clear(void **state)
 {
     assert_int_equal(weft_run(read_calls, NULL, NULL), 0);
 }
@@ -194,8 +193,7 @@ static int cancel_a_read(void *arg, void **result)
     return 0;
 }
 
-static void a_task_cancelled_during_a_socket_read_returns_at_once(
-    void **state)
+static void a_task_cancelled_during_a_socket_read_returns_at_once(void **state)
 {
     struct silent q = {0, 0, 0};
     assert_int_equal(weft_run(cancel_a_read, &q, NULL), 0);
@@ -246,8 +244,7 @@ static void connecting_to_a_closed_port_says_refused(void **state)
                       WEFT_ESYS, "refused");
     assert_fails_with(weft_open_connection(&s, "127.0.0.1", 70000, 1.0),
                       WEFT_EINVAL, "bad address");
-    assert_fails_with(weft_open_connection(&s, "no.such.host.invalid", 80,
-                                           1.0),
+    assert_fails_with(weft_open_connection(&s, "no.such.host.invalid", 80, 1.0),
                       WEFT_EKEY, "cannot resolve");
 }
 
@@ -272,8 +269,7 @@ static void serve_in_thread(void *arg)
 {
     struct served *sv = arg;
     weft_loop_new(&sv->loop);
-    weft_start_server(&sv->server, sv->loop, "127.0.0.1", 0, echo_lines,
-                      NULL);
+    weft_start_server(&sv->server, sv->loop, "127.0.0.1", 0, echo_lines, NULL);
     sv->port = weft_server_port(sv->server);
     weft_event_set(&sv->ready);
     weft_loop_run_forever(sv->loop);
@@ -300,10 +296,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(an_echo_server_serves_a_hundred_clients_at_once),
         cmocka_unit_test(streams_work_over_ipv6_and_names),
-        cmocka_unit_test(
-            reading_calls_consume_what_they_say_and_eof_is_clear),
-        cmocka_unit_test(
-            a_task_cancelled_during_a_socket_read_returns_at_once),
+        cmocka_unit_test(reading_calls_consume_what_they_say_and_eof_is_clear),
+        cmocka_unit_test(a_task_cancelled_during_a_socket_read_returns_at_once),
         cmocka_unit_test(a_deadline_scope_times_out_a_read),
         cmocka_unit_test(connecting_to_a_closed_port_says_refused),
         cmocka_unit_test(a_plain_thread_uses_the_same_stream_calls),
