@@ -31,6 +31,7 @@
 
 #define SLICE_MS 50
 #define BUF_CAP 65536
+#define SMALL_READ 4096
 
 /* ----- Readiness ----- */
 
@@ -167,6 +168,26 @@ static size_t take_buffered(weft_stream_t *s, void *dst, size_t n)
     return k;
 }
 
+static int ensure_buffer(weft_stream_t *s);
+static int buffer_more(weft_stream_t *s);
+
+/* Read into dst: small reads go through the stream's buffer, so that one
+ * recv() asks for up to 64 KiB and a short answer tells that the socket is
+ * empty (the next read then parks without a recv() that would fail); large
+ * ones go straight to the caller's memory. */
+static int read_some(weft_stream_t *s, void *dst, size_t n, size_t *got)
+{
+    if (s->len) {
+        *got = take_buffered(s, dst, n);
+        return 0;
+    }
+    if (n >= SMALL_READ || ensure_buffer(s) != 0)
+        return recv_some(s, dst, n, got, WEFT_NEVER);
+    int rc = buffer_more(s);
+    *got = s->len ? take_buffered(s, dst, n) : 0;
+    return *got ? 0 : rc;
+}
+
 int weft_stream_read(weft_stream_t *s, void *buf, size_t n, size_t *got)
 {
     if (s == NULL || (buf == NULL && n) || got == NULL)
@@ -174,22 +195,18 @@ int weft_stream_read(weft_stream_t *s, void *buf, size_t n, size_t *got)
     *got = 0;
     if (n == 0)
         return 0;
-    if (s->len) {
-        *got = take_buffered(s, buf, n);
-        return 0;
-    }
-    return recv_some(s, buf, n, got, WEFT_NEVER);
+    return read_some(s, buf, n, got);
 }
 
 int weft_stream_read_exactly(weft_stream_t *s, void *buf, size_t n, size_t *got)
 {
     if (s == NULL || (buf == NULL && n))
         return weft_fail(WEFT_EINVAL, "read_exactly: NULL argument");
-    size_t have = s->len ? take_buffered(s, buf, n) : 0;
+    size_t have = 0;
     int rc = 0;
     while (have < n && rc == 0) {
         size_t k = 0;
-        rc = recv_some(s, (char *)buf + have, n - have, &k, WEFT_NEVER);
+        rc = read_some(s, (char *)buf + have, n - have, &k);
         have += k;
     }
     if (got)
