@@ -91,6 +91,44 @@ a_task_cancelled_from_another_thread_during_an_event_wait(void **state)
     weft_loop_free(loop);
 }
 
+struct getter {
+    weft_queue_t *q;
+    int rc;
+    void *item;
+};
+
+static int get_one(void *arg, void **result)
+{
+    struct getter *g = arg;
+    g->rc = weft_queue_get(g->q, &g->item, WEFT_FOREVER);
+    return g->rc;
+}
+
+static void a_task_cancelled_during_a_queue_get_takes_nothing(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    struct getter g = {NULL, 0, NULL};
+    assert_int_equal(weft_queue_new(&g.q, 0), 0);
+    weft_future_t *f, *c;
+    weft_task_create(&f, loop, get_one, &g);
+    weft_task_create(&c, loop, cancel_after, f);
+    weft_loop_run_until_complete(loop, f, NULL);
+    assert_int_equal(g.rc, WEFT_ECANCELLED);
+    assert_true(weft_future_cancelled(f));
+    /* The item put afterwards is still there: the cancelled get took
+     * nothing. */
+    weft_queue_put(g.q, (void *)3, WEFT_FOREVER);
+    void *item = NULL;
+    assert_int_equal(weft_queue_get_nowait(g.q, &item), 0);
+    assert_ptr_equal(item, (void *)3);
+    weft_loop_run_until_complete(loop, c, NULL);
+    weft_future_free(f);
+    weft_future_free(c);
+    weft_queue_free(g.q);
+    weft_loop_free(loop);
+}
+
 /* ----- Deadlines: asyncio.timeout ----- */
 
 struct deadline_probe {
@@ -316,6 +354,7 @@ int main(void)
             a_task_cancelled_during_a_sleep_sees_it_there_and_after),
         cmocka_unit_test(
             a_task_cancelled_from_another_thread_during_an_event_wait),
+        cmocka_unit_test(a_task_cancelled_during_a_queue_get_takes_nothing),
         cmocka_unit_test(
             a_deadline_scope_cancels_the_block_and_its_exit_says_timed_out),
         cmocka_unit_test(

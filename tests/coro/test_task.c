@@ -217,6 +217,50 @@ locks_events_semaphores_and_conditions_suspend_only_the_task(void **state)
     weft_condition_destroy(&s.cond);
 }
 
+struct pipeline {
+    weft_queue_t *q;
+    long sum;
+};
+
+static int producer(void *arg, void **result)
+{
+    struct pipeline *p = arg;
+    for (long i = 1; i <= 100; i++)
+        if (weft_queue_put(p->q, (void *)i, WEFT_FOREVER))
+            return WEFT_ECANCELLED;
+    return weft_queue_put(p->q, NULL, WEFT_FOREVER); /* the end */
+}
+
+static int consumer(void *arg, void **result)
+{
+    struct pipeline *p = arg;
+    for (;;) {
+        void *item;
+        int rc = weft_queue_get(p->q, &item, WEFT_FOREVER);
+        if (rc || item == NULL)
+            return rc;
+        p->sum += (long)item;
+    }
+}
+
+static void tasks_pass_items_through_a_small_queue(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    struct pipeline p = {NULL, 0};
+    assert_int_equal(weft_queue_new(&p.q, 2), 0); /* puts wait for room */
+    weft_future_t *c, *pr;
+    weft_task_create(&c, loop, consumer, &p);
+    weft_task_create(&pr, loop, producer, &p);
+    assert_int_equal(weft_loop_run_until_complete(loop, c, NULL), 0);
+    assert_int_equal(weft_loop_run_until_complete(loop, pr, NULL), 0);
+    assert_int_equal(p.sum, 5050);
+    weft_future_free(c);
+    weft_future_free(pr);
+    weft_queue_free(p.q);
+    weft_loop_free(loop);
+}
+
 static void complete_later(void *arg)
 {
     weft_sleep(0.05);
@@ -421,6 +465,7 @@ int main(void)
         cmocka_unit_test(ten_thousand_concurrent_tasks_each_sleep_and_complete),
         cmocka_unit_test(
             locks_events_semaphores_and_conditions_suspend_only_the_task),
+        cmocka_unit_test(tasks_pass_items_through_a_small_queue),
         cmocka_unit_test(a_task_waits_on_a_future_completed_by_another_thread),
         cmocka_unit_test(a_task_nobody_references_still_runs_to_completion),
         cmocka_unit_test(freeing_the_loop_cancels_and_finishes_the_tasks_left),
