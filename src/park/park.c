@@ -172,7 +172,7 @@ int weft_park(const void *addr, const weft_park_ops_t *ops, void *ctx,
               int64_t deadline, uintptr_t *token)
 {
     weft_waiter_t *w = weft_park_current();
-    if (w->scope_ && weft__scope_check(w, weft_monotonic_ns(), NULL))
+    if (w->scope_ && weft__scope_check(w, -1, NULL))
         return WEFT_ECANCELLED;
 
     struct bucket *b = bucket_of(addr);

@@ -32,9 +32,10 @@ static inline void weft__wordlock_unlock(_Atomic uint32_t *l)
         weft__futex_wake(l, 1, 0);
 }
 
-/* The chain of scopes of w at time now: WEFT_ECANCELLED if one (up to a
- * shield) is cancelled or past its deadline, marking it so; else 0, with
- * *deadline (if not NULL) lowered to the earliest scope deadline. */
+/* The chain of scopes of w at time now (-1: read the clock only if a scope
+ * has a deadline): WEFT_ECANCELLED if one (up to a shield) is cancelled or
+ * past its deadline, marking it so; else 0, with *deadline (if not NULL)
+ * lowered to the earliest scope deadline. */
 int weft__scope_check(weft_waiter_t *w, int64_t now, int64_t *deadline);
 
 #endif

@@ -117,6 +117,8 @@ int weft__scope_check(weft_waiter_t *w, int64_t now, int64_t *deadline)
     for (weft_cancel_scope_t *s = w->scope_; s; s = s->parent_) {
         if (scope_flagged(s))
             return WEFT_ECANCELLED;
+        if (s->deadline_ != WEFT_NEVER && now < 0)
+            now = weft_monotonic_ns(); /* only a deadline needs the clock */
         if (s->deadline_ != WEFT_NEVER && now >= s->deadline_) {
             int none = 0;
             atomic_compare_exchange_strong(&s->cancelled_, &none,
@@ -136,7 +138,7 @@ int weft_cancelled(void)
     weft_waiter_t *w = weft_park_current();
     if (w->scope_ == NULL)
         return 0;
-    if (weft__scope_check(w, weft_monotonic_ns(), NULL))
+    if (weft__scope_check(w, -1, NULL))
         return weft_fail(WEFT_ECANCELLED, "the current task was cancelled");
     return 0;
 }
