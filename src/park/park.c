@@ -159,8 +159,11 @@ static int sleep_until_unparked(weft_waiter_t *w, const weft_park_ops_t *ops,
         if (s & WEFT_WAITER_POKED)
             atomic_fetch_and_explicit(&w->state, ~WEFT_WAITER_POKED,
                                       memory_order_acquire);
-        int64_t now = weft_monotonic_ns(), dl = deadline;
-        if (weft__scope_check(w, now, &dl))
+        /* Without a deadline of its own, the clock is read only if a
+         * scope has one: most waits never look at the time. */
+        int64_t now = deadline == WEFT_NEVER ? -1 : weft_monotonic_ns();
+        int64_t dl = deadline;
+        if (w->scope_ && weft__scope_check(w, now, &dl))
             return leave(w, ops, ctx, WEFT_ECANCELLED, token);
         if (now >= deadline)
             return leave(w, ops, ctx, WEFT_ETIMEDOUT, token);
