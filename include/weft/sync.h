@@ -12,6 +12,19 @@
  * with the coro layer, from coroutines (which then suspend alone), and every
  * one of them returns WEFT_ECANCELLED inside a cancelled scope.
  *
+ * Between processes (multiprocessing.Lock and friends): set a primitive up
+ * with its _init_shared variant on storage in memory that the processes
+ * share (the shm layer's SharedMemory, Value or Array, or any MAP_SHARED
+ * mapping), and the same calls work across processes: same type, same
+ * functions. A shared primitive waits on the kernel's futex of its word
+ * (weft_park_wait_shared), so only OS threads wait on it, and a wait inside
+ * a cancel scope notices the cancel within 20 ms. Beyond Python, a shared
+ * Lock or RLock whose holder's process dies is not held forever: the next
+ * acquirer takes it over and gets WEFT_EOWNERDEAD (within 50 ms of the
+ * death; see weft_lock_acquire). Set up a shared primitive once, in one
+ * process; the storage must stay mapped at the same offsets in every
+ * process that uses it. The in-process variants cost nothing for this.
+ *
  * Timeouts are double seconds: WEFT_FOREVER blocks, 0 tries without waiting
  * (Python's blocking=False), and a timeout that passes returns
  * WEFT_ETIMEDOUT. NaN or a negative timeout other than WEFT_FOREVER is
@@ -53,18 +66,29 @@ typedef struct weft_lock {
 WEFT_API int weft_lock_init(weft_lock_t *l);
 WEFT_API int weft_lock_destroy(weft_lock_t *l);
 
+/* Set up l in memory shared between processes (multiprocessing.Lock).
+ * The lock records which process holds it, so that a holder's death is
+ * noticed. Errors: WEFT_EINVAL (NULL l). */
+WEFT_API int weft_lock_init_shared(weft_lock_t *l);
+
 /* A lock on the heap. Errors: WEFT_ENOMEM, WEFT_EINVAL (NULL out). */
 WEFT_API int weft_lock_new(weft_lock_t **out);
 WEFT_API void weft_lock_free(weft_lock_t *l);
 
 /* Acquire l, waiting up to timeout seconds.
  * Blocks: yes, unless timeout is 0.
+ * Returns: 0, or for a shared lock WEFT_EOWNERDEAD: the process that held
+ *   l died without releasing it, and the caller now holds l (this is the
+ *   one failure code after which something changed: the lock is taken;
+ *   what it guards may be half-updated). The holder's liveness is checked
+ *   while waiting, every 50 ms, and on a try with timeout 0.
  * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL (bad timeout). */
 WEFT_API int weft_lock_acquire(weft_lock_t *l, double timeout);
 
 /* Acquire l without timeout and whatever the caller's cancel scopes say:
  * for a layer's own short critical sections, which are not waits a caller
- * may cancel. Blocks: yes, briefly. Cannot fail. */
+ * may cancel. Blocks: yes, briefly. Cannot fail (a shared lock whose
+ * holder died is taken over, as weft_lock_acquire does). */
 WEFT_API void weft_lock_acquire_shielded(weft_lock_t *l);
 
 /* Release l. Errors: WEFT_ESTATE when l is not held ("release unlocked
@@ -87,11 +111,18 @@ typedef struct weft_rlock {
 
 WEFT_API int weft_rlock_init(weft_rlock_t *r);
 WEFT_API int weft_rlock_destroy(weft_rlock_t *r);
+
+/* Set up r in memory shared between processes (multiprocessing.RLock): the
+ * owner is a context of a process, and a dead owner's RLock is taken over
+ * as a Lock's is (the acquirer then holds it once). */
+WEFT_API int weft_rlock_init_shared(weft_rlock_t *r);
 WEFT_API int weft_rlock_new(weft_rlock_t **out);
 WEFT_API void weft_rlock_free(weft_rlock_t *r);
 
 /* Acquire r; at once if the caller holds it already (the count goes up).
  * Blocks: yes, unless timeout is 0 or the caller holds r.
+ * Returns: 0, or WEFT_EOWNERDEAD for a shared RLock whose owner's process
+ *   died: the caller now holds r, once (see weft_lock_acquire).
  * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL, WEFT_ESTATE (the
  * count would overflow). */
 WEFT_API int weft_rlock_acquire(weft_rlock_t *r, double timeout);
@@ -118,6 +149,11 @@ typedef struct weft_condition {
 
 WEFT_API int weft_condition_init(weft_condition_t *c);
 WEFT_API int weft_condition_destroy(weft_condition_t *c);
+
+/* Set up c, and its RLock, in memory shared between processes
+ * (multiprocessing.Condition). A notify(n) of a shared condition may wake
+ * more than n waiters; loop on the predicate (weft_condition_wait_for). */
+WEFT_API int weft_condition_init_shared(weft_condition_t *c);
 WEFT_API int weft_condition_new(weft_condition_t **out);
 WEFT_API void weft_condition_free(weft_condition_t *c);
 
@@ -129,7 +165,9 @@ WEFT_API int weft_condition_release(weft_condition_t *c);
  * pass, and take the lock back (all levels) before returning, whatever the
  * outcome. Blocks: yes.
  * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL, WEFT_EPERM (the
- * caller does not hold the lock: "cannot wait on un-acquired lock"). */
+ * caller does not hold the lock: "cannot wait on un-acquired lock"),
+ * WEFT_EOWNERDEAD (shared: a process died holding the lock while the caller
+ * waited; the caller holds it again). */
 WEFT_API int weft_condition_wait(weft_condition_t *c, double timeout);
 
 /* Wait until predicate(arg) is nonzero, checking it first and after each
@@ -160,9 +198,13 @@ typedef struct weft_semaphore {
 } weft_semaphore_t;
 
 /* Set up with value (Semaphore(value)), or bounded at value
- * (BoundedSemaphore(value)). Errors: WEFT_EINVAL (value > UINT32_MAX - 1). */
+ * (BoundedSemaphore(value)); the _shared variants in memory shared between
+ * processes. Errors: WEFT_EINVAL (value > UINT32_MAX - 1). */
 WEFT_API int weft_semaphore_init(weft_semaphore_t *s, unsigned value);
 WEFT_API int weft_bounded_semaphore_init(weft_semaphore_t *s, unsigned value);
+WEFT_API int weft_semaphore_init_shared(weft_semaphore_t *s, unsigned value);
+WEFT_API int weft_bounded_semaphore_init_shared(weft_semaphore_t *s,
+                                                unsigned value);
 WEFT_API int weft_semaphore_destroy(weft_semaphore_t *s);
 WEFT_API int weft_semaphore_new(weft_semaphore_t **out, unsigned value);
 WEFT_API int weft_bounded_semaphore_new(weft_semaphore_t **out,
@@ -193,6 +235,9 @@ typedef struct weft_event {
 
 WEFT_API int weft_event_init(weft_event_t *e);
 WEFT_API int weft_event_destroy(weft_event_t *e);
+
+/* Set up e in memory shared between processes (multiprocessing.Event). */
+WEFT_API int weft_event_init_shared(weft_event_t *e);
 WEFT_API int weft_event_new(weft_event_t **out);
 WEFT_API void weft_event_free(weft_event_t *e);
 
@@ -237,6 +282,13 @@ WEFT_API int weft_barrier_init(weft_barrier_t *b, unsigned parties,
                                int (*action)(void *arg), void *arg,
                                double timeout);
 WEFT_API int weft_barrier_destroy(weft_barrier_t *b);
+
+/* The same in memory shared between processes (multiprocessing.Barrier).
+ * action runs in whichever process arrives last: pass NULL unless every
+ * process was made by fork() from the one that set b up. */
+WEFT_API int weft_barrier_init_shared(weft_barrier_t *b, unsigned parties,
+                                      int (*action)(void *arg), void *arg,
+                                      double timeout);
 WEFT_API int weft_barrier_new(weft_barrier_t **out, unsigned parties,
                               int (*action)(void *arg), void *arg,
                               double timeout);

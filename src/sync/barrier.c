@@ -5,8 +5,16 @@
  * RESETTING (reset() while threads wait: they leave broken), BROKEN.
  * Threads that arrive while the barrier drains or resets wait for FILLING.
  * Every state change wakes every thread parked on gen_'s address; each
- * looks at the state again under the lock. */
+ * looks at the state again under the lock.
+ *
+ * Shared (weft_barrier_init_shared): the lock is a shared Lock, and a waiter
+ * reads gen_ under it, releases it and sleeps on the kernel's futex of gen_
+ * while gen_ holds what it read; every state change bumps gen_ under the
+ * lock, so none is missed. A party that dies while it waits stays counted:
+ * the others wait for it until the barrier's timeout breaks it. */
 #include "sync_int.h"
+
+_Static_assert(sizeof(weft_barrier_t) == 64, "weft_barrier_t is 64 bytes");
 
 enum { FILLING = 0, DRAINING = 1, ACTION = 2, RESETTING = -1, BROKEN = -2 };
 
@@ -39,6 +47,14 @@ int weft_barrier_init(weft_barrier_t *b, unsigned parties,
     b->arg_ = arg;
     b->reserved_ = 0;
     return 0;
+}
+
+int weft_barrier_init_shared(weft_barrier_t *b, unsigned parties,
+                             int (*action)(void *arg), void *arg,
+                             double timeout)
+{
+    int rc = weft_barrier_init(b, parties, action, arg, timeout);
+    return rc ? rc : weft_lock_init_shared(&b->lock_);
 }
 
 int weft_barrier_destroy(weft_barrier_t *b)
@@ -75,12 +91,22 @@ static void set_state(weft_barrier_t *b, int state)
 {
     b->state_ = state;
     atomic_fetch_add_explicit(&b->gen_, 1, memory_order_relaxed);
-    weft_unpark_all(&b->gen_, 0);
+    if (weft__shared(b->lock_.flags_))
+        weft__wake_shared(&b->gen_, UINT64_MAX);
+    else
+        weft_unpark_all(&b->gen_, 0);
 }
 
 static int wait_change(weft_barrier_t *b, int64_t deadline)
 {
-    return weft__wait_releasing(&b->gen_, &b->lock_, NULL, NULL, deadline);
+    if (!weft__shared(b->lock_.flags_))
+        return weft__wait_releasing(&b->gen_, &b->lock_, NULL, NULL,
+                                    deadline);
+    uint32_t gen = atomic_load_explicit(&b->gen_, memory_order_relaxed);
+    weft_lock_release(&b->lock_);
+    int rc = weft_park_wait_shared(&b->gen_, gen, deadline);
+    weft_lock_acquire_shielded(&b->lock_);
+    return rc;
 }
 
 /* Python's _enter: wait out a drain or a reset; refuse a broken barrier. */

@@ -21,6 +21,11 @@
  * nothing can race for a process-private lock, and a plain load and store
  * do the job of the atomic read-modify-write, as glibc's own mutexes do.
  * Coroutines of that thread never switch in the middle of either.
+ *
+ * A lock set up with weft_lock_init_shared() never holds 0 (lock_shared.c),
+ * so the fast paths below fail on it exactly as on a held lock; the shared
+ * case is sent to lock_shared.c only from the slow paths, and costs the
+ * in-process lock nothing.
  */
 #include "sync_int.h"
 
@@ -130,6 +135,8 @@ static const weft_park_ops_t lock_park_ops = {still_contended, NULL,
 
 static int acquire_slow(weft_lock_t *l, int64_t deadline)
 {
+    if (weft__shared(l->flags_))
+        return weft__lock_acquire_shared(l, deadline, 0);
     unsigned spins = 0;
     for (;;) {
         uint32_t state = atomic_load_explicit(&l->word_, memory_order_relaxed);
@@ -164,6 +171,8 @@ int weft_lock_acquire(weft_lock_t *l, double timeout)
     if (rc)
         return rc;
     if (timeout == 0) {
+        if (weft__shared(l->flags_))
+            return weft__lock_acquire_shared(l, deadline, 1);
         uint32_t state = atomic_load_explicit(&l->word_, memory_order_relaxed);
         return grab(l, &state) ? 0
                                : weft_fail(WEFT_ETIMEDOUT, "lock is held");
@@ -171,15 +180,27 @@ int weft_lock_acquire(weft_lock_t *l, double timeout)
     return acquire_slow(l, deadline);
 }
 
+/* The slow half of a shielded acquire: no timeout, cancels kept out. */
+static int acquire_shielded(weft_lock_t *l)
+{
+    weft_cancel_scope_t shield;
+    weft_cancel_scope_init(&shield);
+    weft_cancel_scope_enter(&shield, WEFT_FOREVER, WEFT_SCOPE_SHIELD);
+    int rc = acquire_slow(l, WEFT_NEVER);
+    weft_cancel_scope_exit(&shield);
+    return rc;
+}
+
 void weft_lock_acquire_shielded(weft_lock_t *l)
 {
     if (try_lock(l))
         return;
-    weft_cancel_scope_t shield;
-    weft_cancel_scope_init(&shield);
-    weft_cancel_scope_enter(&shield, WEFT_FOREVER, WEFT_SCOPE_SHIELD);
-    acquire_slow(l, WEFT_NEVER);
-    weft_cancel_scope_exit(&shield);
+    acquire_shielded(l);
+}
+
+int weft__lock_reacquire(weft_lock_t *l)
+{
+    return try_lock(l) ? 0 : acquire_shielded(l);
 }
 
 static uintptr_t hand_over(void *ctx, weft_unpark_result_t r)
@@ -198,6 +219,8 @@ static uintptr_t hand_over(void *ctx, weft_unpark_result_t r)
 
 static int release_slow(weft_lock_t *l)
 {
+    if (weft__shared(l->flags_))
+        return weft__lock_release_shared(l);
     weft_unpark_one(&l->word_, hand_over, l);
     return 0;
 }

@@ -1,8 +1,15 @@
 /* RLock: threading.RLock. A Lock plus the owning context's id and a count.
  * owner_ is written only by the holder; others read it only to learn that
  * they are not the owner, for which a stale value is as good as a fresh one
- * (it can never be their own id unless they wrote it). */
+ * (it can never be their own id unless they wrote it).
+ *
+ * A shared RLock (weft_rlock_init_shared) records ids that are unique across
+ * processes (weft__shared_context_id: the process id beside the context's),
+ * and its Lock reports a dead holder: the next acquirer then holds the RLock
+ * once and gets WEFT_EOWNERDEAD. */
 #include "sync_int.h"
+
+_Static_assert(sizeof(weft_rlock_t) == 32, "weft_rlock_t is 32 bytes");
 
 int weft_rlock_init(weft_rlock_t *r)
 {
@@ -13,6 +20,12 @@ int weft_rlock_init(weft_rlock_t *r)
     r->count_ = 0;
     r->reserved_ = 0;
     return 0;
+}
+
+int weft_rlock_init_shared(weft_rlock_t *r)
+{
+    int rc = weft_rlock_init(r);
+    return rc ? rc : weft_lock_init_shared(&r->lock_);
 }
 
 int weft_rlock_destroy(weft_rlock_t *r)
@@ -29,9 +42,16 @@ static uint64_t owner_of(const weft_rlock_t *r)
     return atomic_load_explicit(&r->owner_, memory_order_relaxed);
 }
 
+/* The id the calling context has for r. */
+static uint64_t me_for(const weft_rlock_t *r)
+{
+    return weft__shared(r->lock_.flags_) ? weft__shared_context_id()
+                                         : weft_park_context_id();
+}
+
 int weft_rlock_acquire(weft_rlock_t *r, double timeout)
 {
-    uint64_t me = weft_park_context_id();
+    uint64_t me = me_for(r);
     if (owner_of(r) == me) {
         if (r->count_ == UINT32_MAX)
             return weft_fail(WEFT_ESTATE, "RLock count would overflow");
@@ -39,16 +59,16 @@ int weft_rlock_acquire(weft_rlock_t *r, double timeout)
         return 0;
     }
     int rc = weft_lock_acquire(&r->lock_, timeout);
-    if (rc)
+    if (rc != 0 && rc != WEFT_EOWNERDEAD)
         return rc;
     atomic_store_explicit(&r->owner_, me, memory_order_relaxed);
     r->count_ = 1;
-    return 0;
+    return rc;
 }
 
 int weft_rlock_release(weft_rlock_t *r)
 {
-    if (owner_of(r) != weft_park_context_id())
+    if (owner_of(r) != me_for(r))
         return weft_fail(WEFT_EPERM, "cannot release un-acquired lock");
     if (--r->count_ > 0)
         return 0;
@@ -58,7 +78,7 @@ int weft_rlock_release(weft_rlock_t *r)
 
 int weft_rlock_is_owned(const weft_rlock_t *r)
 {
-    return owner_of(r) == weft_park_context_id();
+    return owner_of(r) == me_for(r);
 }
 
 unsigned weft_rlock_count(const weft_rlock_t *r)

@@ -5,10 +5,16 @@
  * a waiter raises waiters_ and then, under park's lock, sees value_ still 0;
  * a releaser raises value_ and then reads waiters_. One of them sees the
  * other's write, so a release never skips the unpark that a sleeper needs,
- * and an uncontended release costs no park call at all. */
+ * and an uncontended release costs no park call at all.
+ *
+ * Shared (the _init_shared variants): the same protocol, with the waiter
+ * sleeping on the kernel's futex of value_ while it holds 0, and release
+ * waking through that futex. */
 #include "sync_int.h"
 
 #define SEM_BOUNDED 1u
+
+_Static_assert(sizeof(weft_semaphore_t) == 16, "weft_semaphore_t is 16 bytes");
 
 static int setup(weft_semaphore_t *s, unsigned value, int bounded)
 {
@@ -31,6 +37,22 @@ int weft_semaphore_init(weft_semaphore_t *s, unsigned value)
 int weft_bounded_semaphore_init(weft_semaphore_t *s, unsigned value)
 {
     return setup(s, value, 1);
+}
+
+int weft_semaphore_init_shared(weft_semaphore_t *s, unsigned value)
+{
+    int rc = setup(s, value, 0);
+    if (rc == 0)
+        s->flags_ |= WEFT__SHARED;
+    return rc;
+}
+
+int weft_bounded_semaphore_init_shared(weft_semaphore_t *s, unsigned value)
+{
+    int rc = setup(s, value, 1);
+    if (rc == 0)
+        s->flags_ |= WEFT__SHARED;
+    return rc;
 }
 
 int weft_semaphore_destroy(weft_semaphore_t *s)
@@ -89,12 +111,21 @@ static int still_empty(void *ctx)
 
 static const weft_park_ops_t sem_park_ops = {still_empty, NULL, NULL};
 
+/* Sleep until value_ may be positive: park's table, or the kernel's futex
+ * for a shared semaphore. */
+static int sleep_on(weft_semaphore_t *s, int64_t deadline)
+{
+    if (weft__shared(s->flags_))
+        return weft_park_wait_shared(&s->value_, 0, deadline);
+    return weft_park(&s->value_, &sem_park_ops, s, deadline, NULL);
+}
+
 static int acquire_slow(weft_semaphore_t *s, int64_t deadline)
 {
     int rc = 0;
     atomic_fetch_add(&s->waiters_, 1);
     while (!try_take(s)) {
-        rc = weft_park(&s->value_, &sem_park_ops, s, deadline, NULL);
+        rc = sleep_on(s, deadline);
         if (rc == WEFT_ETIMEDOUT || rc == WEFT_ECANCELLED)
             break;
         rc = 0;
@@ -133,7 +164,11 @@ int weft_semaphore_release(weft_semaphore_t *s, unsigned n)
                              bounded ? "Semaphore released too many times"
                                      : "semaphore value would overflow");
     } while (!atomic_compare_exchange_weak(&s->value_, &v, v + n));
-    if (atomic_load(&s->waiters_) > 0)
+    if (atomic_load(&s->waiters_) == 0)
+        return 0;
+    if (weft__shared(s->flags_))
+        weft__wake_shared(&s->value_, n);
+    else
         weft_unpark_some(&s->value_, n, 0);
     return 0;
 }

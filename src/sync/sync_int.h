@@ -11,6 +11,44 @@
 #define LOCK_LOCKED 1u
 #define LOCK_PARKED 2u
 
+/* weft_lock_acquire_shielded() that says how it went: 0, or
+ * WEFT_EOWNERDEAD when l is shared and its holder died (l is held by the
+ * caller all the same). A condition reports that to its waiter. */
+int weft__lock_reacquire(weft_lock_t *l);
+
+/* ----- Primitives shared between processes (the _init_shared variants) ----
+ *
+ * A primitive set up with _init_shared carries this bit in its flags_ word
+ * (for an RLock, Condition and Barrier: in the flags_ of their Lock). Each
+ * function looks at it once, off the in-process fast path, and sends the
+ * shared case to the functions below, which wait on the kernel's futex of
+ * the primitive's word (weft_park_wait_shared) instead of park's table. */
+#define WEFT__SHARED 0x80000000u
+
+static inline int weft__shared(uint32_t flags)
+{
+    return (flags & WEFT__SHARED) != 0;
+}
+
+/* This process's id, cached; the cache is dropped in a child after fork(). */
+uint32_t weft__sync_pid(void);
+
+/* Nonzero when process pid has ended (exited, killed, or a zombie not yet
+ * reaped). Costs a few system calls: for slow paths only. */
+int weft__sync_pid_gone(uint32_t pid);
+
+/* Lock: acquire by the deadline (try_only: without waiting at all), release.
+ * See lock_shared.c for the word's layout and the owner check. */
+int weft__lock_acquire_shared(weft_lock_t *l, int64_t deadline, int try_only);
+int weft__lock_release_shared(weft_lock_t *l);
+
+/* The id a shared RLock records for the calling context: the process id in
+ * the high half, the context's own id (weft_park_context_id) in the low. */
+uint64_t weft__shared_context_id(void);
+
+/* Wake up to n waiters of a shared word (n may exceed INT_MAX: all). */
+void weft__wake_shared(const _Atomic uint32_t *word, uint64_t n);
+
 /* Park on addr, releasing l once queued and taking it back before returning
  * (Condition.wait's dance). validate, if not NULL, runs under park's lock
  * first. Returns what weft_park returns. */

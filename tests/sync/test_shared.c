@@ -1,0 +1,381 @@
+/* sync: the _init_shared variants, used across processes made by fork() on
+ * a MAP_SHARED mapping, and between threads of one process. */
+#include "testing.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct shared {
+    weft_lock_t lock;
+    weft_rlock_t rlock;
+    weft_condition_t cond;
+    weft_semaphore_t sem;
+    weft_event_t event;
+    weft_barrier_t barrier;
+    volatile long counter;
+    volatile int flag;
+    _Atomic unsigned seen[8];
+};
+
+static struct shared *map_shared(void)
+{
+    struct shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE,
+                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(s != MAP_FAILED);
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+static void unmap(struct shared *s)
+{
+    munmap(s, sizeof *s);
+}
+
+/* Fork a child that runs fn(s) and exits with its return. */
+static pid_t child(int (*fn)(struct shared *s, int fd), struct shared *s,
+                   int fd)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(fn(s, fd));
+    return pid;
+}
+
+static int exit_status(pid_t pid)
+{
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* ----- Lock ----- */
+
+static int add_under_lock(struct shared *s, int fd)
+{
+    for (int i = 0; i < 20000; i++) {
+        if (weft_lock_acquire(&s->lock, WEFT_FOREVER) != 0)
+            return 1;
+        s->counter = s->counter + 1;
+        weft_lock_release(&s->lock);
+    }
+    return 0;
+}
+
+static void a_shared_lock_excludes_across_processes(void **state)
+{
+    struct shared *s = map_shared();
+    assert_int_equal(weft_lock_init_shared(&s->lock), 0);
+    assert_false(weft_lock_locked(&s->lock));
+    pid_t a = child(add_under_lock, s, -1), b = child(add_under_lock, s, -1);
+    assert_int_equal(add_under_lock(s, -1), 0);
+    assert_int_equal(exit_status(a), 0);
+    assert_int_equal(exit_status(b), 0);
+    assert_int_equal(s->counter, 60000);
+    assert_int_equal(weft_lock_destroy(&s->lock), 0);
+    unmap(s);
+}
+
+/* Take the lock, say so on fd, then wait to be killed (or told to go). */
+static int hold_lock(struct shared *s, int fd)
+{
+    if (weft_lock_acquire(&s->lock, WEFT_FOREVER) != 0)
+        return 1;
+    char c = 'x';
+    if (write(fd, &c, 1) != 1)
+        return 2;
+    while (!s->flag)
+        weft_sleep(0.005);
+    weft_lock_release(&s->lock);
+    return 0;
+}
+
+/* Start a child that holds s->lock; returns once it does. */
+static pid_t start_holder(struct shared *s,
+                          int (*fn)(struct shared *s, int fd))
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = child(fn, s, p[1]);
+    close(p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 1);
+    close(p[0]);
+    return pid;
+}
+
+static void a_dead_holders_lock_goes_to_the_next_acquirer(void **state)
+{
+    struct shared *s = map_shared();
+    weft_lock_init_shared(&s->lock);
+    pid_t pid = start_holder(s, hold_lock);
+    assert_true(weft_lock_locked(&s->lock));
+    kill(pid, SIGKILL);
+    /* Not reaped yet: a zombie holder counts as dead. */
+    double t0 = weft_monotonic();
+    assert_fails_with(weft_lock_acquire(&s->lock, WEFT_FOREVER),
+                      WEFT_EOWNERDEAD, "died");
+    assert_elapsed_between(weft_monotonic() - t0, 0, 1.0);
+    assert_true(weft_lock_locked(&s->lock));
+    assert_int_equal(weft_lock_release(&s->lock), 0);
+    assert_int_equal(exit_status(pid), 128 + SIGKILL);
+    assert_int_equal(weft_lock_acquire(&s->lock, 0), 0);
+    weft_lock_release(&s->lock);
+    unmap(s);
+}
+
+static void a_try_finds_a_dead_holder_at_once(void **state)
+{
+    struct shared *s = map_shared();
+    weft_lock_init_shared(&s->lock);
+    pid_t pid = start_holder(s, hold_lock);
+    kill(pid, SIGKILL);
+    exit_status(pid);
+    assert_fails_with(weft_lock_acquire(&s->lock, 0), WEFT_EOWNERDEAD,
+                      "died");
+    weft_lock_release(&s->lock);
+    unmap(s);
+}
+
+static void a_live_holder_makes_a_timed_acquire_time_out(void **state)
+{
+    struct shared *s = map_shared();
+    weft_lock_init_shared(&s->lock);
+    pid_t pid = start_holder(s, hold_lock);
+    double t0 = weft_monotonic();
+    assert_fails_with(weft_lock_acquire(&s->lock, 0.2), WEFT_ETIMEDOUT,
+                      "timed out");
+    assert_elapsed_between(weft_monotonic() - t0, 0.2, 1.0);
+    assert_fails_with(weft_lock_acquire(&s->lock, 0), WEFT_ETIMEDOUT,
+                      "held");
+    s->flag = 1;
+    assert_int_equal(weft_lock_acquire(&s->lock, WEFT_FOREVER), 0);
+    assert_int_equal(exit_status(pid), 0);
+    weft_lock_release(&s->lock);
+    unmap(s);
+}
+
+static void a_cancelled_scope_ends_a_shared_wait(void **state)
+{
+    struct shared *s = map_shared();
+    weft_lock_init_shared(&s->lock);
+    pid_t pid = start_holder(s, hold_lock);
+    weft_cancel_scope_t scope;
+    weft_cancel_scope_init(&scope);
+    weft_cancel_scope_enter(&scope, 0.1, 0);
+    assert_fails_with(weft_lock_acquire(&s->lock, WEFT_FOREVER),
+                      WEFT_ECANCELLED, "cancelled");
+    assert_int_equal(weft_cancel_scope_exit(&scope), WEFT_ETIMEDOUT);
+    s->flag = 1;
+    assert_int_equal(exit_status(pid), 0);
+    unmap(s);
+}
+
+static void releasing_a_free_shared_lock_is_an_error(void **state)
+{
+    weft_lock_t l;
+    assert_int_equal(weft_lock_init_shared(&l), 0);
+    assert_fails_with(weft_lock_release(&l), WEFT_ESTATE,
+                      "release unlocked lock");
+    assert_int_equal(weft_lock_acquire(&l, 0), 0);
+    assert_fails_with(weft_lock_destroy(&l), WEFT_ESTATE, "held");
+    assert_int_equal(weft_lock_release(&l), 0);
+    assert_fails_with(weft_lock_init_shared(NULL), WEFT_EINVAL, "NULL");
+}
+
+static void count_between_threads(void *arg, unsigned i)
+{
+    struct shared *s = arg;
+    for (int k = 0; k < 20000; k++) {
+        weft_lock_acquire(&s->lock, WEFT_FOREVER);
+        s->counter = s->counter + 1;
+        weft_lock_release(&s->lock);
+    }
+}
+
+static void a_shared_lock_also_excludes_threads(void **state)
+{
+    struct shared *s = map_shared();
+    weft_lock_init_shared(&s->lock);
+    testing_run_threads(4, count_between_threads, s);
+    assert_int_equal(s->counter, 80000);
+    unmap(s);
+}
+
+/* ----- RLock ----- */
+
+static int hold_rlock_twice(struct shared *s, int fd)
+{
+    weft_rlock_acquire(&s->rlock, WEFT_FOREVER);
+    weft_rlock_acquire(&s->rlock, WEFT_FOREVER);
+    char c = 'x';
+    if (write(fd, &c, 1) != 1)
+        return 2;
+    for (;;)
+        pause();
+}
+
+static void a_shared_rlock_is_taken_over_once_from_a_dead_owner(void **state)
+{
+    struct shared *s = map_shared();
+    assert_int_equal(weft_rlock_init_shared(&s->rlock), 0);
+    assert_int_equal(weft_rlock_acquire(&s->rlock, 0), 0);
+    assert_int_equal(weft_rlock_acquire(&s->rlock, 0), 0);
+    assert_int_equal(weft_rlock_count(&s->rlock), 2);
+    weft_rlock_release(&s->rlock);
+    weft_rlock_release(&s->rlock);
+    pid_t pid = start_holder(s, hold_rlock_twice);
+    assert_false(weft_rlock_is_owned(&s->rlock));
+    assert_fails_with(weft_rlock_release(&s->rlock), WEFT_EPERM,
+                      "un-acquired");
+    kill(pid, SIGKILL);
+    assert_fails_with(weft_rlock_acquire(&s->rlock, WEFT_FOREVER),
+                      WEFT_EOWNERDEAD, "died");
+    assert_true(weft_rlock_is_owned(&s->rlock));
+    assert_int_equal(weft_rlock_count(&s->rlock), 1);
+    assert_int_equal(weft_rlock_release(&s->rlock), 0);
+    assert_false(weft_lock_locked(&s->rlock.lock_));
+    exit_status(pid);
+    unmap(s);
+}
+
+/* ----- Semaphore, Event, Condition, Barrier ----- */
+
+static int release_three(struct shared *s, int fd)
+{
+    for (int i = 0; i < 3; i++) {
+        weft_sleep(0.01);
+        if (weft_semaphore_release(&s->sem, 1) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void a_shared_semaphore_counts_across_processes(void **state)
+{
+    struct shared *s = map_shared();
+    assert_int_equal(weft_semaphore_init_shared(&s->sem, 0), 0);
+    pid_t pid = child(release_three, s, -1);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(weft_semaphore_acquire(&s->sem, 5.0), 0);
+    assert_fails_with(weft_semaphore_acquire(&s->sem, 0.05), WEFT_ETIMEDOUT,
+                      "timed out");
+    assert_int_equal(exit_status(pid), 0);
+    assert_int_equal(weft_bounded_semaphore_init_shared(&s->sem, 1), 0);
+    assert_fails_with(weft_semaphore_release(&s->sem, 1), WEFT_EINVAL,
+                      "too many");
+    unmap(s);
+}
+
+static int wait_for_event(struct shared *s, int fd)
+{
+    return weft_event_wait(&s->event, 5.0) == 0 ? 0 : 1;
+}
+
+static void a_shared_event_wakes_other_processes(void **state)
+{
+    struct shared *s = map_shared();
+    assert_int_equal(weft_event_init_shared(&s->event), 0);
+    pid_t a = child(wait_for_event, s, -1), b = child(wait_for_event, s, -1);
+    assert_fails_with(weft_event_wait(&s->event, 0.05), WEFT_ETIMEDOUT,
+                      "timed out");
+    weft_event_set(&s->event);
+    assert_true(weft_event_is_set(&s->event));
+    assert_int_equal(exit_status(a), 0);
+    assert_int_equal(exit_status(b), 0);
+    weft_event_clear(&s->event);
+    assert_false(weft_event_is_set(&s->event));
+    unmap(s);
+}
+
+static int flag_is_set(void *arg)
+{
+    return ((struct shared *)arg)->flag != 0;
+}
+
+static int wait_for_flag(struct shared *s, int fd)
+{
+    if (weft_condition_acquire(&s->cond, WEFT_FOREVER) != 0)
+        return 1;
+    char c = 'x';
+    if (write(fd, &c, 1) != 1)
+        return 3;
+    int rc = weft_condition_wait_for(&s->cond, flag_is_set, s, 5.0);
+    weft_condition_release(&s->cond);
+    return rc == 0 ? 0 : 2;
+}
+
+static void a_shared_condition_wakes_a_waiter_in_another_process(void **state)
+{
+    struct shared *s = map_shared();
+    assert_int_equal(weft_condition_init_shared(&s->cond), 0);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t a = child(wait_for_flag, s, p[1]), b = child(wait_for_flag, s, p[1]);
+    char c[2];
+    assert_int_equal(read(p[0], &c[0], 1), 1);
+    assert_int_equal(read(p[0], &c[1], 1), 1);
+    close(p[0]);
+    close(p[1]);
+    /* Both children took the lock, so once it is ours both are waiting. */
+    weft_condition_acquire(&s->cond, WEFT_FOREVER);
+    s->flag = 1;
+    assert_int_equal(weft_condition_notify_all(&s->cond), 0);
+    weft_condition_release(&s->cond);
+    assert_int_equal(exit_status(a), 0);
+    assert_int_equal(exit_status(b), 0);
+    weft_condition_acquire(&s->cond, WEFT_FOREVER);
+    assert_fails_with(weft_condition_wait(&s->cond, 0.05), WEFT_ETIMEDOUT,
+                      "timed out");
+    weft_condition_release(&s->cond);
+    unmap(s);
+}
+
+static int meet_at_barrier(struct shared *s, int fd)
+{
+    unsigned index = 99;
+    if (weft_barrier_wait(&s->barrier, &index) != 0 || index >= 4)
+        return 1;
+    atomic_fetch_add(&s->seen[index], 1);
+    return 0;
+}
+
+static void a_shared_barrier_releases_parties_across_processes(void **state)
+{
+    struct shared *s = map_shared();
+    assert_int_equal(
+        weft_barrier_init_shared(&s->barrier, 4, NULL, NULL, 5.0), 0);
+    pid_t p[3];
+    for (int i = 0; i < 3; i++)
+        p[i] = child(meet_at_barrier, s, -1);
+    assert_int_equal(meet_at_barrier(s, -1), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(exit_status(p[i]), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(atomic_load(&s->seen[i]), 1);
+    assert_false(weft_barrier_broken(&s->barrier));
+    unmap(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_shared_lock_excludes_across_processes),
+        cmocka_unit_test(a_dead_holders_lock_goes_to_the_next_acquirer),
+        cmocka_unit_test(a_try_finds_a_dead_holder_at_once),
+        cmocka_unit_test(a_live_holder_makes_a_timed_acquire_time_out),
+        cmocka_unit_test(a_cancelled_scope_ends_a_shared_wait),
+        cmocka_unit_test(releasing_a_free_shared_lock_is_an_error),
+        cmocka_unit_test(a_shared_rlock_is_taken_over_once_from_a_dead_owner),
+        cmocka_unit_test(a_shared_semaphore_counts_across_processes),
+        cmocka_unit_test(a_shared_event_wakes_other_processes),
+        cmocka_unit_test(a_shared_condition_wakes_a_waiter_in_another_process),
+        cmocka_unit_test(a_shared_barrier_releases_parties_across_processes),
+        /* Last: after threads, fork() is not for ThreadSanitizer. */
+        cmocka_unit_test(a_shared_lock_also_excludes_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
