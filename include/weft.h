@@ -12,6 +12,7 @@
 #include "weft/future.h"
 #include "weft/executor.h"
 #include "weft/pool.h"
+#include "weft/process.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
 #include "weft/net.h"

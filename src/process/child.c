@@ -1,0 +1,245 @@
+/* The child's side: who the current process is, its parent, the lifeline
+ * that ends it when the parent dies, and the entry of a spawned child.
+ *
+ * Entry. A spawned child (and the fork server) is /proc/self/exe run again
+ * with WEFT_SPAWN (or WEFT_FORKSERVER) in its environment, naming the
+ * descriptor its specification arrives on. A constructor of this file sees
+ * it and becomes the child instead of letting main() run. So that the child
+ * starts from the state main() would see, it first runs the constructors
+ * that come after it: the rest of its own image's .init_array and, when
+ * weft is a shared library (initialized before the program), the program's.
+ * Those constructors never run twice: this one never returns.
+ *
+ * Lifeline. The kernel sends a child weft_parent_death_signal() when the
+ * thread that created it exits (PR_SET_PDEATHSIG). The handler kills the
+ * child with SIGKILL only if its parent process is gone (getppid() changed:
+ * the child was reparented); if merely that thread ended, the child was
+ * handed to another thread of the same parent and lives on. A fork server's
+ * children use SIGKILL directly: the server has a single thread.
+ */
+#include "process_int.h"
+
+#include <errno.h>
+#include <link.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "weft/log.h"
+#include "weft/thread.h"
+
+/* ----- The current process and its parent ----- */
+
+static char main_name[] = "MainProcess";
+static char no_identity[] = "";
+
+static weft_process_t current = {
+    .kind = KIND_CURRENT,
+    .name = main_name,
+    .identity = no_identity,
+    .method = METHOD_DEFAULT,
+    .pidfd = -1,
+    .status_fd = -1,
+};
+static weft_process_t parent = {
+    .kind = KIND_PARENT,
+    .method = METHOD_DEFAULT,
+    .pidfd = -1,
+    .status_fd = -1,
+};
+static int have_parent;
+
+static unsigned char authkey[WEFT__AUTHKEY_LEN];
+static pthread_once_t authkey_once = PTHREAD_ONCE_INIT;
+static _Atomic unsigned child_counter;
+
+weft_process_t *weft_current_process(void)
+{
+    return &current;
+}
+
+weft_process_t *weft_parent_process(void)
+{
+    return have_parent ? &parent : NULL;
+}
+
+const char *weft__current_name(void)
+{
+    return current.name;
+}
+
+const char *weft__current_identity(void)
+{
+    return current.identity;
+}
+
+int weft__current_daemon(void)
+{
+    return current.daemon;
+}
+
+int weft__parent_join(int64_t deadline)
+{
+    if (parent.pidfd < 0)
+        return 0;
+    return weft__wait_readable(parent.pidfd, deadline);
+}
+
+int weft__parent_alive(void)
+{
+    struct pollfd p = {parent.pidfd, POLLIN, 0};
+    return parent.pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+static void make_authkey(void)
+{
+    size_t got = 0;
+    while (got < sizeof authkey) {
+        ssize_t n = getrandom(authkey + got, sizeof authkey - got, 0);
+        if (n > 0)
+            got += (size_t)n;
+        else if (errno != EINTR)
+            abort(); /* no entropy at all: nothing safe to fall back to */
+    }
+}
+
+void weft__current_authkey(unsigned char key[WEFT__AUTHKEY_LEN])
+{
+    pthread_once(&authkey_once, make_authkey);
+    memcpy(key, authkey, sizeof authkey);
+}
+
+const unsigned char *weft_process_authkey(size_t *len)
+{
+    pthread_once(&authkey_once, make_authkey);
+    if (len)
+        *len = sizeof authkey;
+    return authkey;
+}
+
+char *weft__next_identity(void)
+{
+    unsigned n = atomic_fetch_add(&child_counter, 1) + 1;
+    char *id = NULL;
+    if (current.identity[0] == '\0')
+        return asprintf(&id, "%u", n) < 0 ? NULL : id;
+    return asprintf(&id, "%s:%u", current.identity, n) < 0 ? NULL : id;
+}
+
+void weft__counter_reset(void)
+{
+    atomic_store(&child_counter, 0);
+}
+
+/* ----- Lifeline ----- */
+
+static pid_t lifeline_parent;
+
+int weft_parent_death_signal(void)
+{
+    return SIGRTMAX - 4;
+}
+
+static void on_parent_death(int sig)
+{
+    if (getppid() != lifeline_parent)
+        kill(getpid(), SIGKILL);
+}
+
+static void set_lifeline(pid_t real_parent, int plain_kill)
+{
+#if defined(WEFT_TSAN)
+    /* ThreadSanitizer runs a signal handler only when the thread next calls
+     * into its runtime, which a child busy computing never does: under it,
+     * the lifeline is plain SIGKILL (and a child then also ends with the
+     * thread that started it). */
+    plain_kill = 1;
+#endif
+    lifeline_parent = real_parent;
+    int sig = plain_kill ? SIGKILL : weft_parent_death_signal();
+    if (!plain_kill) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_parent_death;
+        sa.sa_flags = SA_RESTART;
+        sigaction(sig, &sa, NULL);
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+    }
+    prctl(PR_SET_PDEATHSIG, sig);
+    if (getppid() != real_parent) /* died before we asked */
+        kill(getpid(), SIGKILL);
+}
+
+/* ----- Becoming the child ----- */
+
+/* The key came from the parent: mark it made, so it is not drawn anew. */
+static void keep_authkey(void)
+{
+}
+
+static void become(struct weft__child_spec *spec)
+{
+    /* exec of /proc/self/exe named us "exe", and a fork server's child is
+     * named after the server: take the program's name back. */
+    prctl(PR_SET_NAME, program_invocation_short_name);
+    weft__forget_parent_state();
+    current.name = spec->name;
+    current.identity = spec->identity;
+    current.daemon = spec->daemon;
+    memcpy(authkey, spec->authkey, sizeof authkey);
+    pthread_once(&authkey_once, keep_authkey);
+    parent.name = spec->parent_name;
+    parent.pid = (pid_t)spec->parent_pid;
+    parent.pidfd = weft__pidfd_open(parent.pid);
+    have_parent = 1;
+    weft__set_inherited_method(spec->default_method);
+    weft_log_set_process_name(spec->name);
+    spec->name = spec->identity = spec->parent_name = NULL; /* now ours */
+}
+
+/* Python's threading._shutdown in the child: wait for its non-daemon
+ * threads before it exits. */
+static void join_threads(void)
+{
+    for (;;) {
+        weft_thread_t **list, *t = NULL;
+        size_t n;
+        if (weft_enumerate(&list, &n) != 0)
+            return;
+        for (size_t i = 0; i < n && t == NULL; i++)
+            if (list[i] != weft_current_thread() &&
+                !weft_thread_daemon(list[i]) && weft_thread_is_alive(list[i]))
+                t = list[i];
+        if (t)
+            weft_thread_join(t, WEFT_FOREVER);
+        weft_thread_list_free(list, n);
+        if (t == NULL)
+            return;
+    }
+}
+
+_Noreturn void weft__child_main(struct weft__child_spec *spec,
+                                pid_t real_parent, int plain_kill)
+{
+    set_lifeline(real_parent, plain_kill);
+    become(spec);
+    if (weft__target_resolve(&spec->target) != 0) {
+        fprintf(stderr, "weft: %s cannot run its target: %s\n", current.name,
+                weft_last_message());
+        _exit(255);
+    }
+    int status = spec->target.fn(&spec->arg);
+    join_threads();
+    weft__children_at_exit();
+    fflush(NULL);
+    _exit(status & 0xff);
+}

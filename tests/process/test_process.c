@@ -1,0 +1,665 @@
+/* process: Process under each start method, exit codes, joins, names, the
+ * descriptors a child gets, and children that never outlive their parent. */
+#include "testing_proc.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *const methods[] = {"fork", "spawn", "forkserver"};
+
+/* A process of method with target and arg (len bytes), started. */
+static weft_process_t *start(const char *method, weft_process_fn target,
+                             const void *arg, size_t len)
+{
+    weft_context_t *ctx;
+    assert_int_equal(weft_get_context(&ctx, method), 0);
+    weft_process_t *p;
+    assert_int_equal(
+        weft_context_process_new(ctx, &p, target, arg, len, NULL), 0);
+    assert_int_equal(weft_process_start(p), 0);
+    return p;
+}
+
+static int exit_code_of(weft_process_t *p)
+{
+    assert_int_equal(weft_process_join(p, 10.0 * testing_scale()), 0);
+    int code = 12345;
+    assert_int_equal(weft_process_exitcode(p, &code), 0);
+    return code;
+}
+
+static int fd_in(const weft_bytes_t *arg)
+{
+    int fd = -1;
+    if (arg->len >= sizeof fd)
+        memcpy(&fd, arg->data, sizeof fd);
+    return fd;
+}
+
+/* ----- Exit codes ----- */
+
+static int return_seven(const weft_bytes_t *arg)
+{
+    return 7;
+}
+
+static int call_exit_three(const weft_bytes_t *arg)
+{
+    exit(3);
+}
+
+static int call_abort(const weft_bytes_t *arg)
+{
+    signal(SIGABRT, SIG_DFL);
+    abort();
+}
+
+/* Wait until the parent closes the pipe whose read end is passed. */
+static int wait_for_eof(const weft_bytes_t *arg)
+{
+    char c;
+    while (read(fd_in(arg), &c, 1) > 0)
+        ;
+    return 0;
+}
+
+static void exit_codes_read_as_python_reports_them(void **state)
+{
+    for (int m = 0; m < 3; m++) {
+        weft_process_t *p = start(methods[m], return_seven, NULL, 0);
+        assert_int_equal(exit_code_of(p), 7);
+        weft_process_free(p);
+        p = start(methods[m], call_exit_three, NULL, 0);
+        assert_int_equal(exit_code_of(p), 3);
+        weft_process_free(p);
+        p = start(methods[m], call_abort, NULL, 0);
+        assert_int_equal(exit_code_of(p), -SIGABRT);
+        weft_process_free(p);
+    }
+}
+
+static void a_killed_child_reads_minus_sigkill(void **state)
+{
+    for (int m = 0; m < 3; m++) {
+        int fds[2];
+        testing_pipe(fds);
+        weft_context_t *ctx;
+        weft_get_context(&ctx, methods[m]);
+        weft_process_t *p;
+        weft_context_process_new(ctx, &p, wait_for_eof, &fds[0],
+                                 sizeof fds[0], NULL);
+        assert_int_equal(weft_process_pass_fd(p, fds[0]), 0);
+        assert_int_equal(weft_process_start(p), 0);
+        assert_true(weft_process_is_alive(p));
+        int code;
+        assert_fails_with(weft_process_exitcode(p, &code), WEFT_ESTATE,
+                          "not ended");
+        assert_int_equal(weft_process_kill(p), 0);
+        assert_int_equal(exit_code_of(p), -SIGKILL);
+        assert_false(weft_process_is_alive(p));
+        assert_int_equal(weft_process_kill(p), 0); /* ended: nothing */
+        close(fds[0]);
+        close(fds[1]);
+        weft_process_free(p);
+    }
+}
+
+static int spin_forever(const weft_bytes_t *arg)
+{
+    volatile unsigned long i = 0;
+    while (arg != NULL)
+        i++;
+    return 0;
+}
+
+static void terminate_stops_a_busy_child(void **state)
+{
+    for (int m = 0; m < 3; m++) {
+        weft_process_t *p = start(methods[m], spin_forever, NULL, 0);
+        double t0 = weft_monotonic();
+        assert_int_equal(weft_process_terminate(p), 0);
+        assert_int_equal(exit_code_of(p), -SIGTERM);
+        assert_elapsed_between(weft_monotonic() - t0, 0, 1.0);
+        weft_process_free(p);
+    }
+}
+
+static void join_with_a_timeout_waits_at_least_the_timeout(void **state)
+{
+    int fds[2];
+    testing_pipe(fds);
+    weft_process_t *p;
+    weft_process_new(&p, wait_for_eof, &fds[0], sizeof fds[0], NULL);
+    weft_process_pass_fd(p, fds[0]);
+    assert_int_equal(weft_process_start(p), 0);
+    double t0 = weft_monotonic();
+    assert_fails_with(weft_process_join(p, 0.2), WEFT_ETIMEDOUT, "still runs");
+    assert_elapsed_between(weft_monotonic() - t0, 0.2, 1.0);
+    assert_fails_with(weft_process_join(p, 0), WEFT_ETIMEDOUT, "still runs");
+    assert_fails_with(weft_process_join(p, -2), WEFT_EINVAL, "timeout");
+    close(fds[1]);
+    assert_int_equal(exit_code_of(p), 0);
+    close(fds[0]);
+    weft_process_free(p);
+}
+
+static void a_cancelled_scope_ends_a_join(void **state)
+{
+    int fds[2];
+    testing_pipe(fds);
+    weft_process_t *p;
+    weft_process_new(&p, wait_for_eof, &fds[0], sizeof fds[0], NULL);
+    weft_process_pass_fd(p, fds[0]);
+    weft_process_start(p);
+    weft_cancel_scope_t scope;
+    weft_cancel_scope_init(&scope);
+    weft_cancel_scope_enter(&scope, 0.1, 0);
+    assert_fails_with(weft_process_join(p, WEFT_FOREVER), WEFT_ECANCELLED,
+                      "cancelled");
+    weft_cancel_scope_exit(&scope);
+    close(fds[1]);
+    assert_int_equal(exit_code_of(p), 0);
+    close(fds[0]);
+    weft_process_free(p);
+}
+
+/* ----- Misuse ----- */
+
+static void misuse_gets_codes_and_messages(void **state)
+{
+    weft_process_t *p;
+    assert_fails_with(weft_process_new(&p, NULL, NULL, 0, NULL), WEFT_EINVAL,
+                      "NULL target");
+    assert_int_equal(weft_process_new(&p, return_seven, NULL, 0, NULL), 0);
+    assert_fails_with(weft_process_join(p, 1), WEFT_ESTATE, "started");
+    assert_fails_with(weft_process_terminate(p), WEFT_ESTATE, "started");
+    assert_fails_with(weft_process_pass_fd(p, 1), WEFT_EINVAL, "below 3");
+    assert_fails_with(weft_process_pass_fd(p, 1000), WEFT_EINVAL, "not open");
+    assert_false(weft_process_is_alive(p));
+    assert_int_equal(weft_process_pid(p), 0);
+    assert_int_equal(weft_process_sentinel(p), -1);
+    assert_int_equal(weft_process_start(p), 0);
+    assert_true(weft_process_pid(p) > 0);
+    assert_true(weft_process_sentinel(p) >= 0);
+    assert_fails_with(weft_process_start(p), WEFT_ESTATE, "only be started");
+    assert_fails_with(weft_process_set_daemon(p, 1), WEFT_ESTATE, "started");
+    int fds[2];
+    testing_pipe(fds);
+    assert_fails_with(weft_process_pass_fd(p, fds[0]), WEFT_ESTATE, "before");
+    close(fds[0]);
+    close(fds[1]);
+    assert_int_equal(exit_code_of(p), 7);
+    assert_int_equal(weft_process_close(p), 0);
+    assert_fails_with(weft_process_join(p, 0), WEFT_ESTATE, "closed");
+    assert_fails_with(weft_process_join(weft_current_process(), 0),
+                      WEFT_ESTATE, "child process");
+    weft_process_free(p);
+}
+
+static void closing_a_running_process_is_refused(void **state)
+{
+    int fds[2];
+    testing_pipe(fds);
+    weft_process_t *p;
+    weft_process_new(&p, wait_for_eof, &fds[0], sizeof fds[0], NULL);
+    weft_process_pass_fd(p, fds[0]);
+    weft_process_start(p);
+    assert_fails_with(weft_process_close(p), WEFT_ESTATE, "still running");
+    close(fds[1]);
+    exit_code_of(p);
+    assert_int_equal(weft_process_close(p), 0);
+    close(fds[0]);
+    weft_process_free(p);
+}
+
+static void start_methods_and_contexts(void **state)
+{
+    weft_context_t *ctx;
+    assert_int_equal(weft_get_context(&ctx, NULL), 0);
+    assert_string_equal(weft_context_start_method(ctx), "forkserver");
+    assert_string_equal(weft_get_start_method(), "forkserver");
+    assert_fails_with(weft_get_context(&ctx, "vfork"), WEFT_EINVAL,
+                      "cannot find context for 'vfork'");
+    assert_int_equal(weft_get_context(&ctx, "spawn"), 0);
+    assert_string_equal(weft_context_start_method(ctx), "spawn");
+    const char *const *all = weft_get_all_start_methods();
+    assert_string_equal(all[0], "forkserver");
+    assert_string_equal(all[1], "spawn");
+    assert_string_equal(all[2], "fork");
+    assert_null(all[3]);
+    assert_fails_with(weft_set_start_method("nope", 0), WEFT_EINVAL, "nope");
+    assert_int_equal(weft_set_start_method("spawn", 0), 0);
+    assert_fails_with(weft_set_start_method("fork", 0), WEFT_ESTATE,
+                      "already been set");
+    assert_string_equal(weft_get_start_method(), "spawn");
+    weft_process_t *p;
+    weft_process_new(&p, return_seven, NULL, 0, NULL);
+    weft_process_start(p);
+    assert_string_equal(weft_process_start_method(p), "spawn");
+    assert_int_equal(exit_code_of(p), 7);
+    weft_process_free(p);
+    assert_int_equal(weft_set_start_method("forkserver", 1), 0);
+    assert_true(weft_cpu_count() >= weft_process_cpu_count());
+    assert_true(weft_process_cpu_count() >= 1);
+}
+
+/* ----- Who is who ----- */
+
+/* Write "name|parent's name|daemon|parent's pid|parent alive". */
+static int say_who(const weft_bytes_t *arg)
+{
+    weft_process_t *me = weft_current_process(), *up = weft_parent_process();
+    dprintf(fd_in(arg), "%s|%s|%d|%d|%d", weft_process_name(me),
+            up ? weft_process_name(up) : "none", weft_process_daemon(me),
+            weft_process_pid(up), weft_process_is_alive(up));
+    return 0;
+}
+
+static char *who_is(const char *method, const weft_process_opts_t *opts,
+                    weft_process_t **out)
+{
+    int fds[2];
+    testing_pipe(fds);
+    weft_context_t *ctx;
+    weft_get_context(&ctx, method);
+    weft_process_t *p;
+    assert_int_equal(weft_context_process_new(ctx, &p, say_who, &fds[1],
+                                              sizeof fds[1], opts),
+                     0);
+    weft_process_pass_fd(p, fds[1]);
+    assert_int_equal(weft_process_start(p), 0);
+    close(fds[1]);
+    char *said = testing_read_all(fds[0]);
+    close(fds[0]);
+    assert_int_equal(exit_code_of(p), 0);
+    *out = p;
+    return said;
+}
+
+static void children_know_their_names_and_their_parent(void **state)
+{
+    assert_string_equal(weft_process_name(weft_current_process()),
+                        "MainProcess");
+    assert_null(weft_parent_process());
+    assert_int_equal(weft_process_pid(weft_current_process()), getpid());
+    assert_true(weft_process_is_alive(weft_current_process()));
+    size_t len = 0;
+    assert_non_null(weft_process_authkey(&len));
+    assert_int_equal(len, 32);
+    for (int m = 0; m < 3; m++) {
+        weft_process_t *p;
+        char *said = who_is(methods[m], NULL, &p);
+        char want[128];
+        snprintf(want, sizeof want, "%s|MainProcess|0|%d|1",
+                 weft_process_name(p), (int)getpid());
+        assert_string_equal(said, want);
+        assert_memory_equal(weft_process_name(p), "Process-", 8);
+        free(said);
+        weft_process_free(p);
+        weft_process_opts_t opts = {"worker", 1};
+        said = who_is(methods[m], &opts, &p);
+        snprintf(want, sizeof want, "worker|MainProcess|1|%d|1",
+                 (int)getpid());
+        assert_string_equal(said, want);
+        free(said);
+        weft_process_free(p);
+    }
+}
+
+static void process_names_count_up(void **state)
+{
+    weft_process_t *a, *b;
+    weft_process_new(&a, return_seven, NULL, 0, NULL);
+    weft_process_new(&b, return_seven, NULL, 0, NULL);
+    int na = atoi(weft_process_name(a) + 8), nb = atoi(weft_process_name(b) + 8);
+    assert_int_equal(nb, na + 1);
+    const char *old = weft_process_name(a);
+    assert_int_equal(weft_process_set_name(a, "renamed"), 0);
+    assert_string_equal(weft_process_name(a), "renamed");
+    assert_memory_equal(old, "Process-", 8); /* still readable */
+    weft_process_free(a);
+    weft_process_free(b);
+}
+
+/* A child that starts a grandchild (fork) and reports its name. */
+static int start_grandchild(const weft_bytes_t *arg)
+{
+    weft_context_t *ctx;
+    weft_get_context(&ctx, "fork");
+    weft_process_t *p;
+    if (weft_context_process_new(ctx, &p, say_who, arg->data, arg->len,
+                                 NULL) != 0 ||
+        weft_process_start(p) != 0 || weft_process_join(p, 10) != 0)
+        return 1;
+    weft_process_free(p);
+    return 0;
+}
+
+static void a_grandchild_is_named_after_its_parent(void **state)
+{
+    int fds[2];
+    testing_pipe(fds);
+    weft_process_t *p;
+    weft_context_t *ctx;
+    weft_get_context(&ctx, "spawn");
+    weft_context_process_new(ctx, &p, start_grandchild, &fds[1],
+                             sizeof fds[1], NULL);
+    weft_process_pass_fd(p, fds[1]);
+    weft_process_start(p);
+    close(fds[1]);
+    char *said = testing_read_all(fds[0]);
+    close(fds[0]);
+    assert_int_equal(exit_code_of(p), 0);
+    char want[128];
+    snprintf(want, sizeof want, "%s:1|%s|0|%d|1", weft_process_name(p),
+             weft_process_name(p), weft_process_pid(p));
+    assert_string_equal(said, want);
+    free(said);
+    weft_process_free(p);
+}
+
+static void active_children_lists_the_running_and_reaps_the_rest(void **state)
+{
+    int fds[2];
+    testing_pipe(fds);
+    weft_process_t *quick, *slow;
+    weft_process_new(&quick, return_seven, NULL, 0, NULL);
+    weft_process_new(&slow, wait_for_eof, &fds[0], sizeof fds[0], NULL);
+    weft_process_pass_fd(slow, fds[0]);
+    weft_process_start(quick);
+    weft_process_start(slow);
+    weft_process_join(quick, 10);
+    weft_process_t **list;
+    size_t n;
+    assert_int_equal(weft_active_children(&list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_ptr_equal(list[0], slow);
+    weft_process_list_free(list, n);
+    weft_process_free(quick);
+    /* A freed handle of a running child stays listed until it ends. */
+    weft_process_free(slow);
+    close(fds[1]);
+    close(fds[0]);
+    for (double t0 = weft_monotonic(); n > 0;) {
+        assert_int_equal(weft_active_children(&list, &n), 0);
+        weft_process_list_free(list, n);
+        assert_true(weft_monotonic() - t0 < 5 * testing_scale());
+    }
+}
+
+/* ----- Descriptors ----- */
+
+/* Write every open descriptor number from 3 up, but the directory's own. */
+static int list_fds(const weft_bytes_t *arg)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return 1;
+    struct dirent *e;
+    /* Beside the passed descriptor, a child holds its parent's sentinel. */
+    int sentinel = weft_process_sentinel(weft_parent_process());
+    while ((e = readdir(d)) != NULL) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] != '.' && fd > 2 && fd != dirfd(d) && fd != sentinel)
+            dprintf(fd_in(arg), "%d ", fd);
+    }
+    closedir(d);
+    return 0;
+}
+
+static void a_child_gets_only_the_descriptors_passed_to_it(void **state)
+{
+    int leaky = dup(0); /* not close-on-exec: must still stay behind */
+    for (int m = 1; m < 3; m++) {
+        int fds[2];
+        testing_pipe(fds);
+        weft_context_t *ctx;
+        weft_get_context(&ctx, methods[m]);
+        weft_process_t *p;
+        weft_context_process_new(ctx, &p, list_fds, &fds[1], sizeof fds[1],
+                                 NULL);
+        weft_process_pass_fd(p, fds[1]);
+        assert_int_equal(weft_process_start(p), 0);
+        close(fds[1]);
+        char *said = testing_read_all(fds[0]);
+        close(fds[0]);
+        char want[32];
+        snprintf(want, sizeof want, "%d ", fds[1]);
+        assert_string_equal(said, want);
+        assert_int_equal(exit_code_of(p), 0);
+        free(said);
+        weft_process_free(p);
+    }
+    close(leaky);
+}
+
+/* ----- Targets ----- */
+
+static int registered_target(const weft_bytes_t *arg)
+{
+    return 42;
+}
+WEFT_PROCESS_TARGET(registered_target)
+
+static void a_registered_target_is_found_by_name(void **state)
+{
+    for (int m = 1; m < 3; m++) {
+        weft_process_t *p = start(methods[m], registered_target, NULL, 0);
+        assert_int_equal(exit_code_of(p), 42);
+        weft_process_free(p);
+    }
+    assert_fails_with(weft_process_register("registered_target", return_seven),
+                      WEFT_EEXIST, "taken");
+    assert_int_equal(
+        weft_process_register("registered_target", registered_target), 0);
+    assert_fails_with(weft_process_register("", return_seven), WEFT_EINVAL,
+                      "255 bytes");
+}
+
+static void a_target_in_no_image_is_refused(void **state)
+{
+    void *heap = malloc(64);
+    weft_process_fn bogus;
+    memcpy(&bogus, &heap, sizeof bogus);
+    weft_context_t *ctx;
+    weft_get_context(&ctx, "spawn");
+    weft_process_t *p;
+    weft_context_process_new(ctx, &p, bogus, NULL, 0, NULL);
+    assert_fails_with(weft_process_start(p), WEFT_EINVAL, "no loaded image");
+    assert_false(weft_process_is_alive(p));
+    weft_process_free(p);
+    free(heap);
+}
+
+static int echo_arg_length(const weft_bytes_t *arg)
+{
+    size_t sum = 0;
+    for (size_t i = 0; i < arg->len; i++)
+        sum += arg->data[i];
+    return arg->len == 1 << 20 && sum == (size_t)(1 << 20) * 7 ? 0 : 1;
+}
+
+static void a_large_argument_arrives_whole(void **state)
+{
+    unsigned char *big = malloc(1 << 20);
+    memset(big, 7, 1 << 20);
+    for (int m = 0; m < 3; m++) {
+        weft_process_t *p = start(methods[m], echo_arg_length, big, 1 << 20);
+        assert_int_equal(exit_code_of(p), 0);
+        weft_process_free(p);
+    }
+    free(big);
+}
+
+/* ----- Lifelines ----- */
+
+struct middle {
+    const char *method;
+    int daemon;
+    int report; /* where the middle writes its child's pid */
+};
+
+/* The middle process: start a child that waits forever, report its pid,
+ * then wait to be killed (or exit, running the exit handler). */
+static void run_middle(const struct middle *m, int then_exit)
+{
+    weft_context_t *ctx;
+    weft_get_context(&ctx, m->method);
+    weft_process_opts_t opts = {NULL, m->daemon};
+    weft_process_t *p;
+    if (weft_context_process_new(ctx, &p, spin_forever, NULL, 0, &opts) ||
+        weft_process_start(p))
+        _exit(2);
+    int pid = weft_process_pid(p);
+    if (write(m->report, &pid, sizeof pid) != sizeof pid)
+        _exit(3);
+    if (then_exit)
+        exit(0);
+    for (;;)
+        pause();
+}
+
+static pid_t fork_middle(const struct middle *m, int then_exit, int *child)
+{
+    int fds[2];
+    testing_pipe(fds);
+    struct middle mm = *m;
+    mm.report = fds[1];
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        run_middle(&mm, then_exit);
+    close(fds[1]);
+    assert_int_equal(read(fds[0], child, sizeof *child), sizeof *child);
+    close(fds[0]);
+    return pid;
+}
+
+/* Reap the children that come to us (their subreaper) until pid was one
+ * of them and only the children of before are left; whether pid ended by
+ * SIGKILL. */
+static int reap_until_gone(pid_t pid, const char *before)
+{
+    int killed = 0, seen = 0;
+    double t0 = weft_monotonic();
+    for (;;) {
+        int st;
+        pid_t got = waitpid(-1, &st, WNOHANG);
+        if (got == pid) {
+            seen = 1;
+            killed = WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+        }
+        char now[4096];
+        testing_list_children(now, sizeof now, 1);
+        if (got <= 0 && seen && strcmp(now, before) == 0)
+            return killed;
+        assert_true(weft_monotonic() - t0 < 5 * testing_scale());
+        if (got <= 0)
+            weft_sleep(0.005);
+    }
+}
+
+static void a_parent_killed_with_sigkill_leaves_no_child(void **state)
+{
+    /* Orphans come to us, so that we can see them end, and reap them. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    for (int m = 0; m < 3; m++) {
+        struct middle mid = {methods[m], 0, -1};
+        char before[4096];
+        testing_list_children(before, sizeof before, 1);
+        int child;
+        pid_t middle = fork_middle(&mid, 0, &child);
+        kill(middle, SIGKILL);
+        int st;
+        assert_int_equal(waitpid(middle, &st, 0), middle);
+        /* fork and spawn: the child is ours now; forkserver: the server
+         * and the child both come to us, and both end. */
+        assert_true(reap_until_gone(child, before));
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+static void daemonic_children_are_terminated_at_exit(void **state)
+{
+    for (int m = 0; m < 3; m++) {
+        struct middle mid = {methods[m], 1, -1};
+        int child;
+        pid_t middle = fork_middle(&mid, 1, &child);
+        int st;
+        assert_int_equal(waitpid(middle, &st, 0), middle);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        /* Terminated and reaped by the middle's exit handler. */
+        assert_int_equal(kill(child, 0), -1);
+    }
+}
+
+struct starter {
+    int fd;
+    weft_process_t *p;
+};
+
+static void start_from_thread(void *arg)
+{
+    struct starter *s = arg;
+    weft_context_t *ctx;
+    weft_get_context(&ctx, "spawn");
+    weft_context_process_new(ctx, &s->p, wait_for_eof, &s->fd, sizeof s->fd,
+                             NULL);
+    weft_process_pass_fd(s->p, s->fd);
+    weft_process_start(s->p);
+}
+
+static void a_child_outlives_the_thread_that_started_it(void **state)
+{
+#if defined(WEFT_TSAN)
+    /* Starting a child from a second thread forks a process that has two
+     * threads, which ThreadSanitizer does not support. */
+    skip();
+#endif
+    int fds[2];
+    testing_pipe(fds);
+    struct starter s = {fds[0], NULL};
+    testing_thread_join(testing_thread_start(start_from_thread, &s));
+    assert_non_null(s.p);
+    /* Its parent thread is gone; the pdeath signal came and was ignored. */
+    assert_int_equal(weft_process_join(s.p, 0.2), WEFT_ETIMEDOUT);
+    assert_true(weft_process_is_alive(s.p));
+    close(fds[1]);
+    assert_int_equal(exit_code_of(s.p), 0);
+    close(fds[0]);
+    weft_process_free(s.p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        testing_proc_test(exit_codes_read_as_python_reports_them),
+        testing_proc_test(a_killed_child_reads_minus_sigkill),
+        testing_proc_test(terminate_stops_a_busy_child),
+        testing_proc_test(join_with_a_timeout_waits_at_least_the_timeout),
+        testing_proc_test(a_cancelled_scope_ends_a_join),
+        testing_proc_test(misuse_gets_codes_and_messages),
+        testing_proc_test(closing_a_running_process_is_refused),
+        testing_proc_test(start_methods_and_contexts),
+        testing_proc_test(children_know_their_names_and_their_parent),
+        testing_proc_test(process_names_count_up),
+        testing_proc_test(a_grandchild_is_named_after_its_parent),
+        testing_proc_test(active_children_lists_the_running_and_reaps_the_rest),
+        testing_proc_test(a_child_gets_only_the_descriptors_passed_to_it),
+        testing_proc_test(a_registered_target_is_found_by_name),
+        testing_proc_test(a_target_in_no_image_is_refused),
+        testing_proc_test(a_large_argument_arrives_whole),
+        testing_proc_test(a_parent_killed_with_sigkill_leaves_no_child),
+        testing_proc_test(daemonic_children_are_terminated_at_exit),
+        /* Last: after a second thread, fork() is not for ThreadSanitizer. */
+        testing_proc_test(a_child_outlives_the_thread_that_started_it),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
