@@ -13,6 +13,7 @@
 #include "weft/executor.h"
 #include "weft/pool.h"
 #include "weft/process.h"
+#include "weft/ipc.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
 #include "weft/net.h"

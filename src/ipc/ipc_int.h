@@ -1,0 +1,19 @@
+/* Inside the ipc layer only. */
+#ifndef WEFT_IPC_INT_H
+#define WEFT_IPC_INT_H
+
+#include "frame.h"
+#include "weft/ipc.h"
+#include "weft/park.h"
+#include "weft/sync.h"
+
+/* Set SIGPIPE to be ignored if it has its default disposition. */
+void weft__ignore_sigpipe(void);
+
+/* Wait until fd polls for events, by the deadline, seeing the caller's
+ * cancel scopes within 20 ms. Returns 0 (ready, or the descriptor is in
+ * error: the next call on it says which), WEFT_ETIMEDOUT or
+ * WEFT_ECANCELLED, without recording a message. */
+int weft__wait_fd(int fd, short events, int64_t deadline);
+
+#endif
