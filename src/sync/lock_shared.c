@@ -41,7 +41,7 @@
 #define SH_ID_SHIFT 3
 #define SH_FREE SH_MARK
 #define OWNER_CHECK_NS 50000000 /* 50 ms */
-#define SPINS 64
+#define SPINS 16
 
 _Static_assert(sizeof(weft_lock_t) == 16, "weft_lock_t is 16 bytes");
 
@@ -92,7 +92,11 @@ static int owner_dead(void)
 }
 
 /* Spin briefly while the holder runs: a futex sleep costs two system calls
- * and a wake-up. Yields after a while so a holder on the same core runs. */
+ * and a wake-up. Yields after a while so a holder on the same core runs.
+ * Kept short (SPINS): processes sharing a lock often outnumber the CPUs,
+ * and then a long spin only burns the time the holder needs (four
+ * processes on two cores moved items through a process queue 1.5 times
+ * faster with 16 rounds than with 64). */
 static void spin(unsigned i)
 {
     if (i < SPINS / 2) {
@@ -122,8 +126,8 @@ static int sleep_slice(weft_lock_t *l, uint32_t w, int64_t deadline)
     int64_t now = weft_monotonic_ns();
     if (now >= deadline)
         return WEFT_ETIMEDOUT;
-    int64_t slice = deadline - now > OWNER_CHECK_NS ? now + OWNER_CHECK_NS
-                                                    : deadline;
+    int64_t slice =
+        deadline - now > OWNER_CHECK_NS ? now + OWNER_CHECK_NS : deadline;
     int rc = weft_park_wait_shared(&l->word_, w, slice);
     if (rc == WEFT_ETIMEDOUT && slice < deadline)
         return WEFT_EAGAIN; /* a slice ended: time to check the holder */
@@ -138,9 +142,9 @@ int weft__lock_acquire_shared(weft_lock_t *l, int64_t deadline, int try_only)
         if (take_free(l, &w, extra))
             return 0;
         if (try_only)
-            return take_from_dead(l, w) ? owner_dead()
-                                        : weft_fail(WEFT_ETIMEDOUT,
-                                                    "lock is held");
+            return take_from_dead(l, w)
+                       ? owner_dead()
+                       : weft_fail(WEFT_ETIMEDOUT, "lock is held");
         if (spins < SPINS && !(w & SH_PARKED)) {
             spin(spins);
             continue;

@@ -94,8 +94,7 @@ static int hold_lock(struct shared *s, int fd)
 }
 
 /* Start a child that holds s->lock; returns once it does. */
-static pid_t start_holder(struct shared *s,
-                          int (*fn)(struct shared *s, int fd))
+static pid_t start_holder(struct shared *s, int (*fn)(struct shared *s, int fd))
 {
     int p[2];
     assert_int_equal(pipe(p), 0);
@@ -134,8 +133,7 @@ static void a_try_finds_a_dead_holder_at_once(void **state)
     pid_t pid = start_holder(s, hold_lock);
     kill(pid, SIGKILL);
     exit_status(pid);
-    assert_fails_with(weft_lock_acquire(&s->lock, 0), WEFT_EOWNERDEAD,
-                      "died");
+    assert_fails_with(weft_lock_acquire(&s->lock, 0), WEFT_EOWNERDEAD, "died");
     weft_lock_release(&s->lock);
     unmap(s);
 }
@@ -149,8 +147,7 @@ static void a_live_holder_makes_a_timed_acquire_time_out(void **state)
     assert_fails_with(weft_lock_acquire(&s->lock, 0.2), WEFT_ETIMEDOUT,
                       "timed out");
     assert_elapsed_between(weft_monotonic() - t0, 0.2, 1.0);
-    assert_fails_with(weft_lock_acquire(&s->lock, 0), WEFT_ETIMEDOUT,
-                      "held");
+    assert_fails_with(weft_lock_acquire(&s->lock, 0), WEFT_ETIMEDOUT, "held");
     s->flag = 1;
     assert_int_equal(weft_lock_acquire(&s->lock, WEFT_FOREVER), 0);
     assert_int_equal(exit_status(pid), 0);
@@ -229,8 +226,7 @@ static void a_shared_rlock_is_taken_over_once_from_a_dead_owner(void **state)
     weft_rlock_release(&s->rlock);
     pid_t pid = start_holder(s, hold_rlock_twice);
     assert_false(weft_rlock_is_owned(&s->rlock));
-    assert_fails_with(weft_rlock_release(&s->rlock), WEFT_EPERM,
-                      "un-acquired");
+    assert_fails_with(weft_rlock_release(&s->rlock), WEFT_EPERM, "un-acquired");
     kill(pid, SIGKILL);
     assert_fails_with(weft_rlock_acquire(&s->rlock, WEFT_FOREVER),
                       WEFT_EOWNERDEAD, "died");
@@ -346,8 +342,8 @@ static int meet_at_barrier(struct shared *s, int fd)
 static void a_shared_barrier_releases_parties_across_processes(void **state)
 {
     struct shared *s = map_shared();
-    assert_int_equal(
-        weft_barrier_init_shared(&s->barrier, 4, NULL, NULL, 5.0), 0);
+    assert_int_equal(weft_barrier_init_shared(&s->barrier, 4, NULL, NULL, 5.0),
+                     0);
     pid_t p[3];
     for (int i = 0; i < 3; i++)
         p[i] = child(meet_at_barrier, s, -1);
