@@ -106,7 +106,7 @@ int weft__frame_reader_next(weft__frame_reader_t *r,
                             const unsigned char **payload, size_t *len,
                             size_t *need)
 {
-    size_t n;
+    size_t n = 0;
     int rc = weft__frame_reader_peek(r, &n);
     if (rc < 0)
         return -rc;

@@ -7,8 +7,7 @@
 
 static const char *const method_names[] = {"fork", "spawn", "forkserver"};
 
-static const char *const all_methods[] = {"forkserver", "spawn", "fork",
-                                          NULL};
+static const char *const all_methods[] = {"forkserver", "spawn", "fork", NULL};
 
 static weft_context_t contexts[] = {
     {METHOD_FORK}, {METHOD_SPAWN}, {METHOD_FORKSERVER}, {METHOD_DEFAULT}};

@@ -36,7 +36,7 @@ static struct init_array init_array_of(const struct dl_phdr_info *info)
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
             dyn = (const ElfW(Dyn) *)(info->dlpi_addr +
-                                       info->dlpi_phdr[i].p_vaddr);
+                                      info->dlpi_phdr[i].p_vaddr);
     for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
         /* The loader relocates neither entry in place: add the bias. */
         if (dyn->d_tag == DT_INIT_ARRAY)
@@ -132,9 +132,8 @@ static _Noreturn void run_spawned(int fd)
     weft__child_main(&spec, (pid_t)spec.parent_pid, 0);
 }
 
-__attribute__((constructor)) static void weft_process_entry(int argc,
-                                                            char **argv,
-                                                            char **envp)
+__attribute__((constructor)) static void
+weft_process_entry(int argc, char **argv, char **envp)
 {
     int spawn = take_fd("WEFT_SPAWN");
     int server = spawn < 0 ? take_fd("WEFT_FORKSERVER") : -1;

@@ -36,10 +36,10 @@ static void close_span(unsigned lo, unsigned hi)
     if (syscall(SYS_close_range, lo, hi, 0) == 0)
         return;
     struct rlimit rl;
-    unsigned top = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-                           rl.rlim_cur < (rlim_t)INT_MAX
-                       ? (unsigned)rl.rlim_cur
-                       : 65536;
+    unsigned top =
+        getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)INT_MAX
+            ? (unsigned)rl.rlim_cur
+            : 65536;
     for (unsigned fd = lo; fd <= hi && fd < top; fd++)
         close((int)fd);
 }

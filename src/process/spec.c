@@ -13,7 +13,6 @@
 
 /* ----- Building ----- */
 
-
 static char *dup_or_empty(const char *s)
 {
     return strdup(s ? s : "");

@@ -101,7 +101,7 @@ static weft_process_fn registered_fn(const char *name)
 /* ----- Images ----- */
 
 struct image_search {
-    uintptr_t addr;  /* find the image holding addr, or */
+    uintptr_t addr;   /* find the image holding addr, or */
     const char *name; /* find the image of this path ("" the program) */
     int first;        /* the next image seen is the program */
     const char *found_name;

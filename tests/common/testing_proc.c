@@ -112,11 +112,12 @@ int testing_proc_teardown(void **state)
     struct snapshot *s = *state, now;
     list_children(now.children, sizeof now.children);
     list_shm(now.shm, sizeof now.shm);
-    int same = strcmp(s->children, now.children) == 0 &&
-               strcmp(s->shm, now.shm) == 0;
+    int same =
+        strcmp(s->children, now.children) == 0 && strcmp(s->shm, now.shm) == 0;
     if (!same)
-        fprintf(stderr, "children before: [%s] after: [%s]\n"
-                        "/dev/shm before: [%s] after: [%s]\n",
+        fprintf(stderr,
+                "children before: [%s] after: [%s]\n"
+                "/dev/shm before: [%s] after: [%s]\n",
                 s->children, now.children, s->shm, now.shm);
     free(s);
     return same ? 0 : -1;

@@ -13,7 +13,7 @@ int testing_proc_setup(void **state);
 int testing_proc_teardown(void **state);
 
 #define testing_proc_test(f)                                                   \
-    cmocka_unit_test_setup_teardown(f, testing_proc_setup,                    \
+    cmocka_unit_test_setup_teardown(f, testing_proc_setup,                     \
                                     testing_proc_teardown)
 
 /* The name prefix of this process's shared memory segments in the tests:

@@ -36,9 +36,8 @@ static void check_frame(struct run *run, const unsigned char *payload,
     weft__frame_header(h, (uint32_t)len);
     CHECK(run->decoded + WEFT__FRAME_HEADER + len <= run->in_len);
     CHECK(memcmp(run->in + run->decoded, h, WEFT__FRAME_HEADER) == 0);
-    CHECK(len == 0 ||
-          memcmp(run->in + run->decoded + WEFT__FRAME_HEADER, payload, len) ==
-              0);
+    CHECK(len == 0 || memcmp(run->in + run->decoded + WEFT__FRAME_HEADER,
+                             payload, len) == 0);
     run->decoded += WEFT__FRAME_HEADER + len;
 }
 

@@ -16,13 +16,13 @@
 /* Seeds: two good frames; a frame cut short; a header that lies. */
 static void write_seeds(const char *dir)
 {
-    static const unsigned char good[] = {200, 7, 1, 'w', 'f', 1, 0, 2, 0,
-                                         0,   0, 'h', 'i', 'w', 'f', 1, 0,
-                                         0,   0, 0,   0};
-    static const unsigned char cut[] = {200, 3, 0, 'w', 'f', 1, 0, 9, 0, 0,
-                                        0,   'x'};
-    static const unsigned char liar[] = {1,   5,   0,   'w', 'f', 1,
-                                         0,   255, 255, 255, 255, 'y'};
+    static const unsigned char good[] = {200, 7, 1, 'w', 'f', 1,   0,
+                                         2,   0, 0, 0,   'h', 'i', 'w',
+                                         'f', 1, 0, 0,   0,   0,   0};
+    static const unsigned char cut[] = {200, 3, 0, 'w', 'f', 1,
+                                        0,   9, 0, 0,   0,   'x'};
+    static const unsigned char liar[] = {1, 5,   0,   'w', 'f', 1,
+                                         0, 255, 255, 255, 255, 'y'};
     const struct {
         const char *name;
         const unsigned char *data;

@@ -21,8 +21,8 @@ static weft_process_t *start(const char *method, weft_process_fn target,
     weft_context_t *ctx;
     assert_int_equal(weft_get_context(&ctx, method), 0);
     weft_process_t *p;
-    assert_int_equal(
-        weft_context_process_new(ctx, &p, target, arg, len, NULL), 0);
+    assert_int_equal(weft_context_process_new(ctx, &p, target, arg, len, NULL),
+                     0);
     assert_int_equal(weft_process_start(p), 0);
     return p;
 }
@@ -93,8 +93,8 @@ static void a_killed_child_reads_minus_sigkill(void **state)
         weft_context_t *ctx;
         weft_get_context(&ctx, methods[m]);
         weft_process_t *p;
-        weft_context_process_new(ctx, &p, wait_for_eof, &fds[0],
-                                 sizeof fds[0], NULL);
+        weft_context_process_new(ctx, &p, wait_for_eof, &fds[0], sizeof fds[0],
+                                 NULL);
         assert_int_equal(weft_process_pass_fd(p, fds[0]), 0);
         assert_int_equal(weft_process_start(p), 0);
         assert_true(weft_process_is_alive(p));
@@ -198,8 +198,8 @@ static void misuse_gets_codes_and_messages(void **state)
     assert_int_equal(exit_code_of(p), 7);
     assert_int_equal(weft_process_close(p), 0);
     assert_fails_with(weft_process_join(p, 0), WEFT_ESTATE, "closed");
-    assert_fails_with(weft_process_join(weft_current_process(), 0),
-                      WEFT_ESTATE, "child process");
+    assert_fails_with(weft_process_join(weft_current_process(), 0), WEFT_ESTATE,
+                      "child process");
     weft_process_free(p);
 }
 
@@ -305,8 +305,7 @@ static void children_know_their_names_and_their_parent(void **state)
         weft_process_free(p);
         weft_process_opts_t opts = {"worker", 1};
         said = who_is(methods[m], &opts, &p);
-        snprintf(want, sizeof want, "worker|MainProcess|1|%d|1",
-                 (int)getpid());
+        snprintf(want, sizeof want, "worker|MainProcess|1|%d|1", (int)getpid());
         assert_string_equal(said, want);
         free(said);
         weft_process_free(p);
@@ -318,7 +317,8 @@ static void process_names_count_up(void **state)
     weft_process_t *a, *b;
     weft_process_new(&a, return_seven, NULL, 0, NULL);
     weft_process_new(&b, return_seven, NULL, 0, NULL);
-    int na = atoi(weft_process_name(a) + 8), nb = atoi(weft_process_name(b) + 8);
+    int na = atoi(weft_process_name(a) + 8),
+        nb = atoi(weft_process_name(b) + 8);
     assert_int_equal(nb, na + 1);
     const char *old = weft_process_name(a);
     assert_int_equal(weft_process_set_name(a, "renamed"), 0);
@@ -334,8 +334,8 @@ static int start_grandchild(const weft_bytes_t *arg)
     weft_context_t *ctx;
     weft_get_context(&ctx, "fork");
     weft_process_t *p;
-    if (weft_context_process_new(ctx, &p, say_who, arg->data, arg->len,
-                                 NULL) != 0 ||
+    if (weft_context_process_new(ctx, &p, say_who, arg->data, arg->len, NULL) !=
+            0 ||
         weft_process_start(p) != 0 || weft_process_join(p, 10) != 0)
         return 1;
     weft_process_free(p);
@@ -349,8 +349,8 @@ static void a_grandchild_is_named_after_its_parent(void **state)
     weft_process_t *p;
     weft_context_t *ctx;
     weft_get_context(&ctx, "spawn");
-    weft_context_process_new(ctx, &p, start_grandchild, &fds[1],
-                             sizeof fds[1], NULL);
+    weft_context_process_new(ctx, &p, start_grandchild, &fds[1], sizeof fds[1],
+                             NULL);
     weft_process_pass_fd(p, fds[1]);
     weft_process_start(p);
     close(fds[1]);
