@@ -66,6 +66,7 @@ typedef struct weft_connection weft_connection_t;
 
 /* Handle kinds of this layer. */
 #define WEFT_SHARE_CONNECTION 0x49504301u
+#define WEFT_SHARE_PROC_QUEUE 0x49505101u
 
 /* Two connected ends (Pipe(duplex)): with duplex each can send and
  * receive; without, *a only receives and *b only sends.
@@ -138,6 +139,68 @@ WEFT_API int weft_connection_closed(const weft_connection_t *c);
  * WEFT_ENOMEM. */
 WEFT_API int weft_connection_share(const weft_connection_t *c, weft_share_t *h);
 WEFT_API int weft_connection_from_share(weft_connection_t **out,
+                                        const weft_share_t *h);
+
+/* ----- Queue, JoinableQueue, SimpleQueue ----- */
+
+typedef struct weft_proc_queue weft_proc_queue_t;
+
+/* A queue between processes (multiprocessing.Queue(maxsize)), one that also
+ * counts unfinished tasks (JoinableQueue(maxsize)), or an unbounded one
+ * (SimpleQueue()). maxsize 0: unbounded.
+ * Ownership: *out returns new: this process's view of the queue, freed
+ * with weft_proc_queue_free(); the queue itself lives while any process
+ * holds a view (or a share's descriptor).
+ * Errors: WEFT_EINVAL (NULL out), WEFT_ESYS, WEFT_ENOMEM. */
+WEFT_API int weft_proc_queue_new(weft_proc_queue_t **out, size_t maxsize);
+WEFT_API int weft_joinable_queue_new(weft_proc_queue_t **out, size_t maxsize);
+WEFT_API int weft_proc_simple_queue_new(weft_proc_queue_t **out);
+
+/* Drop this process's view. NULL: no-op. */
+WEFT_API void weft_proc_queue_free(weft_proc_queue_t *q);
+
+/* Put a copy of len bytes at item at the back, waiting up to timeout
+ * seconds for room (_nowait: timeout 0). Once it returns 0 the item is in
+ * the queue, whatever happens to the caller.
+ * Blocks: while the queue holds maxsize items.
+ * Errors: WEFT_EFULL, WEFT_ECANCELLED, WEFT_EINVAL (NULL, or a bad
+ * timeout), WEFT_ENOMEM (the ring cannot grow). Nothing was put then. */
+WEFT_API int weft_proc_queue_put(weft_proc_queue_t *q, const void *item,
+                                 size_t len, double timeout);
+WEFT_API int weft_proc_queue_put_nowait(weft_proc_queue_t *q, const void *item,
+                                        size_t len);
+
+/* Take the item at the front into *out, waiting up to timeout seconds for
+ * one (_nowait: timeout 0).
+ * Blocks: while the queue is empty.
+ * Ownership: *out returns new, freed with weft_bytes_free().
+ * Errors: WEFT_EEMPTY, WEFT_ECANCELLED, WEFT_EINVAL, WEFT_ENOMEM. Nothing
+ * was taken then. */
+WEFT_API int weft_proc_queue_get(weft_proc_queue_t *q, weft_bytes_t *out,
+                                 double timeout);
+WEFT_API int weft_proc_queue_get_nowait(weft_proc_queue_t *q,
+                                        weft_bytes_t *out);
+
+/* How many items are in q now, whether none, whether maxsize are. */
+WEFT_API size_t weft_proc_queue_qsize(weft_proc_queue_t *q);
+WEFT_API int weft_proc_queue_empty(weft_proc_queue_t *q);
+WEFT_API int weft_proc_queue_full(weft_proc_queue_t *q);
+
+/* JoinableQueue: say an item got has been dealt with; wait until every item
+ * put has been (up to timeout seconds).
+ * Blocks: join, yes.
+ * Errors: WEFT_EINVAL (task_done called more times than items were put:
+ * "task_done() called too many times"), WEFT_ENOTSUP (not a
+ * JoinableQueue), join: WEFT_ETIMEDOUT, WEFT_ECANCELLED. */
+WEFT_API int weft_proc_queue_task_done(weft_proc_queue_t *q);
+WEFT_API int weft_proc_queue_join(weft_proc_queue_t *q, double timeout);
+
+/* A share of q, to pass to a child, and the child's view made from it
+ * (from_share takes the share's descriptor).
+ * Errors: WEFT_EINVAL (not a queue's share, or not a queue behind it),
+ * WEFT_ESYS, WEFT_ENOMEM. */
+WEFT_API int weft_proc_queue_share(const weft_proc_queue_t *q, weft_share_t *h);
+WEFT_API int weft_proc_queue_from_share(weft_proc_queue_t **out,
                                         const weft_share_t *h);
 
 #ifdef __cplusplus

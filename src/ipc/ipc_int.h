@@ -16,4 +16,9 @@ void weft__ignore_sigpipe(void);
  * WEFT_ECANCELLED, without recording a message. */
 int weft__wait_fd(int fd, short events, int64_t deadline);
 
+/* Test hook: called by a process queue's get after it has copied the item
+ * out and before it takes it (the instant the item leaves the queue), with
+ * the queue's lock held. NULL in normal runs. */
+extern void (*weft__proc_queue_get_hook)(void);
+
 #endif
