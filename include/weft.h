@@ -14,6 +14,7 @@
 #include "weft/pool.h"
 #include "weft/process.h"
 #include "weft/ipc.h"
+#include "weft/shm.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
 #include "weft/net.h"

@@ -1,0 +1,169 @@
+/* shm: Value and Array, their locks, and children that share them. */
+#include "testing_proc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+static void every_typecode_has_its_c_size(void **state)
+{
+    const struct {
+        char code;
+        size_t size;
+    } types[] = {{'c', 1},
+                 {'b', 1},
+                 {'B', 1},
+                 {'h', sizeof(short)},
+                 {'H', sizeof(short)},
+                 {'i', sizeof(int)},
+                 {'I', sizeof(int)},
+                 {'l', sizeof(long)},
+                 {'L', sizeof(long)},
+                 {'q', sizeof(long long)},
+                 {'Q', sizeof(long long)},
+                 {'f', sizeof(float)},
+                 {'d', sizeof(double)},
+                 {'u', sizeof(wchar_t)}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        weft_array_t *a;
+        assert_int_equal(weft_array_new(&a, types[i].code, 3, 0), 0);
+        assert_int_equal(weft_array_itemsize(a), types[i].size);
+        assert_int_equal(weft_array_len(a), 3);
+        assert_int_equal(weft_array_typecode(a), types[i].code);
+        assert_null(weft_array_get_lock(a));
+        weft_array_free(a);
+    }
+    weft_value_t *v;
+    assert_fails_with(weft_value_new(&v, 'z', 1), WEFT_EINVAL, "typecode 'z'");
+    weft_array_t *a;
+    assert_fails_with(weft_array_new(&a, 'i', 0, 1), WEFT_EINVAL, "0 items");
+}
+
+static void a_value_starts_at_zero_with_its_lock(void **state)
+{
+    weft_value_t *v;
+    assert_int_equal(weft_value_new(&v, 'd', 1), 0);
+    assert_int_equal(weft_value_typecode(v), 'd');
+    double *d = weft_value_ptr(v);
+    assert_true(*d == 0.0);
+    weft_rlock_t *lock = weft_value_get_lock(v);
+    assert_non_null(lock);
+    assert_int_equal(weft_rlock_acquire(lock, 0), 0);
+    assert_int_equal(weft_rlock_acquire(lock, 0), 0); /* an RLock */
+    *d = 2.5;
+    weft_rlock_release(lock);
+    weft_rlock_release(lock);
+    weft_value_free(v);
+    assert_int_equal(weft_value_new(&v, 'i', 0), 0);
+    assert_null(weft_value_get_lock(v));
+    weft_value_free(v);
+}
+
+#define PROCS 8
+#define INCREMENTS 1000
+
+/* counter.value += 1, under counter.get_lock(), a thousand times. */
+static int add_under_lock(const weft_bytes_t *arg)
+{
+    weft_value_t *v;
+    if (weft_value_from_share(&v, weft_arg_share(arg, 0)) != 0)
+        return 1;
+    weft_rlock_t *lock = weft_value_get_lock(v);
+    int *n = weft_value_ptr(v);
+    for (int i = 0; i < INCREMENTS; i++) {
+        weft_rlock_acquire(lock, WEFT_FOREVER);
+        *n += 1;
+        weft_rlock_release(lock);
+    }
+    weft_value_free(v);
+    return 0;
+}
+
+static void processes_counting_under_the_values_lock_count_exactly(void **state)
+{
+    weft_value_t *v;
+    weft_value_new(&v, 'i', 1);
+    weft_share_t h;
+    assert_int_equal(weft_value_share(v, &h), 0);
+    weft_process_t *p[PROCS];
+    for (int i = 0; i < PROCS; i++) {
+        weft_context_t *ctx;
+        weft_get_context(&ctx, i % 2 ? "fork" : "forkserver");
+        weft_context_process_new(ctx, &p[i], add_under_lock, &h, sizeof h,
+                                 NULL);
+        weft_process_pass(p[i], &h);
+        assert_int_equal(weft_process_start(p[i]), 0);
+    }
+    for (int i = 0; i < PROCS; i++) {
+        assert_int_equal(weft_process_join(p[i], 20 * testing_scale()), 0);
+        int code = -1;
+        weft_process_exitcode(p[i], &code);
+        assert_int_equal(code, 0);
+        weft_process_free(p[i]);
+    }
+    assert_int_equal(*(int *)weft_value_ptr(v), PROCS * INCREMENTS);
+    weft_value_free(v);
+}
+
+static int fill_squares(const weft_bytes_t *arg)
+{
+    weft_array_t *a;
+    if (weft_array_from_share(&a, weft_arg_share(arg, 0)) != 0)
+        return 1;
+    double *x = weft_array_ptr(a);
+    for (size_t i = 0; i < weft_array_len(a); i++)
+        x[i] = (double)(i * i);
+    weft_array_free(a);
+    return 0;
+}
+
+static void a_child_fills_an_array(void **state)
+{
+    weft_array_t *a;
+    assert_int_equal(weft_array_new(&a, 'd', 10, 1), 0);
+    weft_share_t h;
+    weft_array_share(a, &h);
+    weft_context_t *ctx;
+    weft_get_context(&ctx, "spawn");
+    weft_process_t *p;
+    weft_context_process_new(ctx, &p, fill_squares, &h, sizeof h, NULL);
+    weft_process_pass(p, &h);
+    weft_process_start(p);
+    assert_int_equal(weft_process_join(p, 20 * testing_scale()), 0);
+    weft_process_free(p);
+    double *x = weft_array_ptr(a);
+    for (int i = 0; i < 10; i++)
+        assert_true(x[i] == (double)(i * i));
+    weft_array_free(a);
+}
+
+static void shares_of_the_wrong_kind_are_refused(void **state)
+{
+    weft_value_t *v;
+    weft_array_t *a;
+    weft_value_new(&v, 'i', 0);
+    weft_share_t h;
+    weft_value_share(v, &h);
+    assert_fails_with(weft_array_from_share(&a, &h), WEFT_EINVAL,
+                      "not an Array");
+    weft_shm_t *s;
+    weft_shm_create(&s, NULL, 4096);
+    weft_shm_share(s, &h);
+    assert_fails_with(weft_value_from_share(&v, &h), WEFT_EINVAL,
+                      "not a Value");
+    weft_shm_free(s);
+    weft_value_free(v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(every_typecode_has_its_c_size),
+        cmocka_unit_test(a_value_starts_at_zero_with_its_lock),
+        testing_proc_test(
+            processes_counting_under_the_values_lock_count_exactly),
+        testing_proc_test(a_child_fills_an_array),
+        cmocka_unit_test(shares_of_the_wrong_kind_are_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
