@@ -15,6 +15,7 @@
 #include "weft/process.h"
 #include "weft/ipc.h"
 #include "weft/shm.h"
+#include "weft/manager.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
 #include "weft/net.h"

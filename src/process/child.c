@@ -14,8 +14,10 @@
  * thread that created it exits (PR_SET_PDEATHSIG). The handler kills the
  * child with SIGKILL only if its parent process is gone (getppid() changed:
  * the child was reparented); if merely that thread ended, the child was
- * handed to another thread of the same parent and lives on. A fork server's
- * children use SIGKILL directly: the server has a single thread.
+ * handed to another thread of the same parent and lives on. A child that
+ * must clean up before it goes (the manager's server) blocks the signal and
+ * watches for it itself. A fork server's children get the same lifeline to
+ * the server, which ends with its own parent.
  */
 #include "process_int.h"
 
@@ -152,8 +154,9 @@ static void on_parent_death(int sig)
         kill(getpid(), SIGKILL);
 }
 
-static void set_lifeline(pid_t real_parent, int plain_kill)
+static void set_lifeline(pid_t real_parent)
 {
+    int plain_kill = 0;
 #if defined(WEFT_TSAN)
     /* ThreadSanitizer runs a signal handler only when the thread next calls
      * into its runtime, which a child busy computing never does: under it,
@@ -228,9 +231,9 @@ static void join_threads(void)
 }
 
 _Noreturn void weft__child_main(struct weft__child_spec *spec,
-                                pid_t real_parent, int plain_kill)
+                                pid_t real_parent)
 {
-    set_lifeline(real_parent, plain_kill);
+    set_lifeline(real_parent);
     become(spec);
     if (weft__target_resolve(&spec->target) != 0) {
         fprintf(stderr, "weft: %s cannot run its target: %s\n", current.name,

@@ -129,7 +129,7 @@ static _Noreturn void run_spawned(int fd)
     if (weft__spec_decode(&spec, msg.data, msg.len) != 0)
         die("got a bad specification");
     weft_bytes_free(&msg);
-    weft__child_main(&spec, (pid_t)spec.parent_pid, 0);
+    weft__child_main(&spec, (pid_t)spec.parent_pid);
 }
 
 __attribute__((constructor)) static void

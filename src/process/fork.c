@@ -15,7 +15,7 @@ int weft__start_fork(weft_process_t *p, struct weft__child_spec *spec)
     pid_t me = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        weft__child_main(spec, me, 0);
+        weft__child_main(spec, me);
     if (pid < 0)
         return weft_fail(WEFT_ESYS, "fork: %s", strerror(errno));
     p->pid = pid;

@@ -179,7 +179,7 @@ static _Noreturn void run_kid(struct weft__fd_move *moves, size_t n,
         _exit(255);
     close(chan_at);
     weft_bytes_free(&msg);
-    weft__child_main(&spec, server, 1);
+    weft__child_main(&spec, server);
 }
 
 static void answer(int chan, uint32_t tag, int value, int fd)

@@ -145,11 +145,9 @@ int weft__exitcode_of(int wait_status);
 
 /* Become the child spec describes (identity, a fresh list of children, a
  * lifeline to real_parent, the process that forked it), run its target,
- * and _exit with its status. plain_kill: real_parent has one thread (the
- * fork server), so plain SIGKILL serves as the parent-death signal. Never
- * returns. */
+ * and _exit with its status. Never returns. */
 _Noreturn void weft__child_main(struct weft__child_spec *spec,
-                                pid_t real_parent, int plain_kill);
+                                pid_t real_parent);
 
 /* Does nothing; calling it links entry.c and its constructor. */
 void weft__entry_anchor(void);

@@ -1,0 +1,174 @@
+/* The manager's server: the target of its process.
+ *
+ * The main thread waits on three things: the listening socket (a new client
+ * gets a thread of its own), a signalfd, and a pipe on which a client
+ * thread asks to stop. A client thread authenticates its client (giving it
+ * 10 s to answer), then answers requests one at a time; each request runs
+ * whole under the store's lock, so every request is atomic and a slow or
+ * silent client holds up no one else.
+ *
+ * Stopping. The server stops on a shutdown request, on SIGTERM (its owner
+ * terminates it at exit: it is daemonic), and when its parent dies: it
+ * blocks the parent-death signal (process.h) and reads it from the
+ * signalfd, and stops if getppid() has changed. In each case it closes the
+ * listening socket, removes the socket's file and the directory made for
+ * it, and returns (its client threads are daemons: the process ends with
+ * them blocked). SIGINT is ignored, as Python's server does, so that a ^C
+ * reaches the owner, which stops the server in its own time.
+ */
+#include "manager_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "weft/thread.h"
+
+#define HANDSHAKE_SECONDS 10
+
+struct server {
+    weft__store_t *store;
+    weft_lock_t lock;
+    unsigned char key[WEFT__MGR_KEY_BYTES];
+    int stop[2];
+};
+
+struct client {
+    struct server *server;
+    weft_connection_t *conn;
+    int fd;
+};
+
+static void set_receive_timeout(int fd, int seconds)
+{
+    struct timeval tv = {seconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+/* Answer one request; 0 to go on, 1 when the client asked to stop. */
+static int answer(struct client *c, const weft_bytes_t *req)
+{
+    weft__rbuf_t r = {req->data, req->len, 0, 0};
+    weft__wbuf_t resp = {0};
+    int stop = req->len > 0 && req->data[0] == OP_SHUTDOWN;
+    if (stop) {
+        weft__w_u32(&resp, 0);
+    } else {
+        weft_lock_acquire(&c->server->lock, WEFT_FOREVER);
+        weft__store_run(c->server->store, &r, &resp);
+        weft_lock_release(&c->server->lock);
+    }
+    int rc = resp.failed
+                 ? -1
+                 : weft_connection_send_bytes(c->conn, resp.p, resp.len);
+    weft__w_free(&resp);
+    return rc != 0 ? -1 : stop;
+}
+
+static int serve_client(void *arg, void **result)
+{
+    struct client *c = arg;
+    set_receive_timeout(c->fd, HANDSHAKE_SECONDS);
+    int rc = weft__mgr_auth_server(c->conn, c->server->key);
+    set_receive_timeout(c->fd, 0);
+    while (rc == 0) {
+        weft_bytes_t req = {0};
+        if (weft_connection_recv_bytes(c->conn, &req) != 0)
+            break;
+        rc = answer(c, &req);
+        weft_bytes_free(&req);
+    }
+    if (rc == 1) {
+        ssize_t w = write(c->server->stop[1], "x", 1);
+        (void)w; /* a full pipe already says stop */
+    }
+    weft_connection_free(c->conn);
+    free(c);
+    return 0;
+}
+
+static void take_client(struct server *s, int listen_fd)
+{
+    int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct client *c = calloc(1, sizeof *c);
+    weft_thread_opts_t opts = {"manager-client", 1, 0};
+    weft_thread_t *t = NULL;
+    if (c == NULL || weft_connection_new_fd(&c->conn, fd) != 0) {
+        free(c);
+        return; /* new_fd closed fd, or the client goes unanswered */
+    }
+    c->server = s;
+    c->fd = fd;
+    weft_connection_set_max_message(c->conn, WEFT__MGR_MAX_MESSAGE);
+    if (weft_thread_new(&t, serve_client, c, &opts) != 0 ||
+        weft_thread_start(t) != 0) {
+        weft_connection_free(c->conn);
+        free(c);
+    }
+    weft_thread_free(t);
+}
+
+/* The signals the server handles itself, blocked and read from an fd. */
+static int watch_signals(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, weft_parent_death_signal());
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGINT, SIG_IGN);
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+/* A signal came: 1 if it means stop. */
+static int stop_signal(int sfd, pid_t parent)
+{
+    struct signalfd_siginfo si;
+    if (read(sfd, &si, sizeof si) != sizeof si)
+        return 0;
+    return si.ssi_signo == SIGTERM || getppid() != parent;
+}
+
+static void run(struct server *s, int listen_fd, int sfd, pid_t parent)
+{
+    for (;;) {
+        struct pollfd p[3] = {
+            {listen_fd, POLLIN, 0}, {sfd, POLLIN, 0}, {s->stop[0], POLLIN, 0}};
+        if (poll(p, 3, -1) < 0 && errno != EINTR)
+            return;
+        if (p[2].revents || (p[1].revents && stop_signal(sfd, parent)))
+            return;
+        if (p[0].revents)
+            take_client(s, listen_fd);
+    }
+}
+
+int weft__mgr_serve(const weft_bytes_t *arg)
+{
+    struct weft__mgr_server_arg a;
+    if (arg->len != sizeof a)
+        return 2;
+    memcpy(&a, arg->data, sizeof a);
+    pid_t parent = getppid();
+    struct server s = {0};
+    memcpy(s.key, a.key, sizeof s.key);
+    weft_lock_init(&s.lock);
+    int sfd = watch_signals();
+    if (sfd < 0 || pipe2(s.stop, O_CLOEXEC) < 0 ||
+        weft__store_new(&s.store) != 0)
+        return 3;
+    run(&s, a.listen_fd, sfd, parent);
+    close(a.listen_fd);
+    unlink(a.path);
+    if (a.dir[0])
+        rmdir(a.dir);
+    return 0;
+}
