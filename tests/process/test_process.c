@@ -394,6 +394,42 @@ static void active_children_lists_the_running_and_reaps_the_rest(void **state)
     }
 }
 
+/* Log one record in the child's name, to the passed descriptor. */
+static int log_in_child(const weft_bytes_t *arg)
+{
+    weft_log_config_t config = {.level = WEFT_LOG_INFO,
+                                .format = "%(processName)s|%(message)s",
+                                .fd = fd_in(arg)};
+    if (weft_log_basic_config(&config) != 0)
+        return 1;
+    weft_log_info("hello");
+    return 0;
+}
+
+static void a_childs_log_records_carry_its_name(void **state)
+{
+    for (int m = 0; m < 3; m++) {
+        int fds[2];
+        testing_pipe(fds);
+        weft_context_t *ctx;
+        weft_get_context(&ctx, methods[m]);
+        weft_process_t *p;
+        weft_context_process_new(ctx, &p, log_in_child, &fds[1], sizeof fds[1],
+                                 NULL);
+        weft_process_pass_fd(p, fds[1]);
+        assert_int_equal(weft_process_start(p), 0);
+        close(fds[1]);
+        char *said = testing_read_all(fds[0]);
+        close(fds[0]);
+        char want[64];
+        snprintf(want, sizeof want, "%s|hello\n", weft_process_name(p));
+        assert_string_equal(said, want);
+        assert_int_equal(exit_code_of(p), 0);
+        free(said);
+        weft_process_free(p);
+    }
+}
+
 /* ----- Descriptors ----- */
 
 /* Write every open descriptor number from 3 up, but the directory's own. */
@@ -651,6 +687,7 @@ int main(void)
         testing_proc_test(children_know_their_names_and_their_parent),
         testing_proc_test(process_names_count_up),
         testing_proc_test(a_grandchild_is_named_after_its_parent),
+        testing_proc_test(a_childs_log_records_carry_its_name),
         testing_proc_test(active_children_lists_the_running_and_reaps_the_rest),
         testing_proc_test(a_child_gets_only_the_descriptors_passed_to_it),
         testing_proc_test(a_registered_target_is_found_by_name),
