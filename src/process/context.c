@@ -3,6 +3,7 @@
  * safe whatever threads the parent runs. */
 #include "process_int.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static const char *const method_names[] = {"fork", "spawn", "forkserver"};
@@ -16,6 +17,17 @@ static weft_context_t contexts[] = {
 static _Atomic int default_method = METHOD_FORKSERVER;
 static _Atomic int method_was_set;
 static weft_lock_t set_lock = WEFT_LOCK_INIT;
+
+/* In a child of fork(): another thread may have held the lock. */
+static void reset_lock_in_child(void)
+{
+    weft_lock_init(&set_lock);
+}
+
+__attribute__((constructor)) static void install_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, reset_lock_in_child);
+}
 
 static int method_of(const char *name)
 {

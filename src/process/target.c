@@ -18,6 +18,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,19 @@ struct registration {
 
 static weft_lock_t registry_lock = WEFT_LOCK_INIT;
 static struct registration *registry;
+
+/* In a child of fork(): another thread of the parent may have held the
+ * lock as it forked; the list itself is whole (it only ever grows by a
+ * single pointer store). */
+static void reset_lock_in_child(void)
+{
+    weft_lock_init(&registry_lock);
+}
+
+__attribute__((constructor)) static void install_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, reset_lock_in_child);
+}
 
 static struct registration *find_by_name(const char *name)
 {

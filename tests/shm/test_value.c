@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 
 static void every_typecode_has_its_c_size(void **state)
@@ -137,6 +138,53 @@ static void a_child_fills_an_array(void **state)
     weft_array_free(a);
 }
 
+/* Take the Value's lock, say so on the passed descriptor, wait to die. */
+static int hold_the_lock(const weft_bytes_t *arg)
+{
+    weft_value_t *v;
+    int fd;
+    memcpy(&fd, arg->data + sizeof(weft_share_t), sizeof fd);
+    if (weft_value_from_share(&v, weft_arg_share(arg, 0)) != 0 ||
+        weft_rlock_acquire(weft_value_get_lock(v), WEFT_FOREVER) != 0)
+        return 1;
+    *(int *)weft_value_ptr(v) = 13; /* half-way through an update */
+    if (write(fd, "x", 1) != 1)
+        return 2;
+    for (;;)
+        pause();
+}
+
+static void a_child_killed_holding_the_lock_hands_it_on(void **state)
+{
+    weft_value_t *v;
+    weft_value_new(&v, 'i', 1);
+    int fds[2];
+    testing_pipe(fds);
+    unsigned char arg[sizeof(weft_share_t) + sizeof(int)];
+    weft_share_t h;
+    weft_value_share(v, &h);
+    memcpy(arg, &h, sizeof h);
+    memcpy(arg + sizeof h, &fds[1], sizeof fds[1]);
+    weft_process_t *p;
+    weft_process_new(&p, hold_the_lock, arg, sizeof arg, NULL);
+    weft_process_pass(p, &h);
+    weft_process_pass_fd(p, fds[1]);
+    assert_int_equal(weft_process_start(p), 0);
+    close(fds[1]);
+    char c;
+    assert_int_equal(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    weft_process_kill(p);
+    /* Python would wait here forever. */
+    assert_fails_with(weft_rlock_acquire(weft_value_get_lock(v), 5.0),
+                      WEFT_EOWNERDEAD, "died");
+    assert_int_equal(*(int *)weft_value_ptr(v), 13);
+    assert_int_equal(weft_rlock_release(weft_value_get_lock(v)), 0);
+    assert_int_equal(weft_process_join(p, 5.0), 0);
+    weft_process_free(p);
+    weft_value_free(v);
+}
+
 static void shares_of_the_wrong_kind_are_refused(void **state)
 {
     weft_value_t *v;
@@ -163,6 +211,7 @@ int main(void)
         testing_proc_test(
             processes_counting_under_the_values_lock_count_exactly),
         testing_proc_test(a_child_fills_an_array),
+        testing_proc_test(a_child_killed_holding_the_lock_hands_it_on),
         cmocka_unit_test(shares_of_the_wrong_kind_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
