@@ -38,10 +38,11 @@
  * taken at one instant, under the lock: a consumer killed before that
  * instant took nothing, and another consumer gets the item.
  *
- * Defaults for this layer: thread-safe (one Connection may be used by one
- * sender and one receiver thread at a time; a Queue by any number of
- * threads and processes); blocking only where marked. Timeouts are double
- * seconds (WEFT_FOREVER, 0 polls).
+ * Defaults for this layer: thread-safe (a Connection serializes its
+ * senders and its receivers, so messages never mix, but each of its ends
+ * belongs to one process at a time; a Queue serves any number of threads
+ * and processes); blocking only where marked. Timeouts are double seconds
+ * (WEFT_FOREVER, 0 polls).
  *
  * Global state: the SIGPIPE disposition, as above.
  */

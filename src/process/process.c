@@ -25,6 +25,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "weft/log.h"
+
 static int state_of(const weft_process_t *p)
 {
     return atomic_load_explicit(&((weft_process_t *)p)->state,
@@ -452,6 +454,8 @@ int weft_process_set_name(weft_process_t *p, const char *name)
         old[p->n_old_names++] = p->name;
         p->old_names = old;
         p->name = copy;
+        if (p->kind == KIND_CURRENT) /* %(processName)s follows it */
+            weft_log_set_process_name(copy);
     }
     weft_lock_release(&p->lock);
     if (old == NULL) {
