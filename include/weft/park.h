@@ -69,6 +69,10 @@ typedef struct weft_waiter_ops {
     void (*wake)(weft_waiter_t *w, uint32_t bits);
     /* Let other contexts run (sleep(0)); NULL for sched_yield(). */
     void (*yield)(weft_waiter_t *w);
+    /* Block until fd is ready for events (POLLIN, POLLOUT), the deadline
+     * passes, or w->state is nonzero; returning early is allowed. Returns
+     * nonzero when fd was seen ready. NULL: the thread way, poll(2). */
+    int (*wait_fd)(weft_waiter_t *w, int fd, short events, int64_t deadline);
 } weft_waiter_ops_t;
 
 /* One context that can block. Fields ending in _ belong to park. */
@@ -162,6 +166,14 @@ WEFT_API size_t weft_park_wake(const void *addr, size_t n);
 WEFT_API int weft_park_wait_shared(const _Atomic uint32_t *word,
                                    uint32_t expected, int64_t deadline);
 WEFT_API void weft_park_wake_shared(const _Atomic uint32_t *word, int n);
+
+/* Wait until fd is ready for events (POLLIN, POLLOUT, as poll(2) names
+ * them): how weft waits on a pipe, a socket or a process's pidfd. A thread
+ * sleeps in poll(2) (in slices inside a cancel scope, so that a cancel is
+ * seen); a coroutine suspends alone while its loop watches the fd.
+ * Blocks: yes. Returns 0 once ready (or the fd failed: the next read or
+ * write says how), WEFT_ETIMEDOUT, WEFT_ECANCELLED. */
+WEFT_API int weft_park_wait_fd(int fd, short events, int64_t deadline);
 
 /* Sleep for the given seconds (time.sleep()); 0 yields to other contexts.
  * Blocks: yes; a coroutine suspends alone.

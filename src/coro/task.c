@@ -45,6 +45,8 @@
  */
 #include "coro_int.h"
 
+#include <poll.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,7 +267,44 @@ static void coro_wake(weft_waiter_t *w, uint32_t bits)
         weft_future_free(f);
 }
 
-static const weft_waiter_ops_t coro_ops = {coro_wait, coro_wake, coro_yield};
+/* Waiting on a descriptor: the loop watches it while the task is parked.
+ * The loop runs fd callbacks as it polls (never queued for later), so once
+ * the watch is removed the callback cannot reach the frame it points at. */
+struct fd_wait {
+    struct coro *c;
+    int ready;
+};
+
+static int fd_ready(void *arg)
+{
+    struct fd_wait *fw = arg;
+    fw->ready = 1;
+    coro_wake(&fw->c->waiter, WEFT_WAITER_POKED);
+    return 0;
+}
+
+static int coro_wait_fd(weft_waiter_t *w, int fd, short events,
+                        int64_t deadline)
+{
+    struct coro *c = w->data;
+    struct fd_wait fw = {c, 0};
+    int write = (events & POLLOUT) != 0;
+    int rc = write ? weft_loop_add_writer(c->loop, fd, fd_ready, &fw)
+                   : weft_loop_add_reader(c->loop, fd, fd_ready, &fw);
+    if (rc) {
+        coro_yield(w); /* cannot watch it: come back soon and look again */
+        return 0;
+    }
+    coro_wait(w, deadline);
+    if (write)
+        weft_loop_remove_writer(c->loop, fd);
+    else
+        weft_loop_remove_reader(c->loop, fd);
+    return fw.ready;
+}
+
+static const weft_waiter_ops_t coro_ops = {coro_wait, coro_wake, coro_yield,
+                                           coro_wait_fd};
 
 /* ----- The task's life ----- */
 

@@ -408,7 +408,7 @@ int weft_connection_poll(weft_connection_t *c, double timeout)
     weft_lock_release(&c->recv_lock);
     if (ready)
         return 0;
-    rc = weft__wait_fd(c->rfd, POLLIN, deadline);
+    rc = weft_park_wait_fd(c->rfd, POLLIN, deadline);
     if (rc == WEFT_ETIMEDOUT)
         return weft_fail(rc, "nothing to receive");
     if (rc == WEFT_ECANCELLED)

@@ -23,7 +23,8 @@ static void thread_wake(weft_waiter_t *w, uint32_t bits)
     weft__futex_wake(&w->state, 1, 0);
 }
 
-static const weft_waiter_ops_t thread_ops = {thread_wait, thread_wake, NULL};
+static const weft_waiter_ops_t thread_ops = {thread_wait, thread_wake, NULL,
+                                             NULL};
 
 static _Thread_local weft_waiter_t own;
 static _Thread_local int own_ready;

@@ -90,7 +90,7 @@ int weft__parent_join(int64_t deadline)
 {
     if (parent.pidfd < 0)
         return 0;
-    return weft__wait_readable(parent.pidfd, deadline);
+    return weft_park_wait_fd(parent.pidfd, POLLIN, deadline);
 }
 
 int weft__parent_alive(void)

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,7 +23,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define CANCEL_SLICE_NS 20000000 /* 20 ms */
 
 extern char **environ;
 
@@ -214,35 +212,7 @@ int weft__pidfd_open(pid_t pid)
 
 /* ----- Waiting on a descriptor ----- */
 
-static int poll_ms(int64_t now, int64_t until)
-{
-    if (until == WEFT_NEVER)
-        return -1;
-    if (until <= now)
-        return 0;
-    double ms = ceil((double)(until - now) / 1e6);
-    return ms > INT_MAX ? INT_MAX : (int)ms;
-}
 
-int weft__wait_readable(int fd, int64_t deadline)
-{
-    /* Inside a scope, a cancel must be seen: sleep in slices. Outside any
-     * scope (the field is park's, read only), sleep the whole wait. */
-    int in_scope = weft_park_current()->scope_ != NULL;
-    for (;;) {
-        int64_t now = weft_monotonic_ns(), until = deadline;
-        if (in_scope && (until == WEFT_NEVER || until - now > CANCEL_SLICE_NS))
-            until = now + CANCEL_SLICE_NS;
-        struct pollfd p = {fd, POLLIN, 0};
-        int r = poll(&p, 1, poll_ms(now, until));
-        if (r > 0 || (r < 0 && errno != EINTR))
-            return 0; /* ready (or broken: the read will say) */
-        if (weft_cancelled())
-            return WEFT_ECANCELLED;
-        if (deadline != WEFT_NEVER && weft_monotonic_ns() >= deadline)
-            return WEFT_ETIMEDOUT;
-    }
-}
 
 int weft__exitcode_of(int status)
 {

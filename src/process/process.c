@@ -316,7 +316,7 @@ int weft__process_try_reap(weft_process_t *p)
 static int wait_end(weft_process_t *p, int64_t deadline)
 {
     if (end_fd(p) >= 0)
-        return weft__wait_readable(end_fd(p), deadline);
+        return weft_park_wait_fd(end_fd(p), POLLIN, deadline);
     /* No pidfd on this kernel: look every few milliseconds. */
     while (!ended(p)) {
         if (deadline != WEFT_NEVER && weft_monotonic_ns() >= deadline)

@@ -133,11 +133,6 @@ int weft__exec_self(const char *env_name, int chan,
  * polled). */
 int weft__pidfd_open(pid_t pid);
 
-/* Wait until fd polls readable, by the deadline, seeing cancels of the
- * caller's scopes within 20 ms. Returns 0, WEFT_ETIMEDOUT, WEFT_ECANCELLED
- * (no message recorded). */
-int weft__wait_readable(int fd, int64_t deadline);
-
 /* Exit code from a wait status (Python's: the status, or -signal). */
 int weft__exitcode_of(int wait_status);
 

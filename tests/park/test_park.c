@@ -191,7 +191,7 @@ static void cv_wake(weft_waiter_t *w, uint32_t bits)
     pthread_mutex_unlock(&cw->m);
 }
 
-static const weft_waiter_ops_t cv_ops = {cv_wait, cv_wake, NULL};
+static const weft_waiter_ops_t cv_ops = {cv_wait, cv_wake, NULL, NULL};
 
 struct kinds {
     struct cv_waiter cw;
