@@ -4,6 +4,7 @@
 #   make demo                                   the main job
 #   make bench                                  benchmarks against the peers
 #   make install [PREFIX=/usr/local]            libraries, headers, pkg-config, CMake package
+#   make fuzz [FUZZ_SECONDS=60]                 fuzz the message frame reader (clang)
 #   make format                                 clang-format the tree
 
 SAN     ?=
@@ -24,7 +25,7 @@ ifeq ($(SAN),thread)
 RUNNER := $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch $$(uname -m) -R)
 endif
 
-.PHONY: all build configure test check demo examples bench install format clean
+.PHONY: all build configure test check fuzz demo examples bench install format clean
 
 all: build
 
@@ -38,6 +39,12 @@ build: configure
 test check: CMAKE_ARGS += -DWEFT_TESTS=ON
 test check: build
 	cd $(BUILD) && WEFT_TEST_SCALE=$(if $(SAN),4,1) $(RUNNER) ctest --output-on-failure -j $(JOBS) --timeout 300
+
+# The frame reader under libFuzzer (with ASan and UBSan) for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) build SAN=address CC=clang CMAKE_ARGS=-DWEFT_TESTS=ON
+	cd build/clang-address && WEFT_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -R fuzz --output-on-failure
 
 demo examples: build
 	examples/demo.sh $(BUILD)/examples
