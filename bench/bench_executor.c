@@ -326,6 +326,14 @@ static int64_t weft_map(void *arg, long n)
     return dt;
 }
 
+/* BENCH_SCALING=1: only what a scaling run over worker counts compares
+ * (weft and OpenMP; oneTBB is its own program). */
+static int scaling_only(void)
+{
+    const char *s = getenv("BENCH_SCALING");
+    return s && atoi(s) > 0;
+}
+
 static void run_submit_wait(int reps)
 {
     long n = bench_scaled(1000000);
@@ -333,6 +341,12 @@ static void run_submit_wait(int reps)
                  bench_median(weft_outside, NULL, n, reps));
     bench_report("submit_wait_empty", "weft.inside", n,
                  bench_median(weft_inside, NULL, n, reps));
+#ifdef HAVE_OPENMP
+    bench_report("submit_wait_empty", "openmp", n,
+                 bench_median(openmp_tasks, NULL, n, reps));
+#endif
+    if (scaling_only())
+        return;
     bench_report("submit_wait_empty", "raw", n,
                  bench_median(raw_pool, NULL, n, reps));
 #ifdef HAVE_GLIB
@@ -342,10 +356,6 @@ static void run_submit_wait(int reps)
 #ifdef HAVE_LIBUV
     bench_report("submit_wait_empty", "libuv", n,
                  bench_median(libuv_pool, NULL, n, reps));
-#endif
-#ifdef HAVE_OPENMP
-    bench_report("submit_wait_empty", "openmp", n,
-                 bench_median(openmp_tasks, NULL, n, reps));
 #endif
 }
 
@@ -359,8 +369,9 @@ static void run_fib(int reps)
     bench_report("fib_forkjoin", "openmp", tasks,
                  bench_median(openmp_fib, NULL, tasks, reps));
 #endif
-    bench_report("fib_forkjoin", "serial", tasks,
-                 bench_median(serial_fib, NULL, tasks, reps));
+    if (!scaling_only() || WORKERS == 1)
+        bench_report("fib_forkjoin", "serial", tasks,
+                     bench_median(serial_fib, NULL, tasks, reps));
 }
 
 static void run_map(int reps)
@@ -386,7 +397,8 @@ int main(void)
     weft_thread_pool_new(&pool, &o);
     run_submit_wait(reps);
     run_fib(reps < 5 ? reps : 5);
-    run_map(reps);
+    if (!scaling_only())
+        run_map(reps);
     weft_executor_free(pool);
     return 0;
 }
