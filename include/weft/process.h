@@ -288,6 +288,35 @@ WEFT_API int weft_process_register(const char *name, weft_process_fn fn);
         weft_process_register(#fn, fn);                                        \
     }
 
+/* ----- Functions by reference ----- */
+
+/* Any function, as a pointer type that every function pointer converts to
+ * and back without a warning: what weft_fn_locate() takes and
+ * weft_fn_resolve() gives. Convert back to the function's own type before
+ * calling it. */
+typedef void (*weft_any_fn)(void);
+
+/* How another process of the same program finds fn, even one that shares
+ * no memory with the caller (a child of spawn or forkserver): fn is found
+ * the way a target is (by its offset in the loaded image that holds it,
+ * checked by name where the dynamic linker knows one, or by its registered
+ * name), and written into *ref as a few bytes the other process gives to
+ * weft_fn_resolve(). What executors of byte tasks send to their workers.
+ * Ownership: *ref returns new, freed with weft_bytes_free().
+ * A function in no loaded image is registered by name in both processes,
+ * as a target is: weft_process_register(name, (weft_process_fn)fn), with
+ * fn first converted to weft_any_fn if it has another type.
+ * Errors: WEFT_EINVAL (NULL fn or ref; fn in no loaded image and not
+ * registered: register it with weft_process_register()), WEFT_ENOMEM. */
+WEFT_API int weft_fn_locate(weft_any_fn fn, weft_bytes_t *ref);
+
+/* The function that ref (made by weft_fn_locate() in this program, in this
+ * process or another) stands for, in the calling process: *fn receives it.
+ * Loads the shared object that holds it if it is not loaded yet.
+ * Ownership: ref is borrowed. Errors: WEFT_EINVAL (NULL, a malformed ref,
+ * or no such function here: "is this the same program?"), WEFT_ENOMEM. */
+WEFT_API int weft_fn_resolve(const weft_bytes_t *ref, weft_any_fn *fn);
+
 #ifdef __cplusplus
 }
 #endif
