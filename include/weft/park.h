@@ -105,6 +105,12 @@ WEFT_API weft_waiter_t *weft_park_set_waiter(weft_waiter_t *w);
  * live contexts; what RLock records as its owner. */
 WEFT_API uint64_t weft_park_context_id(void);
 
+/* Nonzero when the calling context is the OS thread itself, 0 inside a
+ * coroutine (another waiter installed with weft_park_set_waiter()): what a
+ * wait that could block the whole thread in the kernel (poll, epoll) asks
+ * first, since a coroutine must suspend through park instead. */
+WEFT_API int weft_park_in_thread(void);
+
 /* ----- Parking ----- */
 
 typedef struct weft_park_ops {

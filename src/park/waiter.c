@@ -69,6 +69,11 @@ weft_waiter_t *weft_park_set_waiter(weft_waiter_t *w)
     return prev;
 }
 
+int weft_park_in_thread(void)
+{
+    return current == NULL || current == &own;
+}
+
 uint64_t weft_park_context_id(void)
 {
     return weft_park_current()->id;

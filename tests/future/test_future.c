@@ -247,6 +247,77 @@ static void every_waiter_wakes(void **state)
     weft_future_free(c.f);
 }
 
+/* ----- A class whose waiters work instead of sleeping ----- */
+
+struct working {
+    _Atomic int calls;
+    int complete; /* the hook completes the future itself */
+};
+
+static struct working working;
+
+static int working_wait(weft_future_t *f, int64_t deadline)
+{
+    atomic_fetch_add(&working.calls, 1);
+    if (!working.complete)
+        return WEFT_EAGAIN;
+    weft_future_set_result(f, (void *)42);
+    return 0;
+}
+
+static const weft_future_class_t working_class = {
+    WEFT_FUTURE_SIZE, NULL, NULL};
+
+static void a_class_wait_hook_runs_instead_of_parking(void **state)
+{
+    assert_int_equal(
+        weft_future_class_set_wait(&working_class, working_wait), 0);
+    weft_future_t *f;
+    assert_int_equal(weft_future_new_of(&f, &working_class, 1), 0);
+    working.complete = 1;
+    void *r = NULL;
+    assert_int_equal(weft_future_result(f, 1.0, &r), 0);
+    assert_ptr_equal(r, (void *)42);
+    assert_int_equal(atomic_load(&working.calls), 1);
+    /* Done futures do not call it. */
+    assert_int_equal(weft_future_result(f, 1.0, &r), 0);
+    assert_int_equal(atomic_load(&working.calls), 1);
+    weft_future_free(f);
+    /* EAGAIN: the wait parks, and another thread completes it. */
+    working.complete = 0;
+    assert_int_equal(weft_future_new_of(&f, &working_class, 1), 0);
+    struct finisher x = {f};
+    testing_thread_t *t = testing_thread_start(finish_later, &x);
+    assert_int_equal(weft_future_result(f, WEFT_FOREVER, &r), 0);
+    assert_ptr_equal(r, (void *)7);
+    assert_int_equal(atomic_load(&working.calls), 2);
+    testing_thread_join(t);
+    weft_future_free(f);
+    /* Removed: plain parking. */
+    assert_int_equal(weft_future_class_set_wait(&working_class, NULL), 0);
+    assert_int_equal(weft_future_new_of(&f, &working_class, 1), 0);
+    assert_int_equal(weft_future_wait(f, 0.01), WEFT_ETIMEDOUT);
+    assert_int_equal(atomic_load(&working.calls), 2);
+    weft_future_free(f);
+}
+
+static void the_class_table_is_bounded(void **state)
+{
+    static weft_future_class_t many[WEFT_FUTURE_WAIT_CLASSES + 1];
+    int full = 0;
+    for (int i = 0; i <= WEFT_FUTURE_WAIT_CLASSES && !full; i++) {
+        many[i].size = WEFT_FUTURE_SIZE;
+        int rc = weft_future_class_set_wait(&many[i], working_wait);
+        if (rc == WEFT_EFULL) {
+            assert_true(testing_message_has("at most"));
+            full = 1;
+        }
+    }
+    assert_true(full);
+    assert_fails_with(weft_future_class_set_wait(NULL, working_wait),
+                      WEFT_EINVAL, "NULL class");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -264,6 +335,8 @@ int main(void)
         cmocka_unit_test(a_waiter_wakes_when_another_thread_completes),
         cmocka_unit_test(stop_of_a_pending_future_cancels_it),
         cmocka_unit_test(every_waiter_wakes),
+        cmocka_unit_test(a_class_wait_hook_runs_instead_of_parking),
+        cmocka_unit_test(the_class_table_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

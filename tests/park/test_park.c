@@ -206,10 +206,16 @@ static void kinds_member(void *arg, unsigned i)
         assert_ptr_equal(weft_park_current(), &k->cw.w);
         uint64_t id = weft_park_context_id();
         assert_true(id >= (UINT64_C(1) << 32));
+        assert_false(weft_park_in_thread());
         while (atomic_load(&k->go) == 0)
             weft_park_wait(&k->go, 0, WEFT_NEVER);
         weft_park_set_waiter(prev == &k->cw.w ? NULL : prev);
         assert_ptr_not_equal(weft_park_current(), &k->cw.w);
+        assert_true(weft_park_in_thread());
+        /* The thread's own waiter installed by name is still the thread. */
+        weft_park_set_waiter(weft_park_current());
+        assert_true(weft_park_in_thread());
+        weft_park_set_waiter(NULL);
         return;
     }
     weft_sleep(0.05);
