@@ -16,6 +16,7 @@
 #include "weft/ipc.h"
 #include "weft/shm.h"
 #include "weft/manager.h"
+#include "weft/procpool.h"
 #include "weft/loop.h"
 #include "weft/coro.h"
 #include "weft/net.h"

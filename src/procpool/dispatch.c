@@ -1,0 +1,473 @@
+/* Dispatch: where each task goes, what a worker is sent, and what its
+ * results do. Everything here runs under the pool's lock, except
+ * weft__pp_complete(), which runs after it is released.
+ *
+ * A submitted task goes straight to a worker with nothing in flight
+ * (written at once: no hop through the manager), else behind the tasks of
+ * the worker with the fewest in flight, if that is below its share (the
+ * frame waits in the pool's buffer for that worker, written when its next
+ * results come), else to the pending queue. Each batch of results refills
+ * the worker that sent it.
+ *
+ * A worker's share is how many tasks it may have in flight: enough to
+ * cover about SHARE_NS of work at the tasks' average run time (measured by
+ * the workers), between 1 and SHARE_MAX. Short tasks get a deep pipeline,
+ * so that one write carries many of them and the worker never waits for
+ * the pool; long ones get a shallow one, so that a task queued behind a
+ * long task does not wait there while another worker idles. Until the
+ * first result says how long tasks take, the share is 1.
+ */
+#include "procpool_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SHARE_NS 2000000.0 /* 2 ms of work in flight per worker */
+#define SHARE_MAX 4096
+
+/* ----- The pending queue ----- */
+
+void weft__pp_pend_push(struct pp *pp, struct pp_task *t)
+{
+    t->next = NULL;
+    if (pp->pend_tail)
+        pp->pend_tail->next = t;
+    else
+        pp->pend_head = t;
+    pp->pend_tail = t;
+}
+
+void weft__pp_pend_push_front(struct pp *pp, struct pp_task *t)
+{
+    t->next = pp->pend_head;
+    pp->pend_head = t;
+    if (pp->pend_tail == NULL)
+        pp->pend_tail = t;
+}
+
+struct pp_task *weft__pp_pend_pop(struct pp *pp)
+{
+    struct pp_task *t = pp->pend_head;
+    if (t) {
+        pp->pend_head = t->next;
+        if (pp->pend_head == NULL)
+            pp->pend_tail = NULL;
+        t->next = NULL;
+    }
+    return t;
+}
+
+/* ----- Outcomes ----- */
+
+void weft__pp_finish(struct pp_task *t, int code, const char *fmt, ...)
+{
+    char text[WEFT_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    weft_bytes_free(&t->out);
+    t->code = code;
+    weft_bytes_copy(&t->out, text, strlen(text) + 1);
+}
+
+static void push_done(struct pp_task **done, struct pp_task *t)
+{
+    t->next = *done;
+    *done = t;
+}
+
+void weft__pp_complete(struct pp *pp, struct pp_task *done)
+{
+    while (done) {
+        struct pp_task *t = done;
+        done = t->next;
+        weft_future_t *f = weft__pp_future(t);
+        const char *msg = t->out.data ? (const char *)t->out.data : "";
+        if (t->code == 0) {
+            weft_future_set_result_bytes(f, &t->out);
+        } else if (t->stopped) {
+            /* Stopping marks a running future so that finishing it with
+             * WEFT_ECANCELLED leaves it CANCELLED (a pending one is
+             * cancelled at once). */
+            weft_future_stop(f);
+            weft_future_finish(f, weft_fail(WEFT_ECANCELLED, "%s", msg), NULL);
+        } else
+            weft_future_set_error(f, t->code, "%s", msg);
+        weft_bytes_free(&t->out);
+        weft_bytes_free(&t->arg);
+        /* Release: pairs with the acquire load of shutdown's waiter. */
+        if (atomic_fetch_sub_explicit(&pp->outstanding, 1,
+                                      memory_order_acq_rel) == 1)
+            weft_unpark_all(&pp->outstanding, 0);
+        weft_future_free(f); /* the pool's reference */
+    }
+}
+
+/* ----- Sending ----- */
+
+static size_t share(const struct pp *pp, const struct pp_worker *w)
+{
+    size_t n = 1;
+    if (pp->avg_ns > 0) {
+        double want = SHARE_NS / pp->avg_ns;
+        n = want >= SHARE_MAX ? SHARE_MAX : want < 1 ? 1 : (size_t)want;
+    }
+    if (pp->max_tasks) {
+        size_t left = pp->max_tasks > w->sent ? pp->max_tasks - w->sent : 0;
+        n = n < w->inflight + left ? n : w->inflight + left;
+    }
+    return n;
+}
+
+static int can_take(const struct pp *pp, const struct pp_worker *w)
+{
+    return w && w->state == W_LIVE && !w->exiting &&
+           w->inflight < share(pp, w);
+}
+
+/* Make sure w knows function id fn. */
+static int send_fn(struct pp *pp, struct pp_worker *w, uint32_t fn)
+{
+    if (fn < w->known_cap && w->known[fn])
+        return 0;
+    if (fn >= w->known_cap) {
+        size_t cap = (size_t)fn + 16;
+        unsigned char *k = realloc(w->known, cap);
+        if (k == NULL)
+            return weft_fail(WEFT_ENOMEM, "process pool: no memory");
+        memset(k + w->known_cap, 0, cap - w->known_cap);
+        w->known = k;
+        w->known_cap = cap;
+    }
+    struct weft__pp_fn_frame ff = {{0, 0, 0}, fn, 0};
+    int rc = weft__pp_put_frame(&w->out, FRAME_FN, &ff, sizeof ff,
+                                pp->fns[fn].ref.data, pp->fns[fn].ref.len);
+    if (rc == 0)
+        w->known[fn] = 1;
+    return rc;
+}
+
+/* The first task in flight is the one the worker runs, or is about to. */
+static void mark_head_running(struct pp_worker *w)
+{
+    if (w->head)
+        weft_future_try_start(weft__pp_future(w->head));
+}
+
+/* Put t at the end of w's list and its frame in w's buffer. */
+static int send_task(struct pp *pp, struct pp_worker *w, struct pp_task *t)
+{
+    int rc = send_fn(pp, w, t->fn);
+    struct weft__pp_task_frame tf = {{0, 0, 0}, t->fn, 0, t->id};
+    if (rc == 0)
+        rc = weft__pp_put_frame(&w->out, FRAME_TASK, &tf, sizeof tf,
+                                t->arg.data, t->arg.len);
+    if (rc)
+        return rc;
+    t->next = NULL;
+    t->worker = w;
+    if (w->tail)
+        w->tail->next = t;
+    else
+        w->head = t;
+    w->tail = t;
+    w->inflight++;
+    w->sent++;
+    if (t->timeout_ns) {
+        w->timed++;
+        weft__pp_arm_timer(pp, weft_monotonic_ns() + t->timeout_ns);
+    }
+    if (w->head == t)
+        mark_head_running(w);
+    return 0;
+}
+
+static void set_events(struct pp *pp, struct pp_worker *w, int want_out)
+{
+    if (w->want_out == want_out || !w->in_epoll)
+        return;
+    struct epoll_event ev = {
+        EPOLLIN | (want_out ? EPOLLOUT : 0),
+        {.u64 = weft__pp_ev(EV_SOCK, w->slot, w->gen)}};
+    if (epoll_ctl(pp->ep, EPOLL_CTL_MOD, w->sock, &ev) == 0)
+        w->want_out = want_out;
+}
+
+void weft__pp_flush(struct pp *pp, struct pp_worker *w)
+{
+    struct weft__pp_buf *b = &w->out;
+    while (b->off < b->len) {
+        ssize_t n = send(w->sock, b->data + b->off, b->len - b->off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            b->off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            set_events(pp, w, 1);
+            return;
+        }
+        /* The worker is gone: its death is handled from its sentinel. */
+        b->off = b->len = 0;
+        break;
+    }
+    b->off = b->len = 0;
+    set_events(pp, w, 0);
+}
+
+/* Whether t still wants to run (a cancelled pending task is dropped). */
+static int wanted(struct pp *pp, struct pp_task *t, struct pp_task **done)
+{
+    if (!weft_future_cancelled(weft__pp_future(t)))
+        return 1;
+    t->code = WEFT_ECANCELLED;
+    t->stopped = 1;
+    push_done(done, t); /* completing a cancelled future changes nothing */
+    return 0;
+}
+
+static void refill_into(struct pp *pp, struct pp_worker *w,
+                        struct pp_task **done)
+{
+    while (pp->pend_head && can_take(pp, w)) {
+        struct pp_task *t = weft__pp_pend_pop(pp);
+        if (!wanted(pp, t, done))
+            continue;
+        if (send_task(pp, w, t) != 0) {
+            weft__pp_pend_push_front(pp, t);
+            break;
+        }
+    }
+}
+
+void weft__pp_refill(struct pp *pp, struct pp_worker *w)
+{
+    struct pp_task *dropped = NULL;
+    refill_into(pp, w, &dropped);
+    weft__pp_flush(pp, w);
+    /* Dropped tasks are cancelled futures: completing them runs no
+     * callback, so it may happen here, under the lock. */
+    weft__pp_complete(pp, dropped);
+}
+
+void weft__pp_refill_all(struct pp *pp)
+{
+    for (unsigned i = 0; i < pp->max_workers; i++)
+        if (pp->slots[i] && pp->slots[i]->state == W_LIVE)
+            weft__pp_refill(pp, pp->slots[i]);
+}
+
+/* The live worker with the fewest tasks in flight, if below its share. */
+static struct pp_worker *least_loaded(struct pp *pp)
+{
+    struct pp_worker *best = NULL;
+    for (unsigned i = 0; i < pp->max_workers; i++) {
+        struct pp_worker *w = pp->slots[i];
+        if (can_take(pp, w) && (best == NULL || w->inflight < best->inflight))
+            best = w;
+    }
+    return best;
+}
+
+void weft__pp_dispatch(struct pp *pp, struct pp_task *t)
+{
+    struct pp_worker *w = pp->pend_head ? NULL : least_loaded(pp);
+    if (w == NULL || send_task(pp, w, t) != 0) {
+        weft__pp_pend_push(pp, t);
+        return;
+    }
+    /* Idle before this task: write now. Busy: its next results will. */
+    if (w->inflight == 1)
+        weft__pp_flush(pp, w);
+}
+
+/* ----- Results ----- */
+
+void weft__pp_unlink(struct pp_worker *w, struct pp_task *t)
+{
+    struct pp_task **it = &w->head, *prev = NULL;
+    while (*it && *it != t) {
+        prev = *it;
+        it = &(*it)->next;
+    }
+    if (*it == NULL)
+        return;
+    *it = t->next;
+    if (w->tail == t)
+        w->tail = prev;
+    t->next = NULL;
+    t->worker = NULL;
+    w->inflight--;
+    if (t->timeout_ns)
+        w->timed--;
+}
+
+struct pp_task *weft__pp_find(struct pp_worker *w, uint64_t id)
+{
+    for (struct pp_task *t = w->head; t; t = t->next)
+        if (t->id == id)
+            return t;
+    return NULL;
+}
+
+static void learn_run_time(struct pp *pp, uint64_t run_ns)
+{
+    double ns = run_ns ? (double)run_ns : 1.0;
+    pp->avg_ns = pp->avg_ns > 0 ? pp->avg_ns + (ns - pp->avg_ns) / 8 : ns;
+}
+
+static void take_result(struct pp *pp, struct pp_worker *w,
+                        const unsigned char *frame,
+                        const struct weft__pp_head *h, struct pp_task **done)
+{
+    struct weft__pp_result_frame rf;
+    memcpy(&rf, frame, sizeof rf);
+    /* Results come in task order: normally the head's; anything not in
+     * flight is a result seen before (read again from the staging area). */
+    struct pp_task *t =
+        w->head && w->head->id == rf.id ? w->head : weft__pp_find(w, rf.id);
+    if (t == NULL)
+        return;
+    int was_head = t == w->head;
+    weft__pp_unlink(w, t);
+    w->results++;
+    learn_run_time(pp, rf.run_ns);
+    size_t len = weft__pp_body_len(h, sizeof rf);
+    t->code = h->type == FRAME_RESULT ? 0 : rf.code ? rf.code : WEFT_ETASK;
+    if (weft_bytes_copy(&t->out, frame + sizeof rf, len) != 0)
+        t->code = WEFT_ENOMEM;
+    if (t->code && len > 0 && t->out.data)
+        t->out.data[len - 1] = '\0'; /* a message, whatever was sent */
+    push_done(done, t);
+    if (was_head)
+        mark_head_running(w);
+}
+
+static void init_failed(struct pp *pp, const unsigned char *frame,
+                        const struct weft__pp_head *h, struct pp_task **done)
+{
+    struct weft__pp_result_frame rf;
+    memcpy(&rf, frame, sizeof rf);
+    size_t len = weft__pp_body_len(h, sizeof rf);
+    char message[WEFT_MESSAGE_MAX];
+    snprintf(message, sizeof message,
+             "A process initializer failed, the process pool is not usable "
+             "anymore (%s: %.*s)",
+             weft_errname(rf.code) ? weft_errname(rf.code) : "error",
+             (int)(len ? strnlen((const char *)frame + sizeof rf, len) : 0),
+             (const char *)frame + sizeof rf);
+    weft__pp_break(pp, message, done);
+}
+
+void weft__pp_parse(struct pp *pp, struct pp_worker *w,
+                    const unsigned char *data, size_t len, size_t *used,
+                    struct pp_task **done)
+{
+    size_t off = 0;
+    *used = 0;
+    if (len == 0)
+        return;
+    struct weft__pp_head h;
+    int got;
+    while ((got = weft__pp_next_frame(data + off, len - off, &h)) == 1) {
+        if (h.type == FRAME_RESULT || h.type == FRAME_ERROR)
+            take_result(pp, w, data + off, &h, done);
+        else if (h.type == FRAME_INIT_FAILED)
+            init_failed(pp, data + off, &h, done);
+        off += h.size;
+    }
+    if (got < 0) /* a broken stream: the worker is killed, the rest lost */
+        weft__pp_kill(w, 0, 0), off = len;
+    *used = off;
+}
+
+void weft__pp_read_all(struct pp *pp, struct pp_worker *w)
+{
+    struct weft__pp_buf *b = &w->in;
+    for (;;) {
+        if (weft__pp_buf_reserve(b, 64 * 1024))
+            return;
+        ssize_t n = recv(w->sock, b->data + b->len, b->cap - b->len,
+                         MSG_DONTWAIT);
+        if (n > 0) {
+            b->len += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 && w->in_epoll) {
+            /* End of stream: the worker is ending; its sentinel says
+             * when. Stop watching the socket, which stays readable. */
+            epoll_ctl(pp->ep, EPOLL_CTL_DEL, w->sock, NULL);
+            w->in_epoll = 0;
+        }
+        return;
+    }
+}
+
+void weft__pp_pump(struct pp *pp, struct pp_worker *w, struct pp_task **done)
+{
+    if (w->state != W_LIVE)
+        return;
+    weft__pp_read_all(pp, w);
+    struct weft__pp_buf *b = &w->in;
+    size_t used = 0;
+    if (b->len > b->off)
+        weft__pp_parse(pp, w, b->data + b->off, b->len - b->off, &used, done);
+    b->off += used;
+    if (b->off == b->len)
+        b->off = b->len = 0;
+    if (w->state == W_LIVE) {
+        refill_into(pp, w, done);
+        weft__pp_flush(pp, w);
+    }
+    weft__pp_retire_idle(pp);
+}
+
+/* ----- Retiring and breaking ----- */
+
+static void send_exit(struct pp *pp, struct pp_worker *w)
+{
+    struct weft__pp_head h = {0, 0, 0};
+    if (weft__pp_put_frame(&w->out, FRAME_EXIT, &h, sizeof h, NULL, 0) == 0) {
+        w->exiting = 1;
+        weft__pp_flush(pp, w);
+    }
+}
+
+void weft__pp_retire_idle(struct pp *pp)
+{
+    if (!pp->shutdown || pp->pend_head)
+        return;
+    for (unsigned i = 0; i < pp->max_workers; i++) {
+        struct pp_worker *w = pp->slots[i];
+        if (w && w->state == W_LIVE && !w->exiting && w->inflight == 0)
+            send_exit(pp, w);
+    }
+}
+
+void weft__pp_break(struct pp *pp, const char *why, struct pp_task **done)
+{
+    if (!pp->broken)
+        snprintf(pp->broken_msg, sizeof pp->broken_msg, "%s", why);
+    pp->broken = 1;
+    struct pp_task *t;
+    while ((t = weft__pp_pend_pop(pp)) != NULL) {
+        weft__pp_finish(t, WEFT_EBROKEN, "%s", pp->broken_msg);
+        push_done(done, t);
+    }
+    for (unsigned i = 0; i < pp->max_workers; i++) {
+        struct pp_worker *w = pp->slots[i];
+        if (w && w->state == W_LIVE)
+            weft__pp_kill(w, WEFT_EBROKEN, 0);
+    }
+}

@@ -1,0 +1,433 @@
+/* Inside the procpool layer only: the protocol between the pool and its
+ * workers, and the pool's own state.
+ *
+ * Design.
+ *
+ * Protocol. Each worker has a socket pair of its own with the pool (a
+ * stream: frames carry their size) and a small shared page (a memfd). The
+ * pool sends FN frames (a function's reference under an id the pool
+ * assigns, once per function and worker), TASK frames (id, function id,
+ * argument) and EXIT. A worker reads as much as is there, runs every
+ * complete TASK in order, and appends a RESULT (or ERROR: code and message)
+ * frame per task to a staging area in the shared page; it writes the
+ * staged frames to the socket when its input runs dry, or when they are
+ * older than a few tens of microseconds or fill half the area (batching
+ * under load, one write per task when idle). Before each task it records
+ * in the shared page which task it runs and since when, and clears it once
+ * the result is staged. So, at any time, the pool knows exactly which task
+ * a worker runs, and a worker that dies loses nothing it finished: its
+ * results are in the socket or in the staging area, which the pool reads
+ * after the death (a result seen twice is ignored: results come in task
+ * order, and only a task still in flight takes one).
+ *
+ * A task's states, as the pool sees them (all under the pool's lock):
+ *   PENDING    in the pending queue (future PENDING);
+ *   IN FLIGHT  on a worker's list, in the order sent: written to its socket
+ *              or in the pool's buffer for it (future PENDING, except the
+ *              list's head, which is marked RUNNING when it becomes the
+ *              head: the task the worker runs or is about to);
+ *   DONE       off every list, its outcome in the task, completed (with
+ *              the future's callbacks) after the lock is released.
+ * A worker's states: LIVE (in the epoll set, taking tasks), DYING (its
+ * death is being handled by one pumper: it is joined, its socket and
+ * staging area read, its running task failed and the others put back at
+ * the front of the pending queue) and GONE (off its slot; freed when the
+ * last reference, a direct reader's, goes).
+ *
+ * Why nothing accepted is lost: a task is always on exactly one list (the
+ * pending queue, one worker's in-flight list) or done; a worker leaves
+ * LIVE only through death handling, which empties its list; and
+ * destroying the pool fails whatever is left with WEFT_ECANCELLED.
+ *
+ * Pumping. An epoll set holds every worker's socket and sentinel (pidfd),
+ * an eventfd for control (stop requests, shutdown, SIGINT) and a timerfd
+ * for task deadlines. A manager thread waits on it. A thread that waits on
+ * one of the pool's futures (the future class's wait hook) instead polls
+ * the socket and sentinel of the worker that runs its task, and reads the
+ * results itself, so that it is woken by the worker and not by the
+ * manager (one wake-up instead of two). Any pumper reads and parses under
+ * the pool's lock into a list of done tasks, and completes them after
+ * releasing it (callbacks run user code).
+ *
+ * Why no wake-up is lost: a worker with tasks in flight always has its
+ * socket in the epoll set, level-triggered, and the manager always waits on
+ * it; a direct reader is only a faster path. Tasks buffered for a worker
+ * that has tasks in flight are written when its next results arrive; a
+ * worker with nothing in flight is written to at once. Pending tasks exist
+ * only while every live worker has its fill in flight, and each result
+ * refills the worker that sent it.
+ *
+ * Lock order: the pool's lock, then a process handle's lock (kill). The
+ * future's internal lock is taken under the pool's (weft_future_try_start),
+ * never the other way round: the stop hook only sets a flag and writes the
+ * eventfd.
+ */
+#ifndef WEFT_PROCPOOL_INT_H
+#define WEFT_PROCPOOL_INT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "weft/park.h"
+#include "weft/process.h"
+#include "weft/procpool.h"
+#include "weft/sync.h"
+#include "weft/thread.h"
+
+/* ----- Buffers ----- */
+
+/* Bytes from off to len are pending (unread or unwritten). */
+struct weft__pp_buf {
+    unsigned char *data;
+    size_t off, len, cap;
+};
+
+/* Room for n more bytes at the end; 0 or WEFT_ENOMEM. */
+int weft__pp_buf_reserve(struct weft__pp_buf *b, size_t n);
+/* Drop the consumed prefix (moving the rest to the front). */
+void weft__pp_buf_compact(struct weft__pp_buf *b);
+void weft__pp_buf_free(struct weft__pp_buf *b);
+
+/* ----- Frames ----- */
+
+enum {
+    FRAME_FN = 1,     /* pool -> worker: u32 fn id, then the reference */
+    FRAME_TASK,       /* pool -> worker: u32 fn id, u64 task id, then arg */
+    FRAME_EXIT,       /* pool -> worker: finish and exit */
+    FRAME_RESULT,     /* worker -> pool: the result bytes follow */
+    FRAME_ERROR,      /* worker -> pool: the message follows */
+    FRAME_INIT_FAILED /* worker -> pool: code, then the message */
+};
+
+/* Every frame starts with its whole size, its type, and how many bytes
+ * of padding end it: frames are padded to 16 bytes, so that in a buffer
+ * that starts at a frame, every frame's body (a task's argument) starts
+ * aligned for any type, as memory from malloc() does. */
+#define WEFT__PP_ALIGN 16
+
+struct weft__pp_head {
+    uint32_t size;
+    uint16_t type;
+    uint16_t pad;
+};
+
+/* The body of a complete frame whose fixed part is fixed bytes. */
+static inline size_t weft__pp_body_len(const struct weft__pp_head *h,
+                                       size_t fixed)
+{
+    return h->size - fixed - h->pad;
+}
+
+struct weft__pp_fn_frame {
+    struct weft__pp_head h;
+    uint32_t fn;
+    uint32_t pad_;
+};
+
+struct weft__pp_task_frame {
+    struct weft__pp_head h;
+    uint32_t fn;
+    uint32_t pad_;
+    uint64_t id;
+};
+
+struct weft__pp_result_frame {
+    struct weft__pp_head h;
+    int32_t code;
+    uint32_t pad_;
+    uint64_t id;
+    uint64_t run_ns; /* how long the task ran */
+};
+
+/* The largest frame: sizes are 32 bits. */
+#define WEFT__PP_FRAME_MAX ((size_t)UINT32_MAX)
+
+/* Whether data starts with a complete frame: 1 (its head copied into *h:
+ * frames need not be aligned, so read their fixed parts with memcpy), 0
+ * (not complete yet), -1 (malformed). */
+int weft__pp_next_frame(const unsigned char *data, size_t len,
+                        struct weft__pp_head *h);
+
+/* Append a frame of type with fixed part fixed (fixed_len bytes, head
+ * included, filled in here), body and padding to b. Errors: WEFT_ENOMEM,
+ * WEFT_EMSGSIZE (over 4 GiB). */
+int weft__pp_put_frame(struct weft__pp_buf *b, uint32_t type, void *fixed,
+                       size_t fixed_len, const void *body, size_t body_len);
+
+/* ----- The shared page ----- */
+
+#define WEFT__PP_SHM_SIZE (128 * 1024)
+
+/* Written by the worker, read by the pool (after the worker died, or to
+ * tell which task runs). running and started_ns form a pair: the worker
+ * writes started_ns then running; the pool reads running, started_ns,
+ * running again and trusts the pair when both reads agree. */
+struct weft__pp_shared {
+    _Atomic uint64_t running;    /* the task being run; 0: none */
+    _Atomic int64_t started_ns;  /* when it started (monotonic) */
+    _Atomic uint64_t staged;     /* bytes of frames in stage, not written */
+    uint64_t pad[5];
+    unsigned char stage[];
+};
+
+#define WEFT__PP_STAGE_CAP                                                     \
+    (WEFT__PP_SHM_SIZE - sizeof(struct weft__pp_shared))
+
+/* ----- The worker's side (worker.c) ----- */
+
+/* What a worker process is given (its process argument), followed by the
+ * initializer's reference and argument. */
+struct weft__pp_worker_arg {
+    uint32_t magic;
+    int32_t sock;
+    int32_t shm;
+    uint32_t max_tasks; /* 0: none */
+    uint32_t init_ref_len;
+    uint32_t initarg_len;
+};
+
+#define WEFT__PP_WORKER_MAGIC 0x31575057u /* "WPW1" */
+
+/* The worker process's target. */
+int weft__pp_worker_main(const weft_bytes_t *arg);
+
+/* ----- The pool's side ----- */
+
+struct pp;
+struct pp_worker;
+
+/* A task: the executor's part of a future of the pool's class. */
+struct pp_task {
+    struct pp_task *next; /* in the pending queue, an in-flight list, or a
+                             list of done tasks */
+    struct pp *pool;
+    uint64_t id;
+    uint32_t fn;
+    weft_bytes_t arg;
+    int64_t timeout_ns; /* 0: none */
+    struct pp_worker *worker; /* while in flight */
+    _Atomic int stop;         /* weft_future_stop() asked while running */
+    int code;                 /* once done: 0, or the error */
+    int stopped;              /* the pool ends it: the future is cancelled */
+    weft_bytes_t out;         /* once done: the result, or the message */
+};
+
+static inline struct pp_task *weft__pp_task(weft_future_t *f)
+{
+    return (struct pp_task *)weft_future_extra(f);
+}
+
+static inline weft_future_t *weft__pp_future(struct pp_task *t)
+{
+    return (weft_future_t *)((unsigned char *)t - WEFT_FUTURE_SIZE);
+}
+
+extern const weft_future_class_t weft__pp_task_class;
+
+enum { W_LIVE, W_DYING, W_GONE };
+
+struct pp_worker {
+    struct pp *pool;
+    unsigned slot;
+    uint32_t gen;
+    unsigned refs; /* the slot's, the death handler's, direct readers' */
+    weft_process_t *proc;
+    int pid;
+    int sock; /* the pool's end, non-blocking */
+    int sentinel;
+    struct weft__pp_shared *shm;
+    int state;
+    struct pp_task *head, *tail; /* in flight, in the order sent */
+    size_t inflight;
+    size_t sent;    /* tasks sent over its life (max_tasks_per_child) */
+    unsigned timed; /* tasks in flight with a timeout */
+    struct weft__pp_buf out; /* to write to it */
+    struct weft__pp_buf in;  /* read from it, not parsed */
+    unsigned char *known; /* known[id]: it has the function's reference */
+    size_t known_cap;
+    int want_out; /* EPOLLOUT armed */
+    int in_epoll; /* its socket is in the epoll set */
+    int exiting;  /* sent EXIT, or retiring after max_tasks_per_child */
+    size_t results; /* results it has sent */
+    int kill_code;   /* why the pool killed it: ETIMEDOUT, ECANCELLED */
+    uint64_t kill_task; /* the task it was killed for (0: all) */
+};
+
+struct pp_fn {
+    weft_bytes_fn fn;
+    weft_bytes_t ref;
+    char name[64];
+};
+
+struct pp {
+    /* The executor's reference and one per task not yet destroyed: the
+     * struct outlives every future of the pool (a waiter's hook reads it),
+     * though its workers, thread and descriptors go at destroy. */
+    _Atomic uint32_t refs;
+    weft_lock_t lock;
+    /* Options. */
+    unsigned max_workers;
+    weft_context_t *ctx;
+    unsigned max_tasks;
+    int64_t timeout_ns;
+    weft_bytes_t init_ref, initarg;
+    /* Workers. */
+    struct pp_worker **slots;
+    uint32_t *gens;
+    unsigned live;
+    _Atomic uint32_t live_word; /* live, for shutdown's waiter to park on */
+    /* Tasks. */
+    struct pp_task *pend_head, *pend_tail;
+    uint64_t next_id;
+    _Atomic uint32_t outstanding; /* tasks not done */
+    struct pp_fn *fns;
+    size_t nfns, fncap;
+    double avg_ns; /* running average of task run times; 0: none yet */
+    /* State. */
+    int shutdown, closing, interrupted, terminated, torn, sigint_registered;
+    int broken;
+    char broken_msg[WEFT_MESSAGE_MAX];
+    unsigned startup_deaths; /* workers in a row that died before working */
+    /* Pumping. */
+    int ep, ctl, timer;
+    int64_t timer_at;
+    _Atomic int quit;
+    weft_thread_t *manager;
+};
+
+/* epoll data: what an event is about. */
+enum { EV_SOCK = 1, EV_SENTINEL, EV_CTL, EV_TIMER, EV_SIGINT };
+
+static inline uint64_t weft__pp_ev(unsigned kind, unsigned slot, uint32_t gen)
+{
+    return (uint64_t)kind << 56 | (uint64_t)slot << 32 | gen;
+}
+
+/* ----- Dispatch (dispatch.c): all under the pool's lock ----- */
+
+/* Put t where it goes: straight to an idle worker, behind the tasks of a
+ * worker below its fill, or on the pending queue. */
+void weft__pp_dispatch(struct pp *pp, struct pp_task *t);
+
+/* Fill w from the pending queue up to its share, and write what is
+ * buffered for it. */
+void weft__pp_refill(struct pp *pp, struct pp_worker *w);
+
+/* Refill every live worker (after tasks went back to the queue). */
+void weft__pp_refill_all(struct pp *pp);
+
+/* Write what is buffered for w, as far as its socket takes it. */
+void weft__pp_flush(struct pp *pp, struct pp_worker *w);
+
+/* Read what w has sent and parse it; done tasks are pushed on *done. */
+void weft__pp_pump(struct pp *pp, struct pp_worker *w, struct pp_task **done);
+
+/* Read every byte w's socket holds (EOF or not). */
+void weft__pp_read_all(struct pp *pp, struct pp_worker *w);
+
+/* Parse the frames in data (results from w): complete frames are taken,
+ * *used gets how many bytes they were. */
+void weft__pp_parse(struct pp *pp, struct pp_worker *w,
+                    const unsigned char *data, size_t len, size_t *used,
+                    struct pp_task **done);
+
+/* Take t off w's in-flight list (wherever it is). */
+void weft__pp_unlink(struct pp_worker *w, struct pp_task *t);
+
+/* Record t's outcome and push it on *done. */
+void weft__pp_finish(struct pp_task *t, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Give the EXIT frame to the idle workers of a shut-down pool. */
+void weft__pp_retire_idle(struct pp *pp);
+
+/* Complete the done tasks, outside the lock. */
+void weft__pp_complete(struct pp *pp, struct pp_task *done);
+
+/* The pending queue: push at the back or the front, pop the front. */
+void weft__pp_pend_push(struct pp *pp, struct pp_task *t);
+void weft__pp_pend_push_front(struct pp *pp, struct pp_task *t);
+struct pp_task *weft__pp_pend_pop(struct pp *pp);
+
+/* Break the pool: record why, fail what is pending (onto *done) and stop
+ * the workers. */
+void weft__pp_break(struct pp *pp, const char *why, struct pp_task **done);
+
+/* ----- Workers (workers.c) ----- */
+
+/* Start a worker for slot (no lock held); then install it (taking the
+ * lock). Errors: those of the process layer, WEFT_ESYS, WEFT_ENOMEM. */
+int weft__pp_start_worker(struct pp *pp, unsigned slot);
+
+/* The worker of slot if it still is gen's and LIVE (under the lock). */
+struct pp_worker *weft__pp_worker_at(struct pp *pp, unsigned slot,
+                                     uint32_t gen);
+
+/* Kill w (SIGKILL) because of task (0: no task), to end code. */
+void weft__pp_kill(struct pp_worker *w, int code, uint64_t task);
+
+/* Drop a reference to w (under the lock); the last closes and frees it. */
+void weft__pp_worker_unref(struct pp_worker *w);
+
+/* Handle the death of slot's worker gen (no lock held): join it, read
+ * what it left, fail its running task, requeue the rest, replace it. */
+void weft__pp_on_death(struct pp *pp, unsigned slot, uint32_t gen);
+
+/* Check the running tasks against their deadlines, kill the late ones and
+ * arm the timer for the next (under the lock). */
+void weft__pp_check_deadlines(struct pp *pp);
+
+/* Arm the timer for a deadline at ns, if sooner than the one armed. */
+void weft__pp_arm_timer(struct pp *pp, int64_t ns);
+
+/* Stop the running tasks whose stop was asked (under the lock). */
+void weft__pp_check_stops(struct pp *pp);
+
+/* The task with this id on w's list, or NULL. */
+struct pp_task *weft__pp_find(struct pp_worker *w, uint64_t id);
+
+/* Which task w runs now per its shared page (0: none), and since when. */
+uint64_t weft__pp_running(struct pp_worker *w, int64_t *started);
+
+/* Drop a reference to the pool's struct; the last frees it. */
+void weft__pp_release(struct pp *pp);
+
+/* Whether the pool stops rather than requeues what a dead worker had not
+ * started (freed, interrupted, or its workers terminated). */
+static inline int weft__pp_stopping(const struct pp *pp)
+{
+    return pp->closing || pp->interrupted || pp->terminated;
+}
+
+/* Cancel the pending queue (onto *done) and collect references to the
+ * in-flight tasks not running (to cancel after the lock). */
+void weft__pp_cancel_queued(struct pp *pp, struct pp_task **done,
+                            weft_future_t ***waiting, size_t *n);
+
+/* ----- Pumping (pump.c) ----- */
+
+/* Start and stop the manager thread. */
+int weft__pp_manager_start(struct pp *pp);
+void weft__pp_manager_stop(struct pp *pp);
+
+/* Wake the manager to look at the control state. */
+void weft__pp_poke(struct pp *pp);
+
+/* Handle one epoll event (no lock held). */
+void weft__pp_event(struct pp *pp, uint64_t data, uint32_t events);
+
+/* The wait hook of the task class. */
+int weft__pp_wait(weft_future_t *f, int64_t deadline);
+
+/* ----- SIGINT (sigint.c) ----- */
+
+/* Register pp (its epoll set gets the SIGINT eventfd); unregister. */
+int weft__pp_sigint_register(struct pp *pp);
+void weft__pp_sigint_unregister(struct pp *pp);
+
+/* Whether SIGINT came; and that pp has stopped because of it (the last
+ * pool to do so lets SIGINT take its usual effect). */
+int weft__pp_sigint_seen(void);
+void weft__pp_sigint_done(struct pp *pp);
+
+#endif
