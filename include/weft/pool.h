@@ -111,6 +111,61 @@ WEFT_API int weft_async_result_successful(weft_async_result_t *r,
                                           int *successful);
 WEFT_API void weft_async_result_free(weft_async_result_t *r);
 
+/* ----- Calls over byte strings (any executor; the process Pool's) -----
+ *
+ * The same calls for a weft_bytes_fn over byte strings, which is what a
+ * process pool's workers can run (procpool.h: weft_process_pool_pool_new).
+ * Each item is its own task (the process pool batches tasks itself), so
+ * chunksize is taken for Python's signature and otherwise unused; a
+ * failing item fails alone. Arguments are copied at the call. */
+
+/* Pool.map: results[0..n) get new byte strings (the caller frees each with
+ * weft_bytes_free()), in input order, when every item succeeded; on the
+ * first failing item by position, its code (message as the thread's last
+ * message, *failed its position) and results untouched.
+ * Blocks: until every item is done. Errors: as weft_pool_map. */
+WEFT_API int weft_pool_map_bytes(weft_pool_t *p, weft_bytes_fn fn,
+                                 const weft_bytes_t *args, size_t n,
+                                 size_t chunksize, weft_bytes_t *results,
+                                 size_t *failed);
+
+/* Pool.apply: fn on a copy of the len bytes at arg; *result gets a new
+ * byte string. Blocks: yes. */
+WEFT_API int weft_pool_apply_bytes(weft_pool_t *p, weft_bytes_fn fn,
+                                   const void *arg, size_t len,
+                                   weft_bytes_t *result);
+
+/* Pool.imap and imap_unordered: the executor's map iterator over bytes
+ * (weft_map_next_bytes, weft_map_free). args are borrowed until the
+ * iterator is freed. */
+WEFT_API int weft_pool_imap_bytes(weft_map_t **out, weft_pool_t *p,
+                                  weft_bytes_fn fn, const weft_bytes_t *args,
+                                  size_t n, size_t chunksize);
+WEFT_API int weft_pool_imap_unordered_bytes(weft_map_t **out, weft_pool_t *p,
+                                            weft_bytes_fn fn,
+                                            const weft_bytes_t *args,
+                                            size_t n, size_t chunksize);
+
+/* Pool.apply_async and Pool.map_async over bytes. The callback's result
+ * (and weft_async_result_get's) is a const weft_bytes_t *: for map_async
+ * an array of n results in input order, for apply_async the one result;
+ * owned by the AsyncResult, valid until weft_async_result_free(). */
+WEFT_API int weft_pool_apply_async_bytes(
+    weft_async_result_t **out, weft_pool_t *p, weft_bytes_fn fn,
+    const void *arg, size_t len, weft_pool_callback callback,
+    weft_pool_error_callback error_callback, void *ctx);
+WEFT_API int weft_pool_map_async_bytes(
+    weft_async_result_t **out, weft_pool_t *p, weft_bytes_fn fn,
+    const weft_bytes_t *args, size_t n, size_t chunksize,
+    weft_pool_callback callback, weft_pool_error_callback error_callback,
+    void *ctx);
+
+/* AsyncResult.get for a byte call: *results as above.
+ * Errors: as weft_async_result_get, WEFT_EINVAL (not a byte call). */
+WEFT_API int weft_async_result_get_bytes(weft_async_result_t *r,
+                                         double timeout,
+                                         const weft_bytes_t **results);
+
 /* ----- Life cycle ----- */
 
 /* close: no new tasks; queued ones still run. terminate: also cancel what

@@ -54,6 +54,8 @@ struct weft_async_result {
     _Atomic uint32_t left;   /* chunks not done; 0: ready */
     size_t n, nchunks;
     int is_map;
+    int bytes;               /* a call over byte strings: one item a task */
+    weft_bytes_t *bresults;  /* its results, borrowed from the futures */
     void **results;
     int *codes;
     char **messages;
@@ -77,7 +79,27 @@ static void result_release(weft_async_result_t *r)
     free(r->futures);
     free(r->chunks);
     free(r->results);
+    free(r->bresults);
     free(r);
+}
+
+/* What callbacks and get() hand out: the results array (map), the one
+ * result (apply). */
+static void *outcome_of(weft_async_result_t *r)
+{
+    if (r->bytes)
+        return r->is_map ? (void *)r->bresults : (void *)&r->bresults[0];
+    return r->is_map ? (void *)r->results : r->results[0];
+}
+
+/* A byte call's results, borrowed from its futures (which r keeps). */
+static void borrow_bytes(weft_async_result_t *r)
+{
+    for (size_t i = 0; r->bytes && i < r->nchunks; i++) {
+        const weft_bytes_t *b;
+        if (weft_future_result_bytes(r->futures[i], 0, &b) == 0)
+            r->bresults[i] = *b;
+    }
 }
 
 /* The outcome once every chunk is done: the first failing item by
@@ -99,6 +121,8 @@ static void settle(weft_async_result_t *r)
             r->code = r->codes[i];
             snprintf(r->message, sizeof r->message, "%s", r->messages[i]);
         }
+    if (r->code == 0)
+        borrow_bytes(r);
 }
 
 static void mark_ready(weft_async_result_t *r);
@@ -151,7 +175,7 @@ static void mark_ready(weft_async_result_t *r)
 {
     settle(r);
     if (r->code == 0 && r->callback)
-        r->callback(r->is_map ? (void *)r->results : r->results[0], r->ctx);
+        r->callback(outcome_of(r), r->ctx);
     if (r->code && r->error_callback) {
         weft_fail(r->code, "%s", r->message);
         r->error_callback(r->code, r->ctx);
@@ -309,7 +333,7 @@ int weft_async_result_get(weft_async_result_t *r, double timeout,
     if (r->code)
         return weft_fail(r->code, "%s", r->message);
     if (result)
-        *result = r->is_map ? (void *)r->results : r->results[0];
+        *result = outcome_of(r);
     return 0;
 }
 
@@ -397,4 +421,179 @@ int weft_pool_imap_unordered(weft_map_t **out, weft_pool_t *p, weft_fn fn,
                              void *const *args, size_t n, size_t chunksize)
 {
     return imap(out, p, fn, args, n, chunksize, 1);
+}
+
+/* ----- Calls over byte strings ----- */
+
+/* Submit every item, one task each; as submit_chunks for a refusal. */
+static int submit_items(weft_async_result_t *r, weft_pool_t *p,
+                        weft_bytes_fn fn, const weft_bytes_t *args)
+{
+    size_t total = r->nchunks;
+    for (size_t i = 0; i < total; i++) {
+        atomic_fetch_add(&r->refs, 1);
+        int rc = weft__pool_submit_bytes(p, fn, args[i].data, args[i].len,
+                                         chunk_done, r, &r->futures[i]);
+        if (rc == 0)
+            continue;
+        atomic_fetch_sub(&r->refs, 1);
+        r->nchunks = i;
+        uint32_t missing = (uint32_t)(total - i);
+        if (atomic_fetch_sub(&r->left, missing) == missing)
+            mark_ready(r);
+        return rc;
+    }
+    return 0;
+}
+
+static int start_bytes(weft_async_result_t **out, weft_pool_t *p,
+                       weft_bytes_fn fn, const weft_bytes_t *args, size_t n,
+                       int is_map, weft_pool_callback callback,
+                       weft_pool_error_callback error_callback, void *ctx)
+{
+    if (out == NULL || p == NULL || fn == NULL || (n > 0 && args == NULL))
+        return weft_fail(WEFT_EINVAL, "pool: NULL argument");
+    weft_async_result_t *r = result_new(n, n);
+    weft_bytes_t *b = r ? calloc(n ? n : 1, sizeof *b) : NULL;
+    if (b == NULL) {
+        if (r)
+            result_release(r);
+        return weft_fail(WEFT_ENOMEM, "pool: no memory");
+    }
+    r->bytes = 1;
+    r->bresults = b;
+    r->is_map = is_map;
+    r->callback = callback;
+    r->error_callback = error_callback;
+    r->ctx = ctx;
+    if (n == 0 && callback)
+        callback(r->bresults, ctx);
+    int rc = submit_items(r, p, fn, args);
+    if (rc) {
+        result_release(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+int weft_pool_map_async_bytes(weft_async_result_t **out, weft_pool_t *p,
+                              weft_bytes_fn fn, const weft_bytes_t *args,
+                              size_t n, size_t chunksize,
+                              weft_pool_callback callback,
+                              weft_pool_error_callback error_callback,
+                              void *ctx)
+{
+    return start_bytes(out, p, fn, args, n, 1, callback, error_callback, ctx);
+}
+
+int weft_pool_apply_async_bytes(weft_async_result_t **out, weft_pool_t *p,
+                                weft_bytes_fn fn, const void *arg, size_t len,
+                                weft_pool_callback callback,
+                                weft_pool_error_callback error_callback,
+                                void *ctx)
+{
+    if (arg == NULL && len > 0)
+        return weft_fail(WEFT_EINVAL, "pool: NULL argument");
+    weft_bytes_t one = {(unsigned char *)arg, len};
+    return start_bytes(out, p, fn, &one, 1, 0, callback, error_callback, ctx);
+}
+
+int weft_async_result_get_bytes(weft_async_result_t *r, double timeout,
+                                const weft_bytes_t **results)
+{
+    if (r == NULL || !r->bytes)
+        return weft_fail(WEFT_EINVAL, "get_bytes: not a byte-string call");
+    void *out = NULL;
+    int rc = weft_async_result_get(r, timeout, &out);
+    if (rc == 0 && results)
+        *results = out;
+    return rc;
+}
+
+/* Copy the results of a settled byte call into results (new strings). */
+static int copy_out(weft_async_result_t *r, weft_bytes_t *results)
+{
+    for (size_t i = 0; results && i < r->n; i++) {
+        int rc = weft_bytes_copy(&results[i], r->bresults[i].data,
+                                 r->bresults[i].len);
+        if (rc) {
+            while (i-- > 0)
+                weft_bytes_free(&results[i]);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The first failing item by position, as map reports it. */
+static int first_failure(weft_async_result_t *r, size_t *failed)
+{
+    for (size_t i = 0; i < r->nchunks; i++) {
+        weft_error_info_t e;
+        int rc = weft_future_error(r->futures[i], 0, &e);
+        if (rc || e.code) {
+            if (failed)
+                *failed = i;
+            return rc ? rc : weft_fail(e.code, "%s", e.message);
+        }
+    }
+    return r->code ? weft_fail(r->code, "%s", r->message) : 0;
+}
+
+int weft_pool_map_bytes(weft_pool_t *p, weft_bytes_fn fn,
+                        const weft_bytes_t *args, size_t n, size_t chunksize,
+                        weft_bytes_t *results, size_t *failed)
+{
+    weft_async_result_t *r = NULL;
+    int rc = weft_pool_map_async_bytes(&r, p, fn, args, n, chunksize, NULL,
+                                       NULL, NULL);
+    if (rc)
+        return rc;
+    rc = weft_async_result_wait(r, WEFT_FOREVER);
+    if (rc == 0)
+        rc = first_failure(r, failed);
+    if (rc == 0)
+        rc = copy_out(r, results);
+    result_release(r);
+    return rc;
+}
+
+int weft_pool_apply_bytes(weft_pool_t *p, weft_bytes_fn fn, const void *arg,
+                          size_t len, weft_bytes_t *result)
+{
+    weft_async_result_t *r = NULL;
+    int rc = weft_pool_apply_async_bytes(&r, p, fn, arg, len, NULL, NULL,
+                                         NULL);
+    if (rc)
+        return rc;
+    const weft_bytes_t *b = NULL;
+    rc = weft_async_result_get_bytes(r, WEFT_FOREVER, &b);
+    if (rc == 0 && result)
+        rc = weft_bytes_copy(result, b->data, b->len);
+    result_release(r);
+    return rc;
+}
+
+static int imap_bytes(weft_map_t **out, weft_pool_t *p, weft_bytes_fn fn,
+                      const weft_bytes_t *args, size_t n, int unordered)
+{
+    if (p == NULL)
+        return weft_fail(WEFT_EINVAL, "imap: NULL pool");
+    weft_map_opts_t o = {0, 1, 0, unordered};
+    return weft_executor_map_bytes(out, weft_pool_executor(p), fn, args, n,
+                                   &o);
+}
+
+int weft_pool_imap_bytes(weft_map_t **out, weft_pool_t *p, weft_bytes_fn fn,
+                         const weft_bytes_t *args, size_t n, size_t chunksize)
+{
+    return imap_bytes(out, p, fn, args, n, 0);
+}
+
+int weft_pool_imap_unordered_bytes(weft_map_t **out, weft_pool_t *p,
+                                   weft_bytes_fn fn, const weft_bytes_t *args,
+                                   size_t n, size_t chunksize)
+{
+    return imap_bytes(out, p, fn, args, n, 1);
 }

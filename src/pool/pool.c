@@ -52,17 +52,20 @@ static int untrack(weft_future_t *f, void *arg)
     return 0;
 }
 
-/* Submit fn(arg) and track its future; *out gets a reference. */
-int weft__pool_submit(weft_pool_t *p, weft_fn fn, void *arg,
-                      weft_future_callback then, void *then_arg,
-                      weft_future_t **out)
+/* Submit fn(arg), or bfn over the len bytes at arg, and track its future;
+ * *out gets a reference. */
+static int submit_tracked(weft_pool_t *p, weft_fn fn, weft_bytes_fn bfn,
+                          void *arg, size_t len, weft_future_callback then,
+                          void *then_arg, weft_future_t **out)
 {
     struct tracked *t = calloc(1, sizeof *t);
     if (t == NULL)
         return weft_fail(WEFT_ENOMEM, "pool: no memory");
     weft_lock_acquire_shielded(&p->lock);
-    int rc = p->state == RUN ? weft_executor_submit(p->ex, fn, arg, out)
-                             : weft_fail(WEFT_ESTATE, "Pool not running");
+    int rc = p->state != RUN
+                 ? weft_fail(WEFT_ESTATE, "Pool not running")
+             : bfn ? weft_executor_submit_bytes(p->ex, bfn, arg, len, out)
+                   : weft_executor_submit(p->ex, fn, arg, out);
     if (rc == 0) {
         t->f = weft_future_ref(*out);
         t->pool = p;
@@ -86,6 +89,20 @@ int weft__pool_submit(weft_pool_t *p, weft_fn fn, void *arg,
         untrack(*out, t);
     }
     return 0;
+}
+
+int weft__pool_submit(weft_pool_t *p, weft_fn fn, void *arg,
+                      weft_future_callback then, void *then_arg,
+                      weft_future_t **out)
+{
+    return submit_tracked(p, fn, NULL, arg, 0, then, then_arg, out);
+}
+
+int weft__pool_submit_bytes(weft_pool_t *p, weft_bytes_fn fn, const void *arg,
+                            size_t len, weft_future_callback then,
+                            void *then_arg, weft_future_t **out)
+{
+    return submit_tracked(p, NULL, fn, (void *)arg, len, then, then_arg, out);
 }
 
 /* ----- Life ----- */

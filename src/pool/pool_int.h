@@ -14,6 +14,11 @@ int weft__pool_submit(weft_pool_t *p, weft_fn fn, void *arg,
                       weft_future_callback then, void *then_arg,
                       weft_future_t **out);
 
+/* The same for a task over the len bytes at arg (copied). */
+int weft__pool_submit_bytes(weft_pool_t *p, weft_bytes_fn fn, const void *arg,
+                            size_t len, weft_future_callback then,
+                            void *then_arg, weft_future_t **out);
+
 /* The CPUs this process may run on (at least 1). */
 unsigned weft__cpu_count(void);
 
