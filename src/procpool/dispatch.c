@@ -189,15 +189,23 @@ static int send_task(struct pp *pp, struct pp_worker *w, struct pp_task *t)
     return 0;
 }
 
+void weft__pp_watch_events(struct pp *pp, struct pp_worker *w)
+{
+    if (!w->in_epoll)
+        return;
+    uint32_t want = w->reader ? 0 : EPOLLIN | (w->want_out ? EPOLLOUT : 0);
+    if (want == w->events)
+        return;
+    struct epoll_event ev = {want,
+                             {.u64 = weft__pp_ev(EV_SOCK, w->slot, w->gen)}};
+    if (epoll_ctl(pp->ep, EPOLL_CTL_MOD, w->sock, &ev) == 0)
+        w->events = want;
+}
+
 static void set_events(struct pp *pp, struct pp_worker *w, int want_out)
 {
-    if (w->want_out == want_out || !w->in_epoll)
-        return;
-    struct epoll_event ev = {
-        EPOLLIN | (want_out ? EPOLLOUT : 0),
-        {.u64 = weft__pp_ev(EV_SOCK, w->slot, w->gen)}};
-    if (epoll_ctl(pp->ep, EPOLL_CTL_MOD, w->sock, &ev) == 0)
-        w->want_out = want_out;
+    w->want_out = want_out;
+    weft__pp_watch_events(pp, w);
 }
 
 void weft__pp_flush(struct pp *pp, struct pp_worker *w)
@@ -396,10 +404,14 @@ void weft__pp_read_all(struct pp *pp, struct pp_worker *w)
     for (;;) {
         if (weft__pp_buf_reserve(b, 64 * 1024))
             return;
-        ssize_t n = recv(w->sock, b->data + b->len, b->cap - b->len,
-                         MSG_DONTWAIT);
+        size_t room = b->cap - b->len;
+        ssize_t n = recv(w->sock, b->data + b->len, room, MSG_DONTWAIT);
         if (n > 0) {
             b->len += (size_t)n;
+            /* Less than asked: the socket held no more just now. Whatever
+             * comes later makes it readable again, level-triggered. */
+            if ((size_t)n < room)
+                return;
             continue;
         }
         if (n < 0 && errno == EINTR)

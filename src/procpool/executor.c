@@ -421,7 +421,7 @@ int weft_process_pool_submit_timeout(weft_executor_t *ex, weft_bytes_fn fn,
         return weft_fail(WEFT_EINVAL, "submit_timeout: not a process pool");
     if (fn == NULL || out == NULL || (arg == NULL && len > 0))
         return weft_fail(WEFT_EINVAL, "submit_timeout: NULL argument");
-    int64_t ns;
+    int64_t ns = 0;
     int rc = to_ns(timeout, &ns);
     weft_bytes_t b = {NULL, 0};
     if (rc == 0)

@@ -45,13 +45,18 @@
  * one of the pool's futures (the future class's wait hook) instead polls
  * the socket and sentinel of the worker that runs its task, and reads the
  * results itself, so that it is woken by the worker and not by the
- * manager (one wake-up instead of two). Any pumper reads and parses under
+ * manager (one wake-up instead of two). While it does, the epoll set stops
+ * watching that socket (one reader a worker; another waiter parks), so
+ * the manager never takes the data from under it and leaves it asleep. Any pumper reads and parses under
  * the pool's lock into a list of done tasks, and completes them after
  * releasing it (callbacks run user code).
  *
- * Why no wake-up is lost: a worker with tasks in flight always has its
- * socket in the epoll set, level-triggered, and the manager always waits on
- * it; a direct reader is only a faster path. Tasks buffered for a worker
+ * Why no wake-up is lost: a worker with tasks in flight has its socket in
+ * the epoll set, level-triggered, and the manager always waits on it,
+ * except while one direct reader polls it instead; that reader reads
+ * whatever comes, completing other threads' futures too (they park on
+ * their futures), and hands the socket back to the epoll set, still
+ * level-triggered, before it leaves. Tasks buffered for a worker
  * that has tasks in flight are written when its next results arrive; a
  * worker with nothing in flight is written to at once. Pending tasks exist
  * only while every live worker has its fill in flight, and each result
@@ -245,8 +250,10 @@ struct pp_worker {
     struct weft__pp_buf in;  /* read from it, not parsed */
     unsigned char *known; /* known[id]: it has the function's reference */
     size_t known_cap;
-    int want_out; /* EPOLLOUT armed */
+    int want_out; /* it has bytes to write that its socket did not take */
     int in_epoll; /* its socket is in the epoll set */
+    uint32_t events; /* what the epoll set watches its socket for */
+    int reader;   /* a waiting thread reads it: the epoll set does not */
     int exiting;  /* sent EXIT, or retiring after max_tasks_per_child */
     size_t results; /* results it has sent */
     int kill_code;   /* why the pool killed it: ETIMEDOUT, ECANCELLED */
@@ -315,6 +322,10 @@ void weft__pp_refill(struct pp *pp, struct pp_worker *w);
 
 /* Refill every live worker (after tasks went back to the queue). */
 void weft__pp_refill_all(struct pp *pp);
+
+/* Make the epoll set watch w's socket for what it needs now: nothing
+ * while a direct reader has it, else input, and output while bytes wait. */
+void weft__pp_watch_events(struct pp *pp, struct pp_worker *w);
 
 /* Write what is buffered for w, as far as its socket takes it. */
 void weft__pp_flush(struct pp *pp, struct pp_worker *w);

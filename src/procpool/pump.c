@@ -35,7 +35,9 @@ static void on_sock(struct pp *pp, unsigned slot, uint32_t gen)
     struct pp_task *done = NULL;
     weft_lock_acquire_shielded(&pp->lock);
     struct pp_worker *w = weft__pp_worker_at(pp, slot, gen);
-    if (w)
+    /* An event from before a waiter took the socket: the data is the
+     * waiter's to read (it polls for it), not ours to take from it. */
+    if (w && !w->reader)
         weft__pp_pump(pp, w, &done);
     weft_lock_release(&pp->lock);
     weft__pp_complete(pp, done);
@@ -157,28 +159,43 @@ void weft__pp_manager_stop(struct pp *pp)
 
 /* ----- Waiting threads pump too ----- */
 
-/* Poll w's socket and sentinel until one is readable or the slice ends:
- * bit 1 readable, bit 2 ended. */
-static int poll_worker(int sock, int sentinel, int64_t deadline)
+/* Poll w's socket and sentinel until one is ready or the slice ends:
+ * bit 1 the socket, bit 2 the sentinel (w ended). */
+static int poll_worker(struct pp_worker *w, int want_out, int64_t deadline)
 {
     int64_t now = weft_monotonic_ns();
     int64_t end = deadline - now < SLICE_NS ? deadline : now + SLICE_NS;
     int ms = end <= now ? 0 : (int)((end - now + 999999) / 1000000);
-    struct pollfd p[2] = {{sock, POLLIN, 0}, {sentinel, POLLIN, 0}};
+    struct pollfd p[2] = {
+        {w->sock, (short)(POLLIN | (want_out ? POLLOUT : 0)), 0},
+        {w->sentinel, POLLIN, 0}};
     if (poll(p, 2, ms) <= 0)
         return 0;
     return (p[0].revents ? 1 : 0) | (p[1].revents ? 2 : 0);
 }
 
-/* Under the lock: the worker t is on, with a reference for the caller;
- * NULL when t is not on a live worker (pending, or done). */
+/* Under the lock: become the one direct reader of the worker t is on
+ * (with a reference to it), taking its socket from the epoll set; NULL
+ * when t is not on a live worker (pending, or done) or the worker has a
+ * reader already: then the caller parks. */
 static struct pp_worker *claim_worker(struct pp *pp, struct pp_task *t)
 {
     struct pp_worker *w = pp->torn ? NULL : t->worker;
-    if (w == NULL || w->state != W_LIVE)
+    if (w == NULL || w->state != W_LIVE || w->reader || !w->in_epoll)
         return NULL;
     w->refs++;
+    w->reader = 1;
+    weft__pp_watch_events(pp, w);
     return w;
+}
+
+/* Under the lock: give w's socket back to the epoll set. */
+static void release_worker(struct pp *pp, struct pp_worker *w)
+{
+    w->reader = 0;
+    if (w->state == W_LIVE)
+        weft__pp_watch_events(pp, w);
+    weft__pp_worker_unref(w);
 }
 
 int weft__pp_wait(weft_future_t *f, int64_t deadline)
@@ -188,17 +205,18 @@ int weft__pp_wait(weft_future_t *f, int64_t deadline)
     while (!weft_future_done(f)) {
         weft_lock_acquire_shielded(&pp->lock);
         struct pp_worker *w = claim_worker(pp, t);
+        int want_out = w && w->want_out;
         weft_lock_release(&pp->lock);
         if (w == NULL)
             return weft_future_done(f) ? 0 : WEFT_EAGAIN;
-        int seen = poll_worker(w->sock, w->sentinel, deadline);
+        int seen = poll_worker(w, want_out, deadline);
         struct pp_task *done = NULL;
         weft_lock_acquire_shielded(&pp->lock);
         unsigned slot = w->slot;
         uint32_t gen = w->gen;
         if (seen && w->state == W_LIVE)
             weft__pp_pump(pp, w, &done);
-        weft__pp_worker_unref(w);
+        release_worker(pp, w);
         weft_lock_release(&pp->lock);
         weft__pp_complete(pp, done);
         if (seen & 2)

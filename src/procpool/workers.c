@@ -165,6 +165,7 @@ static int watch(struct pp *pp, struct pp_worker *w)
     if (epoll_ctl(pp->ep, EPOLL_CTL_ADD, w->sock, &s) < 0)
         return weft_fail(WEFT_ESYS, "epoll_ctl: %s", strerror(errno));
     w->in_epoll = 1;
+    w->events = EPOLLIN;
     if (epoll_ctl(pp->ep, EPOLL_CTL_ADD, w->sentinel, &d) < 0)
         return weft_fail(WEFT_ESYS, "epoll_ctl: %s", strerror(errno));
     return 0;
