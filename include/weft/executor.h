@@ -174,6 +174,12 @@ typedef struct weft_executor_class {
 WEFT_API int weft_executor_new(weft_executor_t **out,
                                const weft_executor_class_t *cls, void *impl);
 
+/* The implementation behind ex if ex is of class cls, else NULL (NULL ex:
+ * NULL): how a backend's own functions find their state. Returns
+ * borrowed, valid while ex lives. */
+WEFT_API void *weft_executor_impl(const weft_executor_t *ex,
+                                  const weft_executor_class_t *cls);
+
 #ifdef __cplusplus
 }
 #endif

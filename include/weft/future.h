@@ -149,11 +149,22 @@ WEFT_API int weft_task_cancelled(void);
  * first), how to release it once the last reference is dropped, and how to
  * ask a running task to stop (called with f's internal lock held: it must
  * only signal, never block). destroy runs after the future's own state
- * (result, error, callbacks) has been released. */
+ * (result, error, callbacks) has been released.
+ *
+ * wait, if not NULL, lets an OS thread that waits on a future of the class
+ * do the executor's work instead of sleeping, so that it is woken by the
+ * event that completes the future rather than by another thread that saw
+ * it (a process pool's waiter reads its worker's socket itself). It is
+ * called by a thread (never a coroutine: see weft_park_in_thread()) whose
+ * wait on f would otherwise park, after the thread's own wait hook
+ * declined, with no weft lock held; it returns 0 once f is done,
+ * WEFT_EAGAIN to park as usual, or WEFT_ETIMEDOUT (the monotonic deadline
+ * passed) or WEFT_ECANCELLED (the caller's scope was cancelled). */
 typedef struct weft_future_class {
     size_t size;
     void (*destroy)(weft_future_t *f);
     void (*stop)(weft_future_t *f);
+    int (*wait)(weft_future_t *f, int64_t deadline);
 } weft_future_class_t;
 
 /* The bytes a future takes at the head of its object: what a class's size
@@ -201,23 +212,6 @@ WEFT_API const _Atomic uint32_t *weft_future_stop_word(const weft_future_t *f);
 typedef int (*weft_future_wait_hook)(weft_future_t *f, int64_t deadline);
 WEFT_API weft_future_wait_hook
 weft_future_set_wait_hook(weft_future_wait_hook hook);
-
-/* Let an OS thread that waits on a future of class cls do the executor's
- * work instead of sleeping, so that it is woken by the event that completes
- * the future rather than by another thread that saw it (a process pool's
- * waiter reads the worker's socket itself). wait(f, deadline) is called by
- * a thread (never a coroutine: see weft_park_in_thread()) whose wait on f
- * would otherwise park, after the thread's own wait hook declined, with no
- * weft lock held: it returns 0 once f is done, WEFT_EAGAIN to park as
- * usual, or WEFT_ETIMEDOUT (the monotonic deadline passed) or
- * WEFT_ECANCELLED (the caller's scope was cancelled) to end the wait.
- * Registering again for cls replaces its hook (NULL removes it).
- * Global state: a table of up to WEFT_FUTURE_WAIT_CLASSES classes, kept for
- * the life of the process (and in a child made by fork()).
- * Errors: WEFT_EINVAL (NULL cls), WEFT_EFULL (the table is full). */
-#define WEFT_FUTURE_WAIT_CLASSES 16
-WEFT_API int weft_future_class_set_wait(const weft_future_class_t *cls,
-                                        weft_future_wait_hook wait);
 
 /* ----- Waiting on many (module functions) ----- */
 

@@ -317,7 +317,7 @@ static void stop_task(weft_future_t *f)
 }
 
 static const weft_future_class_t task_class = {
-    WEFT_FUTURE_SIZE + sizeof(struct coro), NULL, stop_task};
+    WEFT_FUTURE_SIZE + sizeof(struct coro), NULL, stop_task, NULL};
 
 /* Each loop's tasks: listed until they finish. */
 struct home {

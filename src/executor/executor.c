@@ -82,6 +82,12 @@ void weft_executor_free(weft_executor_t *ex)
     free(ex);
 }
 
+void *weft_executor_impl(const weft_executor_t *ex,
+                         const weft_executor_class_t *cls)
+{
+    return ex && ex->cls == cls ? ex->impl : NULL;
+}
+
 const char *weft_executor_kind(const weft_executor_t *ex)
 {
     return ex->cls->kind;

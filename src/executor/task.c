@@ -47,9 +47,9 @@ static void task_stop(weft_future_t *f)
 }
 
 const weft_future_class_t weft__task_class = {TASK_SIZE, task_destroy,
-                                              task_stop};
+                                              task_stop, NULL};
 const weft_future_class_t weft__bytes_task_class = {
-    TASK_SIZE, bytes_task_destroy, task_stop};
+    TASK_SIZE, bytes_task_destroy, task_stop, NULL};
 
 int weft__task_new(struct pool *p, const weft__call_t *call,
                    weft_future_t **out)

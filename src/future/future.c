@@ -24,7 +24,6 @@
 #include <string.h>
 
 #include "weft/log.h"
-#include "weft/sync.h"
 
 static _Thread_local weft_future_wait_hook wait_hook;
 
@@ -65,7 +64,7 @@ static void unlock_state(weft_future_t *f)
 /* ----- Life ----- */
 
 static const weft_future_class_t plain_class = {sizeof(struct weft_future),
-                                                NULL, NULL};
+                                                NULL, NULL, NULL};
 
 weft_future_t *weft_future_init_of(void *memory,
                                    const weft_future_class_t *cls,
@@ -466,58 +465,6 @@ static int still_pending(void *ctx)
 
 static const weft_park_ops_t future_park_ops = {still_pending, NULL, NULL};
 
-/* The classes whose waiters work rather than sleep: entries are written
- * under wait_classes_lock and published by the release increment of
- * n_wait_classes (paired with the acquire load in class_wait); a hook is
- * an atomic pointer, so replacing one is safe while others read it. */
-struct wait_class {
-    const weft_future_class_t *_Atomic cls;
-    _Atomic weft_future_wait_hook wait;
-};
-
-static struct wait_class wait_classes[WEFT_FUTURE_WAIT_CLASSES];
-static _Atomic size_t n_wait_classes;
-static weft_lock_t wait_classes_lock = WEFT_LOCK_INIT;
-
-int weft_future_class_set_wait(const weft_future_class_t *cls,
-                               weft_future_wait_hook wait)
-{
-    if (cls == NULL)
-        return weft_fail(WEFT_EINVAL, "class_set_wait: NULL class");
-    weft_lock_acquire_shielded(&wait_classes_lock);
-    size_t n = atomic_load_explicit(&n_wait_classes, memory_order_relaxed);
-    size_t i = 0;
-    while (i < n && atomic_load_explicit(&wait_classes[i].cls,
-                                         memory_order_relaxed) != cls)
-        i++;
-    int rc = 0;
-    if (i == WEFT_FUTURE_WAIT_CLASSES) {
-        rc = weft_fail(WEFT_EFULL, "class_set_wait: at most %d classes",
-                       WEFT_FUTURE_WAIT_CLASSES);
-    } else {
-        atomic_store_explicit(&wait_classes[i].wait, wait,
-                              memory_order_release);
-        atomic_store_explicit(&wait_classes[i].cls, cls,
-                              memory_order_relaxed);
-        if (i == n)
-            atomic_store_explicit(&n_wait_classes, n + 1,
-                                  memory_order_release);
-    }
-    weft_lock_release(&wait_classes_lock);
-    return rc;
-}
-
-static weft_future_wait_hook class_wait(const weft_future_class_t *cls)
-{
-    size_t n = atomic_load_explicit(&n_wait_classes, memory_order_acquire);
-    for (size_t i = 0; i < n; i++)
-        if (atomic_load_explicit(&wait_classes[i].cls,
-                                 memory_order_relaxed) == cls)
-            return atomic_load_explicit(&wait_classes[i].wait,
-                                        memory_order_acquire);
-    return NULL;
-}
-
 int weft__future_await(weft_future_t *f, int64_t deadline)
 {
     if (wait_hook) {
@@ -525,9 +472,8 @@ int weft__future_await(weft_future_t *f, int64_t deadline)
         if (rc != WEFT_EAGAIN)
             return rc;
     }
-    weft_future_wait_hook work = class_wait(f->cls);
-    if (work && !weft_future_done(f) && weft_park_in_thread()) {
-        int rc = work(f, deadline);
+    if (f->cls->wait && !weft_future_done(f) && weft_park_in_thread()) {
+        int rc = f->cls->wait(f, deadline);
         if (rc != WEFT_EAGAIN)
             return rc;
     }

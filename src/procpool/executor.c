@@ -37,7 +37,8 @@ static void task_stop(weft_future_t *f)
 }
 
 const weft_future_class_t weft__pp_task_class = {
-    WEFT_FUTURE_SIZE + sizeof(struct pp_task), task_destroy, task_stop};
+    WEFT_FUTURE_SIZE + sizeof(struct pp_task), task_destroy, task_stop,
+    weft__pp_wait};
 
 void weft__pp_release(struct pp *pp)
 {
@@ -270,33 +271,19 @@ static void pp_destroy(void *impl)
     weft__pp_release(pp);
 }
 
-/* Which pool an executor wraps. The executor layer keeps its wrapper
- * opaque, so the question goes through the class's max_workers hook: a
- * caller that sets want_impl on its own thread gets the impl back in
- * found_impl. A backend of another class leaves found_impl NULL. */
-static _Thread_local int want_impl;
-static _Thread_local struct pp *found_impl;
-
 static unsigned pp_max_workers(const void *impl)
 {
-    if (want_impl)
-        found_impl = (struct pp *)impl;
     return ((const struct pp *)impl)->max_workers;
-}
-
-static struct pp *pool_of(weft_executor_t *ex)
-{
-    if (ex == NULL)
-        return NULL;
-    want_impl = 1;
-    found_impl = NULL;
-    weft_executor_max_workers(ex);
-    want_impl = 0;
-    return found_impl;
 }
 
 static const weft_executor_class_t pp_class = {
     "process", NULL, pp_submit_bytes, pp_shutdown, pp_destroy, pp_max_workers};
+
+/* Which pool an executor wraps; NULL for a backend of another class. */
+static struct pp *pool_of(weft_executor_t *ex)
+{
+    return weft_executor_impl(ex, &pp_class);
+}
 
 /* ----- Creation ----- */
 
@@ -378,8 +365,6 @@ static int setup(struct pp *pp, const weft_process_pool_opts_t *opts)
     if (pp->slots == NULL || pp->gens == NULL)
         return weft_fail(WEFT_ENOMEM, "process pool: no memory");
     rc = make_fds(pp);
-    if (rc == 0)
-        rc = weft_future_class_set_wait(&weft__pp_task_class, weft__pp_wait);
     /* Workers first: the manager thread comes after the last fork. */
     if (rc == 0)
         rc = start_workers(pp);

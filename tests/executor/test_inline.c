@@ -62,11 +62,41 @@ static void wait_and_as_completed_mix_backends(void **state)
     weft_executor_free(inl);
 }
 
+static int refuse_shutdown(void *impl, int wait, int cancel, int64_t dl)
+{
+    return 0;
+}
+
+static void forget(void *impl)
+{
+}
+
+static const weft_executor_class_t mine = {"mine", NULL, NULL,
+                                           refuse_shutdown, forget, NULL};
+static const weft_executor_class_t other = {"other", NULL, NULL,
+                                            refuse_shutdown, forget, NULL};
+
+static void a_backend_finds_its_own_state_and_no_one_elses(void **state)
+{
+    int impl = 0;
+    weft_executor_t *ex;
+    assert_int_equal(weft_executor_new(&ex, &mine, &impl), 0);
+    assert_ptr_equal(weft_executor_impl(ex, &mine), &impl);
+    assert_null(weft_executor_impl(ex, &other));
+    assert_null(weft_executor_impl(NULL, &mine));
+    assert_string_equal(weft_executor_kind(ex), "mine");
+    weft_future_t *f = NULL;
+    assert_fails_with(weft_executor_submit(ex, record, &impl, &f),
+                      WEFT_ENOTSUP, "submit_bytes");
+    weft_executor_free(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tasks_run_at_submit_in_order),
         cmocka_unit_test(wait_and_as_completed_mix_backends),
+        cmocka_unit_test(a_backend_finds_its_own_state_and_no_one_elses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

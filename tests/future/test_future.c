@@ -265,13 +265,13 @@ static int working_wait(weft_future_t *f, int64_t deadline)
     return 0;
 }
 
-static const weft_future_class_t working_class = {
-    WEFT_FUTURE_SIZE, NULL, NULL};
+static const weft_future_class_t working_class = {WEFT_FUTURE_SIZE, NULL,
+                                                  NULL, working_wait};
+static const weft_future_class_t idle_class = {WEFT_FUTURE_SIZE, NULL, NULL,
+                                               NULL};
 
 static void a_class_wait_hook_runs_instead_of_parking(void **state)
 {
-    assert_int_equal(
-        weft_future_class_set_wait(&working_class, working_wait), 0);
     weft_future_t *f;
     assert_int_equal(weft_future_new_of(&f, &working_class, 1), 0);
     working.complete = 1;
@@ -293,29 +293,11 @@ static void a_class_wait_hook_runs_instead_of_parking(void **state)
     assert_int_equal(atomic_load(&working.calls), 2);
     testing_thread_join(t);
     weft_future_free(f);
-    /* Removed: plain parking. */
-    assert_int_equal(weft_future_class_set_wait(&working_class, NULL), 0);
-    assert_int_equal(weft_future_new_of(&f, &working_class, 1), 0);
+    /* A class without one: plain parking. */
+    assert_int_equal(weft_future_new_of(&f, &idle_class, 1), 0);
     assert_int_equal(weft_future_wait(f, 0.01), WEFT_ETIMEDOUT);
     assert_int_equal(atomic_load(&working.calls), 2);
     weft_future_free(f);
-}
-
-static void the_class_table_is_bounded(void **state)
-{
-    static weft_future_class_t many[WEFT_FUTURE_WAIT_CLASSES + 1];
-    int full = 0;
-    for (int i = 0; i <= WEFT_FUTURE_WAIT_CLASSES && !full; i++) {
-        many[i].size = WEFT_FUTURE_SIZE;
-        int rc = weft_future_class_set_wait(&many[i], working_wait);
-        if (rc == WEFT_EFULL) {
-            assert_true(testing_message_has("at most"));
-            full = 1;
-        }
-    }
-    assert_true(full);
-    assert_fails_with(weft_future_class_set_wait(NULL, working_wait),
-                      WEFT_EINVAL, "NULL class");
 }
 
 int main(void)
@@ -336,7 +318,6 @@ int main(void)
         cmocka_unit_test(stop_of_a_pending_future_cancels_it),
         cmocka_unit_test(every_waiter_wakes),
         cmocka_unit_test(a_class_wait_hook_runs_instead_of_parking),
-        cmocka_unit_test(the_class_table_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
