@@ -5,13 +5,16 @@
  * Workers start lazily, one per submit that finds no idle worker, up to
  * max_workers, and sleep on work_seq when they find nothing to do.
  *
- * Waking (no lost wake-up, few system calls): a sleeper raises sleepers and
- * then looks at every queue once more before parking on work_seq; a
- * producer publishes its task and then, after a full fence, reads sleepers,
- * bumping work_seq and unparking one only if someone sleeps. Producers only
- * do this when a queue goes from empty to not empty; a worker that takes
- * work and sees more left wakes the next (a chain), so a burst spreads over
- * the pool without a wake-up per task.
+ * Waking (no lost wake-up, few system calls), as Go's scheduler does: an
+ * idle worker first searches, awake (counted in searching), then sleeps
+ * (counted in sleepers, and looking at every queue once more after raising
+ * the count, before parking on work_seq). A producer publishes its task,
+ * and after a full fence reads the counts: if a worker is searching, it
+ * will find the task and nothing more is done; otherwise one sleeper is
+ * woken. A searcher that finds work and was the last one searching wakes
+ * a sleeper to search in its place (a chain), so a burst spreads over the
+ * pool with one wake-up per worker, not per task, and many idle workers do
+ * not all spin on the queues at once.
  *
  * Lifetime: the pool's state is shared by the executor handle and the
  * workers; the last of them to let go frees it, so workers stuck past a
@@ -25,13 +28,19 @@
 
 static _Atomic unsigned pool_counter;
 
-void weft__pool_notify(struct pool *p)
+int weft__pool_notify(struct pool *p)
 {
+    /* Pairs with the workers' sequentially consistent count changes: a
+     * worker that stops searching or starts sleeping after this reads the
+     * counts looks at the queues afterwards and sees the new task. */
     atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&p->searching, memory_order_relaxed) > 0)
+        return 1;
     if (atomic_load_explicit(&p->sleepers, memory_order_relaxed) == 0)
-        return;
+        return 0;
     atomic_fetch_add_explicit(&p->work_seq, 1, memory_order_release);
     weft_unpark_one(&p->work_seq, NULL, NULL);
+    return 1;
 }
 
 static void wake_all(struct pool *p)
@@ -144,15 +153,17 @@ static struct task *inj_take_all(struct injection *q)
 
 /* ----- Starting workers ----- */
 
+/* No worker is idle: start one more, up to max_workers (Python starts a
+ * thread per submit that finds no idle one). */
 static void maybe_start_worker(struct pool *p)
 {
     if (atomic_load_explicit(&p->started, memory_order_relaxed) >=
-            p->max_workers ||
-        atomic_load_explicit(&p->sleepers, memory_order_relaxed) > 0)
+        p->max_workers)
         return;
     weft_lock_acquire_shielded(&p->start_lock);
     if (atomic_load(&p->started) < p->max_workers &&
-        atomic_load(&p->sleepers) == 0 && !atomic_load(&p->shutdown))
+        atomic_load(&p->sleepers) == 0 && atomic_load(&p->searching) == 0 &&
+        !atomic_load(&p->shutdown))
         weft__worker_start(p);
     weft_lock_release(&p->start_lock);
 }
@@ -172,9 +183,7 @@ static int refuse(struct pool *p)
 static int inject(struct pool *p, weft_future_t *f)
 {
     inj_push(&p->inj, weft__task_of(f));
-    if (atomic_load(&p->sleepers) > 0)
-        weft__pool_notify(p);
-    else
+    if (!weft__pool_notify(p))
         maybe_start_worker(p);
     if (atomic_load(&p->shutdown) && weft_future_cancel(f) == 0) {
         /* It will never run: its argument stays the caller's. */

@@ -54,8 +54,9 @@ struct pool {
 
     struct injection inj;
 
-    _Atomic uint32_t work_seq; /* bumped to wake a sleeping worker */
-    _Atomic uint32_t sleepers;
+    _Atomic uint32_t work_seq;  /* bumped to wake a sleeping worker */
+    _Atomic uint32_t sleepers;  /* workers parked, or about to park */
+    _Atomic uint32_t searching; /* workers looking for work, awake */
     _Atomic int shutdown;
     _Atomic int broken;
     char broken_message[WEFT_MESSAGE_MAX];
@@ -99,7 +100,9 @@ void weft__worker_run(struct worker *w, weft_future_t *f);
 weft_future_t *weft__worker_find(struct worker *w);
 
 /* threadpool.c */
-void weft__pool_notify(struct pool *p);
+/* New work is there: make sure an idle worker will see it. Returns 0 when
+ * no worker is idle (all are busy), 1 otherwise. */
+int weft__pool_notify(struct pool *p);
 weft_future_t *weft__pool_take_injected(struct pool *p, struct worker *w);
 void weft__pool_release(struct pool *p);
 void weft__pool_break(struct pool *p, const char *message);

@@ -137,32 +137,53 @@ static int nothing_changed(void *ctx)
 
 static const weft_park_ops_t sleep_ops = {nothing_changed, NULL, NULL};
 
-/* Nothing to do: spin a little, then sleep until notified. Returns work,
- * or NULL when the pool shuts down and nothing is left. */
-static weft_future_t *idle(struct worker *w)
+/* Search a while, awake: spin, then yield, looking for work. A searcher
+ * that finds work and was the last one searching wakes a sleeper to go on
+ * searching, in case there is more (the chain in threadpool.c). */
+static weft_future_t *search(struct worker *w)
 {
     struct pool *p = w->pool;
-    for (int spin = 0; spin < 32; spin++) {
+    atomic_fetch_add(&p->searching, 1);
+    weft_future_t *f = NULL;
+    for (int spin = 0; spin < 32 && f == NULL; spin++) {
         if (spin < 16)
             cpu_relax();
         else
             sched_yield();
-        weft_future_t *f = weft__worker_find(w);
+        f = weft__worker_find(w);
+    }
+    if (atomic_fetch_sub(&p->searching, 1) == 1 && f)
+        weft__pool_notify(p);
+    return f;
+}
+
+/* Sleep until notified; work found on the way, or NULL to search again,
+ * or NULL with *exit set when the pool shuts down and nothing is left. */
+static weft_future_t *nap(struct worker *w, int *exit)
+{
+    struct pool *p = w->pool;
+    atomic_fetch_add(&p->sleepers, 1);
+    struct seq_check c = {p, atomic_load(&p->work_seq)};
+    weft_future_t *f = weft__worker_find(w);
+    if (f == NULL && atomic_load(&p->shutdown))
+        *exit = 1;
+    else if (f == NULL)
+        weft_park(&p->work_seq, &sleep_ops, &c, WEFT_NEVER, NULL);
+    atomic_fetch_sub(&p->sleepers, 1);
+    return f;
+}
+
+/* Nothing to do: search, then sleep, until work comes. Returns work, or
+ * NULL when the pool shuts down and nothing is left. */
+static weft_future_t *idle(struct worker *w)
+{
+    for (;;) {
+        weft_future_t *f = search(w);
         if (f)
             return f;
-    }
-    for (;;) {
-        atomic_fetch_add(&p->sleepers, 1);
-        struct seq_check c = {p, atomic_load(&p->work_seq)};
-        weft_future_t *f = weft__worker_find(w);
-        if (f == NULL && atomic_load(&p->shutdown)) {
-            atomic_fetch_sub(&p->sleepers, 1);
-            return NULL;
-        }
-        if (f == NULL)
-            weft_park(&p->work_seq, &sleep_ops, &c, WEFT_NEVER, NULL);
-        atomic_fetch_sub(&p->sleepers, 1);
-        if (f)
+        int exit = 0;
+        f = nap(w, &exit);
+        if (f || exit)
             return f;
     }
 }
