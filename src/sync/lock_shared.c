@@ -18,7 +18,10 @@
  *
  * A dead holder. Sleeping is cut into slices of OWNER_CHECK_NS; after each
  * slice in which the word did not change, the waiter asks whether the
- * holder's process has ended (weft__sync_pid_gone: its pidfd is readable).
+ * holder's process has ended (weft__sync_holder_gone: its pidfd is readable,
+ * or another process now has its id). For the second question the holder
+ * records its incarnation (id and start time) in reserved_ just after
+ * taking the lock.
  * If it has, the waiter swaps the dead holder's word for its own, in one
  * compare-and-swap from exactly the word it saw, so one waiter alone takes
  * the lock over, and returns WEFT_EOWNERDEAD holding it. The data the lock
@@ -60,6 +63,13 @@ static uint32_t own_word(void)
     return (weft__sync_pid() << SH_ID_SHIFT) | SH_MARK | SH_LOCKED;
 }
 
+/* Say who holds l now, for waiters checking on a holder that seems dead. */
+static void record_holder(weft_lock_t *l)
+{
+    __atomic_store_n(&l->reserved_, weft__sync_incarnation(),
+                     __ATOMIC_RELEASE);
+}
+
 /* Take the lock if it is free; 1 if taken. *w is the word seen. */
 static int take_free(weft_lock_t *l, uint32_t *w, uint32_t extra)
 {
@@ -67,8 +77,10 @@ static int take_free(weft_lock_t *l, uint32_t *w, uint32_t extra)
         /* Acquire: pairs with the release in weft__lock_release_shared(). */
         if (atomic_compare_exchange_weak_explicit(
                 &l->word_, w, own_word() | extra | (*w & SH_PARKED),
-                memory_order_acquire, memory_order_relaxed))
+                memory_order_acquire, memory_order_relaxed)) {
+            record_holder(l);
             return 1;
+        }
     }
     return 0;
 }
@@ -77,11 +89,15 @@ static int take_free(weft_lock_t *l, uint32_t *w, uint32_t extra)
  * word still holds w. */
 static int take_from_dead(weft_lock_t *l, uint32_t w)
 {
-    if (!weft__sync_pid_gone(w >> SH_ID_SHIFT))
+    uint64_t tag = __atomic_load_n(&l->reserved_, __ATOMIC_ACQUIRE);
+    if (!weft__sync_holder_gone(w >> SH_ID_SHIFT, tag))
         return 0;
-    return atomic_compare_exchange_strong_explicit(
-        &l->word_, &w, own_word() | SH_PARKED, memory_order_acquire,
-        memory_order_relaxed);
+    if (!atomic_compare_exchange_strong_explicit(
+            &l->word_, &w, own_word() | SH_PARKED, memory_order_acquire,
+            memory_order_relaxed))
+        return 0;
+    record_holder(l);
+    return 1;
 }
 
 static int owner_dead(void)

@@ -37,6 +37,16 @@ uint32_t weft__sync_pid(void);
  * reaped). Costs a few system calls: for slow paths only. */
 int weft__sync_pid_gone(uint32_t pid);
 
+/* This process's incarnation: its id and start time in one number, which a
+ * process that later gets the same id does not share (cached; dropped in a
+ * child after fork()). */
+uint64_t weft__sync_incarnation(void);
+
+/* Nonzero when the holder recorded as pid with incarnation tag has ended:
+ * its process is gone, or another process now has its id. For slow paths
+ * only (it reads /proc). */
+int weft__sync_holder_gone(uint32_t pid, uint64_t tag);
+
 /* Lock: acquire by the deadline (try_only: without waiting at all), release.
  * See lock_shared.c for the word's layout and the owner check. */
 int weft__lock_acquire_shared(weft_lock_t *l, int64_t deadline, int try_only);

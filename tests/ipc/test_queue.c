@@ -367,11 +367,14 @@ static void a_consumer_killed_mid_get_loses_no_item(void **state)
         unsigned char arg[sizeof h + sizeof fds[1]];
         memcpy(arg, &h, sizeof h);
         memcpy(arg + sizeof h, &fds[1], sizeof fds[1]);
+        /* Both items go in before the child starts: once it stalls, it
+         * holds the queue's lock until it is killed, so a put after that
+         * would wait for the kill that comes after it. */
+        put_text(q, "precious");
+        put_text(q, "second");
         weft_process_t *p = start_args(m ? "spawn" : "fork", get_and_stall, arg,
                                        sizeof arg, &h, 1, fds[1]);
         close(fds[1]); /* so that a child that fails reads as end of file */
-        put_text(q, "precious");
-        put_text(q, "second");
         char c;
         assert_int_equal(read(fds[0], &c, 1), 1);
         /* The child holds the queue's lock, "precious" copied out. */

@@ -2,6 +2,8 @@
  * a MAP_SHARED mapping, and between threads of one process. */
 #include "testing.h"
 
+#include "sync/sync_int.h"
+
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -356,6 +358,24 @@ static void a_shared_barrier_releases_parties_across_processes(void **state)
     unmap(s);
 }
 
+/* A holder is known by its id and start time: a process found at the id
+ * with another start time is a newcomer that reuses a dead holder's id. */
+static void a_reused_process_id_does_not_pass_for_the_holder(void **state)
+{
+    uint64_t me = weft__sync_incarnation();
+    uint32_t pid = (uint32_t)getpid();
+    assert_int_equal((uint32_t)(me >> 40), pid);
+    assert_false(weft__sync_holder_gone(pid, me));     /* alive, itself */
+    assert_true(weft__sync_holder_gone(pid, me ^ 1));  /* same id, not it */
+    /* A tag of another id: the holder has not recorded its own yet. */
+    assert_false(weft__sync_holder_gone(pid, me + (UINT64_C(1) << 40)));
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    assert_true(weft__sync_holder_gone((uint32_t)child, 0)); /* reaped */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +392,7 @@ int main(void)
         cmocka_unit_test(a_shared_barrier_releases_parties_across_processes),
         /* Last: after threads, fork() is not for ThreadSanitizer. */
         cmocka_unit_test(a_shared_lock_also_excludes_threads),
+        cmocka_unit_test(a_reused_process_id_does_not_pass_for_the_holder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
