@@ -2,8 +2,8 @@
  *
  * coro_switch: two tasks on one loop take turns, each yielding with
  * weft_sleep(0) (asyncio.sleep(0)): ns per switch from one task to the
- * other, which is two context switches through the loop plus the ready
- * ring and the cancellation check. The peer is glibc's swapcontext between
+ * other, which is one context switch (a task hands over to the next one
+ * in the ready ring) plus the ring and the cancellation check. The peer is glibc's swapcontext between
  * two contexts (the portable way; it makes a system call for the signal
  * mask). Python's asyncio.sleep(0) ping-pong is in py_asyncio.py.
  *

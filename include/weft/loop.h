@@ -96,8 +96,10 @@ WEFT_API int weft_loop_run_until_complete(weft_loop_t *loop, weft_future_t *f,
 
 /* Run iterations until done(ctx) returns nonzero (asked after each one) or
  * the loop is stopped. For layers above that wait on a loop that nobody
- * runs (a plain thread reading a socket). Returns 0, or WEFT_ESTATE as
- * run_forever (and when stopped before done). Blocks: yes. */
+ * runs (a plain thread reading a socket). done must be quick and must not
+ * block: it may be asked on a task's stack, between two tasks. Returns 0,
+ * or WEFT_ESTATE as run_forever (and when stopped before done).
+ * Blocks: yes. */
 WEFT_API int weft_loop_run_until(weft_loop_t *loop, int (*done)(void *ctx),
                                  void *ctx);
 
@@ -264,7 +266,9 @@ WEFT_API int weft_loop_attach_service(weft_loop_t *loop,
  * next: if the loop is running the callbacks of an iteration and the next
  * of them is fn(arg) scheduled with no handle, take it out of the ring and
  * return 1 with *arg: the caller then does its work in its stead, in the
- * same order. Else 0. For the loop's thread only, while it runs. */
+ * same order. At the end of an iteration, the next one counts when it
+ * would only run the ready ring (nothing to poll, no timer due). Else 0.
+ * For the loop's thread only, while it runs. */
 WEFT_API int weft_loop_take_next(weft_loop_t *loop, weft_callback fn,
                                  void **arg);
 

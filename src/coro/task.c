@@ -31,7 +31,9 @@
  * callbacks of an iteration looks at the next one: if it resumes a task,
  * it takes it out of the ring (weft_loop_take_next) and switches straight
  * to that task, one switch instead of two through the loop's stack, in
- * the order the loop would have kept. The loop, when some task finally
+ * the order the loop would have kept; at the end of an iteration, into the
+ * next one too when the loop would do nothing in between but run the ring
+ * (weft_loop_take_next decides). The loop, when some task finally
  * switches back, asks which one it was.
  *
  * Cancellation. A task enters a cancel scope of its own as it starts; the

@@ -246,10 +246,34 @@ static void run_ready(weft_loop_t *loop)
     }
 }
 
+/* The last callback of an iteration may start the next iteration itself
+ * when that iteration would do nothing but run the ready ring: no look at
+ * I/O due, no timer due nor a clock read, nothing from other threads, no
+ * stop asked, and the wait of run_until not over. It then counts as one
+ * run_once, in the same order. */
+static int next_iteration_here(weft_loop_t *loop)
+{
+    unsigned busy = loop->busy + 1;
+    if (ring_count(&loop->ready) == 0 || busy >= BUSY_POLL ||
+        atomic_load_explicit(&loop->tsq_count, memory_order_relaxed) ||
+        atomic_load_explicit(&loop->stopping, memory_order_relaxed))
+        return 0;
+    if (!timers_empty(&loop->timers)) {
+        struct lnode *first = weft__timer_first(loop);
+        if ((busy & 7) == 0 || (first && first->when <= loop->now))
+            return 0;
+    }
+    if (loop->done && loop->done(loop->done_ctx))
+        return 0;
+    loop->busy = busy;
+    loop->run_left = ring_count(&loop->ready);
+    return 1;
+}
+
 int weft_loop_take_next(weft_loop_t *loop, weft_callback fn, void **arg)
 {
     struct ring *r = &loop->ready;
-    if (loop->run_left == 0)
+    if (loop->run_left == 0 && !next_iteration_here(loop))
         return 0;
     const struct entry *e = &r->buf[r->head & r->mask];
     if (e->fn != fn || e->node != NULL)
@@ -303,6 +327,7 @@ static int enter(weft_loop_t *loop)
 
 static void leave(weft_loop_t *loop)
 {
+    loop->done = NULL;
     atomic_store(&loop->stopping, 0);
     running_loop = NULL;
     atomic_store(&loop->running, 0);
@@ -313,6 +338,8 @@ int weft_loop_run_until(weft_loop_t *loop, int (*done)(void *ctx), void *ctx)
     int rc = enter(loop);
     if (rc)
         return rc;
+    loop->done = done;
+    loop->done_ctx = ctx;
     while (!(done && done(ctx))) {
         run_once(loop);
         if (atomic_load_explicit(&loop->stopping, memory_order_acquire))

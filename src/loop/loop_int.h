@@ -88,8 +88,10 @@ struct weft_loop {
     int64_t now; /* the loop's time at the start of this iteration */
     struct lnode *free_nodes;
     struct slab *slabs;
-    unsigned busy;   /* iterations since I/O was last looked at */
-    size_t run_left; /* callbacks of this iteration not yet run */
+    unsigned busy;          /* iterations since I/O was last looked at */
+    size_t run_left;        /* callbacks of this iteration not yet run */
+    int (*done)(void *ctx); /* run_until's wait, while it runs */
+    void *done_ctx;
 
     int epfd, evfd;
     struct fdrec *fds;

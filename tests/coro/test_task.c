@@ -3,6 +3,7 @@
  * once, and tasks nobody holds. */
 #include "testing.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -454,6 +455,162 @@ run_in_executor_lets_the_loop_run_while_a_thread_blocks(void **state)
     weft_loop_free(loop);
 }
 
+/* ----- Tasks that only yield to each other ----- */
+
+/* Tasks passing control straight to each other, iteration after iteration,
+ * must still let the loop look at I/O, at its timers and at other threads'
+ * callbacks, and notice that its wait is over, as soon as asyncio would:
+ * I/O within the 64 iterations between two looks, the others within an
+ * iteration or two (a few tasks' turns). */
+struct turns {
+    weft_loop_t *loop;
+    _Atomic int stop;
+    long turns;
+    double give_up; /* a spinner stops by itself then: the loop starved */
+    int fds[2];
+    weft_future_t *ended;
+    _Atomic int posted;
+    long asked, timer_at, queued_at, ended_at;
+};
+
+static int spinner(void *arg, void **result)
+{
+    struct turns *t = arg;
+    while (!atomic_load(&t->stop) && weft_monotonic() < t->give_up) {
+        assert_int_equal(weft_sleep(0), 0);
+        t->turns++;
+    }
+    return 0;
+}
+
+static void start_spinners(struct turns *t, weft_future_t **fs, int n)
+{
+    assert_int_equal(weft_loop_new(&t->loop), 0);
+    assert_int_equal(weft_future_new(&t->ended), 0);
+    t->give_up = weft_monotonic() + 5.0;
+    for (int i = 0; i < n; i++)
+        assert_int_equal(weft_task_create(&fs[i], t->loop, spinner, t), 0);
+}
+
+static void stop_spinners(struct turns *t, weft_future_t **fs, int n)
+{
+    atomic_store(&t->stop, 1);
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(weft_loop_run_until_complete(t->loop, fs[i], NULL), 0);
+        weft_future_free(fs[i]);
+    }
+    weft_future_free(t->ended);
+    weft_loop_free(t->loop);
+}
+
+static int on_readable(void *arg)
+{
+    struct turns *t = arg;
+    char c;
+    assert_int_equal(read(t->fds[0], &c, 1), 1);
+    weft_loop_remove_reader(t->loop, t->fds[0]);
+    return weft_future_set_result(t->ended, NULL);
+}
+
+static void *write_later(void *arg)
+{
+    struct turns *t = arg;
+    usleep(20000);
+    assert_int_equal(write(t->fds[1], "x", 1), 1);
+    return NULL;
+}
+
+static void yielding_tasks_still_let_the_loop_look_at_io(void **state)
+{
+    struct turns t = {0};
+    weft_future_t *fs[2];
+    start_spinners(&t, fs, 2);
+    assert_int_equal(pipe(t.fds), 0);
+    assert_int_equal(weft_loop_add_reader(t.loop, t.fds[0], on_readable, &t),
+                     0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, write_later, &t), 0);
+    assert_int_equal(weft_loop_run_until_complete(t.loop, t.ended, NULL), 0);
+    assert_true(weft_monotonic() < t.give_up);
+    pthread_join(th, NULL);
+    close(t.fds[0]);
+    close(t.fds[1]);
+    stop_spinners(&t, fs, 2);
+}
+
+static int timer_ran(void *arg)
+{
+    struct turns *t = arg;
+    t->timer_at = t->turns;
+    return 0;
+}
+
+static int queued_ran(void *arg)
+{
+    struct turns *t = arg;
+    t->queued_at = t->turns;
+    return 0;
+}
+
+static void *post_from_thread(void *arg)
+{
+    struct turns *t = arg;
+    assert_int_equal(weft_loop_call_soon_threadsafe(t->loop, queued_ran, t), 0);
+    atomic_store(&t->posted, 1);
+    return NULL;
+}
+
+static void yield_times(int n)
+{
+    for (int i = 0; i < n; i++)
+        weft_sleep(0);
+}
+
+static int asker(void *arg, void **result)
+{
+    struct turns *t = arg;
+    yield_times(100);
+    t->asked = t->turns;
+    weft_loop_call_later(t->loop, 0, timer_ran, t, NULL);
+    yield_times(100);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, post_from_thread, t), 0);
+    while (!atomic_load(&t->posted))
+        weft_sleep(0);
+    long posted_at = t->turns;
+    yield_times(100);
+    pthread_join(th, NULL);
+    assert_true(t->queued_at > 0 && t->queued_at <= posted_at + 8);
+    t->ended_at = t->turns;
+    assert_int_equal(weft_future_set_result(t->ended, NULL), 0);
+    yield_times(100);
+    return 0;
+}
+
+static int reached(void *arg)
+{
+    struct turns *t = arg;
+    return t->turns >= t->ended_at;
+}
+
+static void
+yielding_tasks_let_the_loop_in_within_an_iteration_or_two(void **state)
+{
+    struct turns t = {0};
+    weft_future_t *fs[3];
+    start_spinners(&t, fs, 2);
+    assert_int_equal(weft_task_create(&fs[2], t.loop, asker, &t), 0);
+    assert_int_equal(weft_loop_run_until_complete(t.loop, t.ended, NULL), 0);
+    assert_in_range(t.turns - t.ended_at, 0, 8);
+    assert_in_range(t.timer_at - t.asked, 1, 8);
+    /* And a wait of weft_loop_run_until, with only the spinners left. */
+    assert_int_equal(weft_loop_run_until_complete(t.loop, fs[2], NULL), 0);
+    t.ended_at = t.turns + 300;
+    assert_int_equal(weft_loop_run_until(t.loop, reached, &t), 0);
+    assert_in_range(t.turns - t.ended_at, 0, 8);
+    stop_spinners(&t, fs, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +631,9 @@ int main(void)
         cmocka_unit_test(a_task_may_ask_for_a_larger_stack),
         cmocka_unit_test(
             run_in_executor_lets_the_loop_run_while_a_thread_blocks),
+        cmocka_unit_test(yielding_tasks_still_let_the_loop_look_at_io),
+        cmocka_unit_test(
+            yielding_tasks_let_the_loop_in_within_an_iteration_or_two),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
