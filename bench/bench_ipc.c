@@ -5,7 +5,8 @@
  * pipe_roundtrip: a 64-byte message to a child process and back, per
  *   round trip (the kernel's wake-up dominates).
  * pipe_stream: 1,000,000 64-byte messages one way, per message, from the
- *   first send until the child has read the last.
+ *   first send until the child has read the last; weft.many sends them
+ *   256 at a time with send_bytes_many (each still a message of its own).
  * pipe_stream_1mib: 1 MiB messages one way, per message.
  * process_queue: 2 producer and 2 consumer processes, 64-byte items, per
  *   item, from the moment all four are let go until all have exited.
@@ -127,7 +128,24 @@ static int64_t raw_roundtrip(void *arg, long n)
 struct stream {
     size_t size;
     unsigned char *buf;
+    long batch; /* messages per send_bytes_many; 0: send_bytes each */
 };
+
+static void send_stream(weft_connection_t *w, const struct stream *s, long n)
+{
+    if (s->batch == 0) {
+        for (long i = 0; i < n; i++)
+            weft_connection_send_bytes(w, s->buf, s->size);
+        return;
+    }
+    weft_bytes_t *msgs = malloc((size_t)s->batch * sizeof *msgs);
+    for (long i = 0; i < s->batch; i++)
+        msgs[i] = (weft_bytes_t){s->buf, s->size};
+    for (long i = 0; i < n; i += s->batch)
+        weft_connection_send_bytes_many(
+            w, msgs, (size_t)(n - i < s->batch ? n - i : s->batch), NULL);
+    free(msgs);
+}
 
 static int64_t weft_stream(void *arg, long n)
 {
@@ -145,8 +163,7 @@ static int64_t weft_stream(void *arg, long n)
         _exit(0);
     }
     int64_t t0 = bench_now_ns();
-    for (long i = 0; i < n; i++)
-        weft_connection_send_bytes(w, s->buf, s->size);
+    send_stream(w, s, n);
     waitpid(pid, NULL, 0);
     int64_t dt = bench_now_ns() - t0;
     weft_connection_free(r);
@@ -234,10 +251,13 @@ int main(void)
                  bench_median(raw_roundtrip, NULL, rt, reps));
 
     unsigned char *buf = calloc(1, MIB);
-    struct stream small = {SMALL, buf}, big = {MIB, buf};
+    struct stream small = {SMALL, buf, 0}, big = {MIB, buf, 0};
+    struct stream batched = {SMALL, buf, 256};
     long sn = bench_scaled(1000000);
     bench_report("pipe_stream", "weft", sn,
                  bench_median(weft_stream, &small, sn, reps));
+    bench_report("pipe_stream", "weft.many", sn,
+                 bench_median(weft_stream, &batched, sn, reps));
     bench_report("pipe_stream", "raw", sn,
                  bench_median(raw_stream, &small, sn, reps));
     long bn = bench_scaled(1000);

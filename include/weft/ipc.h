@@ -98,6 +98,19 @@ WEFT_API int weft_connection_close(weft_connection_t *c);
 WEFT_API int weft_connection_send_bytes(weft_connection_t *c, const void *data,
                                         size_t len);
 
+/* Send msgs[0..n) as n messages, in order and with no other sender's
+ * between them, in as few system calls as fit (a few KiB of small
+ * messages per call): a stream of small messages costs a fraction of a
+ * send_bytes each. The reader sees n ordinary messages.
+ * *sent (may be NULL) gets how many went out whole: n on success, fewer
+ * after an error (then the next may have gone in part, as with a
+ * send_bytes that fails). Every message is checked before any is sent.
+ * Blocks: as send_bytes.
+ * Errors: as send_bytes, and WEFT_EINVAL (NULL msgs with n > 0). */
+WEFT_API int weft_connection_send_bytes_many(weft_connection_t *c,
+                                             const weft_bytes_t *msgs, size_t n,
+                                             size_t *sent);
+
 /* Receive the next message into *out.
  * Blocks: until a whole message is in.
  * Ownership: *out returns new, freed with weft_bytes_free().

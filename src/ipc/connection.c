@@ -6,7 +6,9 @@
  * messages; a message of LARGE bytes or more is read straight into its
  * destination once its header is in, so it is copied once. Sending copies
  * a small message behind its header and writes both with one call; a
- * larger one goes out with writev().
+ * larger one goes out with writev(). send_bytes_many packs many messages
+ * into each writev(): small ones copied behind their headers into one
+ * buffer, larger ones by reference.
  *
  * Locks: send_lock serializes senders, recv_lock receivers; neither is
  * ever taken while the other is held.
@@ -169,8 +171,15 @@ static ssize_t put_out(const weft_connection_t *c, struct iovec *iov, int n)
     return sendmsg(c->wfd, &m, MSG_NOSIGNAL);
 }
 
-static int write_all(const weft_connection_t *c, struct iovec *iov, int n)
+/* Write the n buffers at iov, all of them; *written (may be NULL) gets the
+ * bytes that went out, all of them or fewer after an error. */
+static int write_all(const weft_connection_t *c, struct iovec *iov, int n,
+                     size_t *written)
 {
+    size_t total = 0;
+    if (written == NULL)
+        written = &total;
+    *written = 0;
     while (n > 0) {
         ssize_t w = put_out(c, iov, n);
         if (w < 0 && errno == EINTR)
@@ -180,6 +189,7 @@ static int write_all(const weft_connection_t *c, struct iovec *iov, int n)
         if (w < 0)
             return weft_fail(WEFT_ESYS, "write: %s", strerror(errno));
         size_t done = (size_t)w;
+        *written += done;
         while (n > 0 && done >= iov->iov_len) {
             done -= iov->iov_len;
             iov++;
@@ -214,8 +224,123 @@ int weft_connection_send_bytes(weft_connection_t *c, const void *data,
         n = 1;
     }
     weft_lock_acquire(&c->send_lock, WEFT_FOREVER);
-    rc = write_all(c, iov, n);
+    rc = write_all(c, iov, n, NULL);
     weft_lock_release(&c->send_lock);
+    return rc;
+}
+
+/* ----- Sending many ----- */
+
+#define BATCH_BYTES 4096 /* small messages copied per writev() */
+#define BATCH_IOV 32
+#define BATCH_MSGS 128
+#define BATCH_SMALL 1024 /* copied when no longer */
+
+struct batch {
+    unsigned char buf[BATCH_BYTES];
+    size_t used;
+    struct iovec iov[BATCH_IOV];
+    int n;
+    size_t ends[BATCH_MSGS]; /* where each message ends, in bytes */
+    size_t msgs, bytes;
+};
+
+static int check_message(const weft_bytes_t *m)
+{
+    if (m->data == NULL && m->len > 0)
+        return weft_fail(WEFT_EINVAL, "send_bytes_many: NULL data");
+    if (m->len > WEFT__FRAME_MAX)
+        return weft_fail(WEFT_EMSGSIZE, "message of %zu bytes: at most %u",
+                         m->len, (unsigned)WEFT__FRAME_MAX);
+    return 0;
+}
+
+/* Append len bytes at p by reference, or copy them into the buffer. */
+static void batch_add(struct batch *b, const void *p, size_t len, int copy)
+{
+    if (copy) {
+        void *at = b->buf + b->used;
+        memcpy(at, p, len);
+        b->used += len;
+        struct iovec *last = b->n ? &b->iov[b->n - 1] : NULL;
+        if (last && (char *)last->iov_base + last->iov_len == (char *)at) {
+            last->iov_len += len;
+            return;
+        }
+        p = at;
+    }
+    b->iov[b->n].iov_base = (void *)p;
+    b->iov[b->n++].iov_len = len;
+}
+
+/* Does message m fit in b as it stands? */
+static int batch_fits(const struct batch *b, const weft_bytes_t *m)
+{
+    int small = m->len <= BATCH_SMALL;
+    size_t copied = WEFT__FRAME_HEADER + (small ? m->len : 0);
+    return b->msgs < BATCH_MSGS && b->n + 2 - small <= BATCH_IOV &&
+           b->used + copied <= BATCH_BYTES;
+}
+
+static void batch_put(struct batch *b, const weft_bytes_t *m)
+{
+    unsigned char h[WEFT__FRAME_HEADER];
+    weft__frame_header(h, (uint32_t)m->len);
+    batch_add(b, h, sizeof h, 1);
+    if (m->len)
+        batch_add(b, m->data, m->len, m->len <= BATCH_SMALL);
+    b->bytes += sizeof h + m->len;
+    b->ends[b->msgs++] = b->bytes;
+}
+
+/* Write the batch out and empty it; *sent counts the messages that went
+ * out whole. */
+static int batch_flush(const weft_connection_t *c, struct batch *b,
+                       size_t *sent)
+{
+    size_t written;
+    int rc = write_all(c, b->iov, b->n, &written);
+    size_t whole = 0;
+    while (whole < b->msgs && b->ends[whole] <= written)
+        whole++;
+    *sent += whole;
+    b->used = b->bytes = b->msgs = 0;
+    b->n = 0;
+    return rc;
+}
+
+int weft_connection_send_bytes_many(weft_connection_t *c,
+                                    const weft_bytes_t *msgs, size_t n,
+                                    size_t *sent)
+{
+    size_t count = 0;
+    if (sent == NULL)
+        sent = &count;
+    *sent = 0;
+    int rc = usable(c, 0);
+    if (rc)
+        return rc;
+    if (msgs == NULL && n > 0)
+        return weft_fail(WEFT_EINVAL, "send_bytes_many: NULL messages");
+    for (size_t i = 0; i < n; i++)
+        if ((rc = check_message(&msgs[i])) != 0)
+            return rc;
+    struct batch *b = malloc(sizeof *b);
+    if (b == NULL)
+        return weft_fail(WEFT_ENOMEM, "send_bytes_many: no memory");
+    b->used = b->bytes = b->msgs = 0;
+    b->n = 0;
+    weft_lock_acquire(&c->send_lock, WEFT_FOREVER);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!batch_fits(b, &msgs[i]))
+            rc = batch_flush(c, b, sent);
+        if (rc == 0)
+            batch_put(b, &msgs[i]);
+    }
+    if (rc == 0 && b->n)
+        rc = batch_flush(c, b, sent);
+    weft_lock_release(&c->send_lock);
+    free(b);
     return rc;
 }
 

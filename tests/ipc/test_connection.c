@@ -105,6 +105,92 @@ static void messages_of_every_size_arrive_whole(void **state)
     weft_connection_free(w);
 }
 
+/* send_bytes_many: sizes that cross every limit of a batch (messages,
+ * buffers, copied bytes), over a pipe and over a socket. */
+struct many {
+    weft_connection_t *c;
+    weft_bytes_t *msgs;
+    size_t n;
+};
+
+static void send_many(void *arg)
+{
+    struct many *m = arg;
+    size_t sent = 0;
+    assert_int_equal(
+        weft_connection_send_bytes_many(m->c, m->msgs, m->n, &sent), 0);
+    assert_int_equal(sent, m->n);
+}
+
+static void many_arrive_whole_and_in_order(int duplex)
+{
+    static const size_t sizes[] = {0, 1, 64, 1000, 1024, 1025, 4087, 3, 70000};
+    enum { N = 600, KINDS = sizeof sizes / sizeof sizes[0] };
+    weft_connection_t *r, *w;
+    pipe_pair(&r, &w, duplex);
+    struct many m = {w, calloc(N, sizeof(weft_bytes_t)), N};
+    for (size_t k = 0; k < N; k++) {
+        size_t len = sizes[(k * 7 + k / KINDS) % KINDS];
+        m.msgs[k].len = len;
+        m.msgs[k].data = len ? malloc(len) : NULL;
+        for (size_t i = 0; i < len; i++)
+            m.msgs[k].data[i] = byte_at(len + k, i);
+    }
+    testing_thread_t *t = testing_thread_start(send_many, &m);
+    for (size_t k = 0; k < N; k++) {
+        weft_bytes_t got = {0};
+        assert_int_equal(weft_connection_recv_bytes(r, &got), 0);
+        assert_int_equal(got.len, m.msgs[k].len);
+        for (size_t i = 0; i < got.len; i++)
+            if (got.data[i] != byte_at(got.len + k, i))
+                fail_msg("byte %zu of message %zu", i, k);
+        weft_bytes_free(&got);
+    }
+    testing_thread_join(t);
+    assert_int_equal(weft_connection_poll(r, 0), WEFT_ETIMEDOUT);
+    for (size_t k = 0; k < N; k++)
+        weft_bytes_free(&m.msgs[k]);
+    free(m.msgs);
+    weft_connection_free(r);
+    weft_connection_free(w);
+}
+
+static void many_messages_sent_at_once_arrive_whole_and_in_order(void **state)
+{
+    many_arrive_whole_and_in_order(0);
+    many_arrive_whole_and_in_order(1);
+}
+
+static void sending_many_checks_every_message_before_sending_any(void **state)
+{
+    weft_connection_t *r, *w;
+    pipe_pair(&r, &w, 0);
+    unsigned char x = 'x';
+    weft_bytes_t bad[3] = {{&x, 1}, {NULL, 5}, {&x, 1}};
+    size_t sent = 99;
+    assert_fails_with(weft_connection_send_bytes_many(w, bad, 3, &sent),
+                      WEFT_EINVAL, "NULL data");
+    assert_int_equal(sent, 0);
+    weft_bytes_t huge[2] = {{&x, 1}, {&x, (size_t)1 << 32}};
+    assert_fails_with(weft_connection_send_bytes_many(w, huge, 2, NULL),
+                      WEFT_EMSGSIZE, "at most");
+    assert_fails_with(weft_connection_send_bytes_many(w, NULL, 1, NULL),
+                      WEFT_EINVAL, "NULL messages");
+    assert_fails_with(weft_connection_send_bytes_many(r, bad, 1, NULL),
+                      WEFT_EINVAL, "read-only");
+    assert_int_equal(weft_connection_poll(r, 0), WEFT_ETIMEDOUT);
+    assert_int_equal(weft_connection_send_bytes_many(w, NULL, 0, &sent), 0);
+    assert_int_equal(sent, 0);
+    weft_connection_free(r);
+    assert_fails_with(weft_connection_send_bytes_many(w, bad, 1, &sent),
+                      WEFT_EEOF, "closed");
+    assert_int_equal(sent, 0);
+    weft_connection_close(w);
+    assert_fails_with(weft_connection_send_bytes_many(w, bad, 1, NULL),
+                      WEFT_ECLOSED, "closed");
+    weft_connection_free(w);
+}
+
 static void a_message_too_long_for_the_buffer_stays_unread(void **state)
 {
     weft_connection_t *r, *w;
@@ -365,6 +451,8 @@ int main(void)
         /* Last: it starts a thread, after which fork() is not for
          * ThreadSanitizer. */
         cmocka_unit_test(messages_of_every_size_arrive_whole),
+        cmocka_unit_test(many_messages_sent_at_once_arrive_whole_and_in_order),
+        cmocka_unit_test(sending_many_checks_every_message_before_sending_any),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
