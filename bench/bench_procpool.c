@@ -123,10 +123,36 @@ static void raw_stop(struct raw_worker *w, int n)
 
 #define RAW_INFLIGHT 4096 /* requests in flight per worker */
 
+/* Wait for answers and count them (8 bytes each) per worker in got, the
+ * bytes of an answer cut short in partial; returns how many came. */
+static long collect(struct raw_worker *w, long *got, size_t *partial)
+{
+    static uint64_t in[RAW_INFLIGHT];
+    struct pollfd p[WORKERS];
+    for (int i = 0; i < WORKERS; i++)
+        p[i] = (struct pollfd){w[i].fd, POLLIN, 0};
+    poll(p, WORKERS, -1);
+    long done = 0;
+    for (int i = 0; i < WORKERS; i++) {
+        if (!p[i].revents)
+            continue;
+        ssize_t r =
+            read(w[i].fd, (char *)in + partial[i], sizeof in - partial[i]);
+        if (r <= 0)
+            continue;
+        size_t bytes = partial[i] + (size_t)r;
+        got[i] += (long)(bytes / 8);
+        done += (long)(bytes / 8);
+        partial[i] = bytes % 8;
+        memmove(in, (char *)in + bytes - partial[i], partial[i]);
+    }
+    return done;
+}
+
 static int64_t raw_roundtrip(void *arg, long n)
 {
     struct raw_worker *w = arg;
-    static uint64_t out[RAW_INFLIGHT], in[RAW_INFLIGHT];
+    static uint64_t out[RAW_INFLIGHT];
     long sent[WORKERS] = {0}, got[WORKERS] = {0}, share = n / WORKERS;
     size_t partial[WORKERS] = {0};
     int64_t t0 = bench_now_ns();
@@ -142,8 +168,8 @@ static int64_t raw_roundtrip(void *arg, long n)
                 while (wr > 0 && wr % 8) { /* finish the request cut */
                     struct pollfd o = {w[i].fd, POLLOUT, 0};
                     poll(&o, 1, -1);
-                    ssize_t more = write(w[i].fd, (char *)out + wr,
-                                         (size_t)(8 - wr % 8));
+                    ssize_t more =
+                        write(w[i].fd, (char *)out + wr, (size_t)(8 - wr % 8));
                     if (more > 0)
                         wr += more;
                 }
@@ -151,23 +177,7 @@ static int64_t raw_roundtrip(void *arg, long n)
                     sent[i] += wr / 8;
             }
         }
-        struct pollfd p[WORKERS];
-        for (int i = 0; i < WORKERS; i++)
-            p[i] = (struct pollfd){w[i].fd, POLLIN, 0};
-        poll(p, WORKERS, -1);
-        for (int i = 0; i < WORKERS; i++) {
-            if (!p[i].revents)
-                continue;
-            ssize_t r = read(w[i].fd, (char *)in + partial[i],
-                             sizeof in - partial[i]);
-            if (r <= 0)
-                continue;
-            size_t bytes = partial[i] + (size_t)r;
-            got[i] += (long)(bytes / 8);
-            done += (long)(bytes / 8);
-            partial[i] = bytes % 8;
-            memmove(in, (char *)in + bytes - partial[i], partial[i]);
-        }
+        done += collect(w, got, partial);
     }
     return bench_now_ns() - t0;
 }
@@ -177,7 +187,6 @@ static int64_t raw_roundtrip(void *arg, long n)
 static int64_t raw_per_request(void *arg, long n)
 {
     struct raw_worker *w = arg;
-    static uint64_t in[RAW_INFLIGHT];
     long sent[WORKERS] = {0}, got[WORKERS] = {0}, share = n / WORKERS;
     size_t partial[WORKERS] = {0};
     int64_t t0 = bench_now_ns();
@@ -190,23 +199,7 @@ static int64_t raw_per_request(void *arg, long n)
                     break;
                 sent[i]++;
             }
-        struct pollfd p[WORKERS];
-        for (int i = 0; i < WORKERS; i++)
-            p[i] = (struct pollfd){w[i].fd, POLLIN, 0};
-        poll(p, WORKERS, -1);
-        for (int i = 0; i < WORKERS; i++) {
-            if (!p[i].revents)
-                continue;
-            ssize_t r = read(w[i].fd, (char *)in + partial[i],
-                             sizeof in - partial[i]);
-            if (r <= 0)
-                continue;
-            size_t bytes = partial[i] + (size_t)r;
-            got[i] += (long)(bytes / 8);
-            done += (long)(bytes / 8);
-            partial[i] = bytes % 8;
-            memmove(in, (char *)in + bytes - partial[i], partial[i]);
-        }
+        done += collect(w, got, partial);
     }
     return bench_now_ns() - t0;
 }

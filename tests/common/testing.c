@@ -116,6 +116,26 @@ char *testing_run_program(const char *cmdline, int *status)
     return out;
 }
 
+char *testing_run_example(const char *name, const char *args, int *status)
+{
+    char *cmd = NULL;
+    assert_true(asprintf(&cmd, "%s/%s%s%s", WEFT_EXAMPLES_DIR, name,
+                         args ? " " : "", args ? args : "") > 0);
+    char *out = testing_run_program(cmd, status);
+    free(cmd);
+    return out;
+}
+
+char *testing_run_example_ok(const char *name, const char *args)
+{
+    int status = -1;
+    char *out = testing_run_example(name, args, &status);
+    if (status != 0)
+        fprintf(stderr, "%s exited with %d:\n%s", name, status, out);
+    assert_int_equal(status, 0);
+    return out;
+}
+
 int testing_count_lines(const char *text, const char *needle)
 {
     int count = 0;

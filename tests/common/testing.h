@@ -7,7 +7,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+/* clang-format off: cmocka.h needs the four above first */
 #include <cmocka.h>
+/* clang-format on */
 
 #include "weft.h"
 
@@ -48,6 +50,14 @@ void testing_thread_join(testing_thread_t *t);
 /* Run a program and capture what it prints (stdout and stderr together,
  * NUL-terminated, caller frees). *status receives its exit status. */
 char *testing_run_program(const char *cmdline, int *status);
+
+/* Run the built example name, with args (may be NULL) on its command
+ * line, as testing_run_program. */
+char *testing_run_example(const char *name, const char *args, int *status);
+
+/* The same for an example that must exit with 0; what it printed goes to
+ * stderr when it does not. */
+char *testing_run_example_ok(const char *name, const char *args);
 
 /* Count the lines of text that contain needle. */
 int testing_count_lines(const char *text, const char *needle);

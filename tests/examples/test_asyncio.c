@@ -6,17 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *run(const char *name, int *status)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s/%s", WEFT_EXAMPLES_DIR, name);
-    return testing_run_program(cmd, status);
-}
-
 static void key_presses_are_matched_to_their_handlers_in_order(void **state)
 {
     int status;
-    char *out = run("asyncio_turtle", &status);
+    char *out = testing_run_example("asyncio_turtle", NULL, &status);
     assert_int_equal(status, 0);
     assert_string_equal(
         out, "Up     -> moveForward turtle at (50.0, 0.0) heading 0\n"
@@ -36,7 +29,7 @@ static void key_presses_are_matched_to_their_handlers_in_order(void **state)
 static void gathered_sleepers_take_the_longest_not_the_sum(void **state)
 {
     int status;
-    char *out = run("asyncio_gather", &status);
+    char *out = testing_run_example("asyncio_gather", NULL, &status);
     assert_int_equal(status, 0);
     assert_non_null(strstr(out, "A: sleeping 0.3 s\nB: sleeping 0.1 s\n"
                                 "C: sleeping 0.2 s\nB: awake\nC: awake\n"
@@ -54,7 +47,7 @@ static void gathered_sleepers_take_the_longest_not_the_sum(void **state)
 static void the_echo_server_answers_each_client(void **state)
 {
     int status;
-    char *out = run("asyncio_echo", &status);
+    char *out = testing_run_example("asyncio_echo", NULL, &status);
     assert_int_equal(status, 0);
     assert_int_equal(testing_count_lines(out, "Send: Hello World!"), 3);
     assert_int_equal(testing_count_lines(out, "Received: Hello World!"), 3);
@@ -76,7 +69,7 @@ static void concurrent_downloads_take_one_delay_not_ten(void **state)
     skip();
 #endif
     int status;
-    char *out = run("asyncio_downloads", &status);
+    char *out = testing_run_example("asyncio_downloads", NULL, &status);
     assert_int_equal(status, 0);
     assert_null(strstr(out, "failures"));
     double seq = seconds_of(out, "sequential");

@@ -6,17 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *run(const char *name, int *status)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s/%s", WEFT_EXAMPLES_DIR, name);
-    return testing_run_program(cmd, status);
-}
-
 static void io_bound_tasks_overlap_on_three_workers(void **state)
 {
     int status;
-    char *out = run("futures_io_bound", &status);
+    char *out = testing_run_example("futures_io_bound", NULL, &status);
     assert_int_equal(status, 0);
     for (int s = 1; s <= 5; s++) {
         char line[64];
@@ -40,7 +33,7 @@ static void io_bound_tasks_overlap_on_three_workers(void **state)
 static void map_keeps_input_order(void **state)
 {
     int status;
-    char *out = run("futures_square", &status);
+    char *out = testing_run_example("futures_square", NULL, &status);
     assert_int_equal(status, 0);
     assert_non_null(strstr(out, "Squared value: 1\nSquared value: 4\n"
                                 "Squared value: 9\nSquared value: 16\n"
@@ -52,7 +45,7 @@ static void map_keeps_input_order(void **state)
 static void input_three_fails_alone(void **state)
 {
     int status;
-    char *out = run("futures_errors", &status);
+    char *out = testing_run_example("futures_errors", NULL, &status);
     assert_int_equal(status, 0);
     assert_string_equal(out, "Result: 2\nResult: 4\n"
                              "Error: An error occurred with input 3\n"
@@ -63,7 +56,7 @@ static void input_three_fails_alone(void **state)
 static void the_dict_maps_each_future_back_to_its_url(void **state)
 {
     int status;
-    char *out = run("futures_downloads", &status);
+    char *out = testing_run_example("futures_downloads", NULL, &status);
     assert_int_equal(status, 0);
     assert_int_equal(testing_count_lines(out, "Downloaded https://"), 3);
     assert_int_equal(
@@ -77,7 +70,7 @@ static void the_dict_maps_each_future_back_to_its_url(void **state)
 static void progress_counts_to_twenty(void **state)
 {
     int status;
-    char *out = run("futures_progress", &status);
+    char *out = testing_run_example("futures_progress", NULL, &status);
     assert_int_equal(status, 0);
     assert_null(strchr(out, '\r')); /* a pipe: plain lines */
     assert_non_null(strstr(out, "Progress: 100.0% (20/20)"));
@@ -89,7 +82,7 @@ static void progress_counts_to_twenty(void **state)
 static void the_thread_pool_map_matches_the_serial_one(void **state)
 {
     int status;
-    char *out = run("threadpool_map", &status);
+    char *out = testing_run_example("threadpool_map", NULL, &status);
     assert_int_equal(status, 0);
     char serial[256] = "", threaded[256] = "";
     sscanf(strstr(out, "Serial result: "), "Serial result: %255[^\n]", serial);
@@ -101,8 +94,8 @@ static void the_thread_pool_map_matches_the_serial_one(void **state)
     sscanf(strstr(out, "Execution time: "), "Execution time: %lf", &ts);
     sscanf(strstr(strstr(out, "Concurrent"), "Execution time: "),
            "Execution time: %lf", &tt);
-    assert_true(ts >= 0.69);        /* seven 0.1 s pages one by one */
-    assert_true(tt < ts);           /* and together, about one */
+    assert_true(ts >= 0.69); /* seven 0.1 s pages one by one */
+    assert_true(tt < ts);    /* and together, about one */
     free(out);
 }
 

@@ -5,22 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Run an example; its exit status must be 0. */
-static char *run(const char *name)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s/%s", WEFT_EXAMPLES_DIR, name);
-    int status = -1;
-    char *out = testing_run_program(cmd, &status);
-    if (status != 0)
-        fprintf(stderr, "%s exited with %d:\n%s", name, status, out);
-    assert_int_equal(status, 0);
-    return out;
-}
-
 static void the_doubler_names_each_process(void **state)
 {
-    char *out = run("process_doubler");
+    char *out = testing_run_example_ok("process_doubler", NULL);
     int numbers[] = {5, 10, 15, 20, 25};
     for (int i = 0; i < 5; i++) {
         char line[64];
@@ -43,14 +30,14 @@ static void the_doubler_names_each_process(void **state)
 
 static void a_hundred_processes_count_to_a_hundred(void **state)
 {
-    char *out = run("process_counter");
+    char *out = testing_run_example_ok("process_counter", NULL);
     assert_string_equal(out, "Counter value: 100\n");
     free(out);
 }
 
 static void the_lock_makes_the_count_exact(void **state)
 {
-    char *out = run("process_race");
+    char *out = testing_run_example_ok("process_race", NULL);
     const char *without = strstr(out, "Without a lock: Expected: 5000, Got: ");
     assert_non_null(without);
     int got = atoi(without + strlen("Without a lock: Expected: 5000, Got: "));
@@ -63,7 +50,7 @@ static void the_lock_makes_the_count_exact(void **state)
 
 static void every_square_comes_through_the_queue(void **state)
 {
-    char *out = run("process_queue_squares");
+    char *out = testing_run_example_ok("process_queue_squares", NULL);
     assert_int_equal(testing_count_lines(out, "Squared value: "), 5);
     for (int x = 1; x <= 5; x++) {
         char line[32];
@@ -75,14 +62,14 @@ static void every_square_comes_through_the_queue(void **state)
 
 static void the_child_sends_through_the_pipe(void **state)
 {
-    char *out = run("process_pipe");
+    char *out = testing_run_example_ok("process_pipe", NULL);
     assert_string_equal(out, "Data from child\n");
     free(out);
 }
 
 static void three_processes_append_five_pids_each(void **state)
 {
-    char *out = run("process_manager_list");
+    char *out = testing_run_example_ok("process_manager_list", NULL);
     assert_memory_equal(out, "Shared list: [", 14);
     long pids[15];
     int n = 0;
@@ -104,7 +91,7 @@ static void three_processes_append_five_pids_each(void **state)
 
 static void a_process_runs_five_threads(void **state)
 {
-    char *out = run("process_hybrid");
+    char *out = testing_run_example_ok("process_hybrid", NULL);
     assert_int_equal(testing_count_lines(out, "Running in thread"), 5);
     assert_int_equal(testing_count_lines(out, ""), 5); /* and nothing else */
     free(out);

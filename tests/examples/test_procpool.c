@@ -7,33 +7,25 @@
 #include <string.h>
 #include <unistd.h>
 
-static char *run(const char *name, const char *args, int *status)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s/%s%s%s", WEFT_EXAMPLES_DIR, name,
-             args ? " " : "", args ? args : "");
-    return testing_run_program(cmd, status);
-}
-
 static void factorials_are_exact(void **state)
 {
     int status;
-    char *out = run("procpool_factorials", NULL, &status);
+    char *out = testing_run_example("procpool_factorials", NULL, &status);
     assert_int_equal(status, 0);
     if (strstr(out, "built without GMP")) {
         free(out);
         skip();
     }
     static const char *const expected[] = {
-        "3628800", "2432902008176640000",
-        "265252859812191058636308480000000",
+        "3628800", "2432902008176640000", "265252859812191058636308480000000",
         "815915283247897734345611269596115894272000000000",
         "30414093201713378043612608166064768844377641568960512000000000000"};
     for (int i = 0; i < 5; i++) {
         char line[128];
         snprintf(line, sizeof line, "Factorial computed: %s\n", expected[i]);
         assert_non_null(strstr(out, line));
-        snprintf(line, sizeof line, "Computing factorial of %d...", 10 * (i + 1));
+        snprintf(line, sizeof line, "Computing factorial of %d...",
+                 10 * (i + 1));
         assert_int_equal(testing_count_lines(out, line), 1);
     }
     free(out);
@@ -42,7 +34,7 @@ static void factorials_are_exact(void **state)
 static void pool_of_four_squares_the_list(void **state)
 {
     int status;
-    char *out = run("procpool_square", NULL, &status);
+    char *out = testing_run_example("procpool_square", NULL, &status);
     assert_int_equal(status, 0);
     assert_string_equal(out, "[1, 4, 9, 16, 25]\n");
     free(out);
@@ -51,12 +43,14 @@ static void pool_of_four_squares_the_list(void **state)
 static void cpu_bound_sums_are_exact(void **state)
 {
     int status;
-    char *out = run("procpool_cpu_bound", NULL, &status);
+    char *out = testing_run_example("procpool_cpu_bound", NULL, &status);
     assert_int_equal(status, 0);
     assert_int_equal(testing_count_lines(out, "Task "), 4);
     assert_non_null(strstr(out, "Task 1000000: result = 333332833333500000\n"));
-    assert_non_null(strstr(out, "Task 2000000: result = 2666664666667000000\n"));
-    assert_non_null(strstr(out, "Task 3000000: result = 8999995500000500000\n"));
+    assert_non_null(
+        strstr(out, "Task 2000000: result = 2666664666667000000\n"));
+    assert_non_null(
+        strstr(out, "Task 3000000: result = 8999995500000500000\n"));
     assert_non_null(
         strstr(out, "Task 4000000: result = 21333325333334000000\n"));
     free(out);
@@ -65,7 +59,7 @@ static void cpu_bound_sums_are_exact(void **state)
 static void three_ways_to_factor_agree(void **state)
 {
     int status;
-    char *out = run("procpool_primes", NULL, &status);
+    char *out = testing_run_example("procpool_primes", NULL, &status);
     assert_int_equal(status, 0);
     assert_non_null(strstr(out, "Starting number crunching: 10000 numbers"));
     assert_non_null(strstr(out, "All three agree: yes\n"));
@@ -96,10 +90,11 @@ static void csv_chunks_are_processed_and_flattened(void **state)
     }
     fclose(f);
     int status;
-    char *out = run("procpool_csv", path, &status);
+    char *out = testing_run_example("procpool_csv", path, &status);
     unlink(path);
     assert_int_equal(status, 0);
-    assert_non_null(strstr(out, "ROW0,0,low\nROW1,26,medium\nROW2,52,medium\n"));
+    assert_non_null(
+        strstr(out, "ROW0,0,low\nROW1,26,medium\nROW2,52,medium\n"));
     assert_non_null(strstr(out, "Processed 2500 rows in 3 chunks\n"));
     char line[128];
     snprintf(line, sizeof line, "low: %zu, medium: %zu, high: %zu\n", low,

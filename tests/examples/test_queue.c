@@ -5,22 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Run an example, which must exit with status 0; returns what it printed. */
-static char *run(const char *name)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s/%s", WEFT_EXAMPLES_DIR, name);
-    int status = -1;
-    char *out = testing_run_program(cmd, &status);
-    if (status != 0)
-        fprintf(stderr, "%s exited with %d:\n%s", name, status, out);
-    assert_int_equal(status, 0);
-    return out;
-}
-
 static void the_consumer_empties_what_the_producer_filled(void **state)
 {
-    char *out = run("queue_basic");
+    char *out = testing_run_example_ok("queue_basic", NULL);
     assert_string_equal(out, "Consumed 0\nConsumed 1\nConsumed 2\n"
                              "Consumed 3\nConsumed 4\n");
     free(out);
@@ -28,7 +15,7 @@ static void the_consumer_empties_what_the_producer_filled(void **state)
 
 static void the_worker_processes_ten_items_in_order(void **state)
 {
-    char *out = run("queue_workers");
+    char *out = testing_run_example_ok("queue_workers", NULL);
     char expected[256] = "";
     for (int i = 0; i < 10; i++) {
         char line[32];
@@ -66,7 +53,7 @@ static void task_lines(const char *verb, char *buf, size_t size)
 
 static void every_task_is_produced_and_consumed_once_in_order(void **state)
 {
-    char *out = run("queue_producer_consumer");
+    char *out = testing_run_example_ok("queue_producer_consumer", NULL);
     /* The two threads print independently (a task may be consumed before
      * its producer says so), so each one's lines are checked in order,
      * and nothing else may be printed. */

@@ -262,25 +262,37 @@ static int say_who(const weft_bytes_t *arg)
     return 0;
 }
 
-static char *who_is(const char *method, const weft_process_opts_t *opts,
-                    weft_process_t **out)
+/* Run target in a child of the given start method, handing it the write
+ * end of a pipe (its number in *wfd, if asked), and return all the child
+ * wrote there (to free) once it has exited with 0; the child in *out. */
+static char *hear(const char *method, weft_process_fn target,
+                  const weft_process_opts_t *opts, int *wfd,
+                  weft_process_t **out)
 {
     int fds[2];
     testing_pipe(fds);
     weft_context_t *ctx;
     weft_get_context(&ctx, method);
     weft_process_t *p;
-    assert_int_equal(weft_context_process_new(ctx, &p, say_who, &fds[1],
-                                              sizeof fds[1], opts),
-                     0);
+    assert_int_equal(
+        weft_context_process_new(ctx, &p, target, &fds[1], sizeof fds[1], opts),
+        0);
     weft_process_pass_fd(p, fds[1]);
     assert_int_equal(weft_process_start(p), 0);
     close(fds[1]);
     char *said = testing_read_all(fds[0]);
     close(fds[0]);
     assert_int_equal(exit_code_of(p), 0);
+    if (wfd)
+        *wfd = fds[1];
     *out = p;
     return said;
+}
+
+static char *who_is(const char *method, const weft_process_opts_t *opts,
+                    weft_process_t **out)
+{
+    return hear(method, say_who, opts, NULL, out);
 }
 
 static void children_know_their_names_and_their_parent(void **state)
@@ -344,19 +356,8 @@ static int start_grandchild(const weft_bytes_t *arg)
 
 static void a_grandchild_is_named_after_its_parent(void **state)
 {
-    int fds[2];
-    testing_pipe(fds);
     weft_process_t *p;
-    weft_context_t *ctx;
-    weft_get_context(&ctx, "spawn");
-    weft_context_process_new(ctx, &p, start_grandchild, &fds[1], sizeof fds[1],
-                             NULL);
-    weft_process_pass_fd(p, fds[1]);
-    weft_process_start(p);
-    close(fds[1]);
-    char *said = testing_read_all(fds[0]);
-    close(fds[0]);
-    assert_int_equal(exit_code_of(p), 0);
+    char *said = hear("spawn", start_grandchild, NULL, NULL, &p);
     char want[128];
     snprintf(want, sizeof want, "%s:1|%s|0|%d|1", weft_process_name(p),
              weft_process_name(p), weft_process_pid(p));
@@ -409,22 +410,11 @@ static int log_in_child(const weft_bytes_t *arg)
 static void a_childs_log_records_carry_its_name(void **state)
 {
     for (int m = 0; m < 3; m++) {
-        int fds[2];
-        testing_pipe(fds);
-        weft_context_t *ctx;
-        weft_get_context(&ctx, methods[m]);
         weft_process_t *p;
-        weft_context_process_new(ctx, &p, log_in_child, &fds[1], sizeof fds[1],
-                                 NULL);
-        weft_process_pass_fd(p, fds[1]);
-        assert_int_equal(weft_process_start(p), 0);
-        close(fds[1]);
-        char *said = testing_read_all(fds[0]);
-        close(fds[0]);
+        char *said = hear(methods[m], log_in_child, NULL, NULL, &p);
         char want[64];
         snprintf(want, sizeof want, "%s|hello\n", weft_process_name(p));
         assert_string_equal(said, want);
-        assert_int_equal(exit_code_of(p), 0);
         free(said);
         weft_process_free(p);
     }
@@ -454,22 +444,12 @@ static void a_child_gets_only_the_descriptors_passed_to_it(void **state)
 {
     int leaky = dup(0); /* not close-on-exec: must still stay behind */
     for (int m = 1; m < 3; m++) {
-        int fds[2];
-        testing_pipe(fds);
-        weft_context_t *ctx;
-        weft_get_context(&ctx, methods[m]);
         weft_process_t *p;
-        weft_context_process_new(ctx, &p, list_fds, &fds[1], sizeof fds[1],
-                                 NULL);
-        weft_process_pass_fd(p, fds[1]);
-        assert_int_equal(weft_process_start(p), 0);
-        close(fds[1]);
-        char *said = testing_read_all(fds[0]);
-        close(fds[0]);
+        int wfd;
+        char *said = hear(methods[m], list_fds, NULL, &wfd, &p);
         char want[32];
-        snprintf(want, sizeof want, "%d ", fds[1]);
+        snprintf(want, sizeof want, "%d ", wfd);
         assert_string_equal(said, want);
-        assert_int_equal(exit_code_of(p), 0);
         free(said);
         weft_process_free(p);
     }
