@@ -8,6 +8,8 @@
  * reading what is there and answering it in one write.
  * procpool_latency: one tiny task in flight at a time, submit to result.
  * raw: one 8-byte message to a forked worker and its answer.
+ * procpool_1mib: 200 tasks whose argument and result are 1 MiB (an
+ * echo), submitted at once, per task: large payloads through the pool.
  * primes_10k: the prime factors of 10,000 random numbers (the seeds'
  * number crunching), per number: serial C, the thread pool, the process
  * pool. */
@@ -67,6 +69,31 @@ static int64_t weft_latency(void *arg, long n)
         weft_future_free(f);
     }
     return bench_now_ns() - t0;
+}
+
+#define BIG (1 << 20)
+
+static int echo(const weft_bytes_t *arg, weft_bytes_t *result)
+{
+    return weft_bytes_copy(result, arg->data, arg->len);
+}
+
+static int64_t weft_big(void *arg, long n)
+{
+    weft_future_t **fs = malloc((size_t)n * sizeof *fs);
+    int64_t t0 = bench_now_ns();
+    for (long i = 0; i < n; i++)
+        weft_executor_submit_bytes(pool, echo, arg, BIG, &fs[i]);
+    for (long i = 0; i < n; i++) {
+        const weft_bytes_t *r;
+        if (weft_future_result_bytes(fs[i], WEFT_FOREVER, &r) != 0 ||
+            r->len != BIG)
+            abort();
+        weft_future_free(fs[i]);
+    }
+    int64_t dt = bench_now_ns() - t0;
+    free(fs);
+    return dt;
 }
 
 /* ----- raw: forked workers on socket pairs ----- */
@@ -311,6 +338,11 @@ int main(void)
                  bench_median(weft_roundtrip, NULL, n, reps));
     bench_report("procpool_latency", "weft", lat,
                  bench_median(weft_latency, NULL, lat, reps));
+    unsigned char *big = calloc(1, BIG);
+    long nbig = bench_scaled(200);
+    bench_report("procpool_1mib", "weft", nbig,
+                 bench_median(weft_big, big, nbig, reps));
+    free(big);
 
     make_numbers();
     bench_report("primes_10k", "weft.procpool", PRIMES,

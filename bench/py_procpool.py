@@ -1,5 +1,5 @@
-"""procpool_roundtrip, procpool_latency and primes_10k for Python's
-ProcessPoolExecutor and multiprocessing.Pool (2 workers), in the
+"""procpool_roundtrip, procpool_latency, procpool_1mib and primes_10k for
+Python's ProcessPoolExecutor and multiprocessing.Pool (2 workers), in the
 benchmarks' line format. Python is slow, so it runs fewer tasks and
 reports per task."""
 import concurrent.futures as cf
@@ -40,6 +40,21 @@ def pool_map(n):
         p.map(tiny, range(4))
         t0 = time.perf_counter_ns()
         p.map(tiny, range(n), chunksize=1)
+        return (time.perf_counter_ns() - t0) / n
+
+
+def echo(b):
+    return b
+
+
+def big(n):
+    payload = bytes(1 << 20)
+    with cf.ProcessPoolExecutor(max_workers=2) as ex:
+        ex.submit(tiny, 0).result()
+        t0 = time.perf_counter_ns()
+        fs = [ex.submit(echo, payload) for _ in range(n)]
+        for f in fs:
+            assert len(f.result()) == len(payload)
         return (time.perf_counter_ns() - t0) / n
 
 
@@ -84,5 +99,7 @@ if __name__ == "__main__":
     report("procpool_roundtrip", "python.pool_map", n, median_per_op(pool_map, n))
     lat = max(200, int(2000 * SCALE))
     report("procpool_latency", "python.submit", lat, median_per_op(latency, lat))
+    nbig = max(20, int(200 * SCALE))
+    report("procpool_1mib", "python.submit", nbig, median_per_op(big, nbig))
     report("primes_10k", "python.serial", 10000, primes(None))
     report("primes_10k", "python.executor", 10000, primes(True))
