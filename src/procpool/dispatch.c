@@ -128,8 +128,7 @@ static size_t share(const struct pp *pp, const struct pp_worker *w)
 
 static int can_take(const struct pp *pp, const struct pp_worker *w)
 {
-    return w && w->state == W_LIVE && !w->exiting &&
-           w->inflight < share(pp, w);
+    return w && w->state == W_LIVE && !w->exiting && w->inflight < share(pp, w);
 }
 
 /* Make sure w knows function id fn. */
@@ -161,16 +160,32 @@ static void mark_head_running(struct pp_worker *w)
         weft_future_try_start(weft__pp_future(w->head));
 }
 
+/* t's frame in w's buffer: its argument in the argument ring when it is
+ * large and fits, else in the frame. */
+static int put_task(struct pp_worker *w, struct pp_task *t)
+{
+    struct weft__pp_task_frame tf = {{0, 0, 0}, t->fn, 0, t->id};
+    int64_t off = -1;
+    if (t->arg.len >= WEFT__PP_BULK_MIN)
+        off = weft__pp_ring_take(&w->arg_head, w->arg_tail, t->arg.len);
+    if (off < 0)
+        return weft__pp_put_frame(&w->out, FRAME_TASK, &tf, sizeof tf,
+                                  t->arg.data, t->arg.len);
+    memcpy(weft__pp_arg_ring(w->shm) + off, t->arg.data, t->arg.len);
+    struct weft__pp_bulk_task_frame bf = {tf, {(uint64_t)off, t->arg.len, 0}};
+    return weft__pp_put_frame(&w->out, FRAME_TASK_BULK, &bf, sizeof bf, NULL,
+                              0);
+}
+
 /* Put t at the end of w's list and its frame in w's buffer. */
 static int send_task(struct pp *pp, struct pp_worker *w, struct pp_task *t)
 {
     int rc = send_fn(pp, w, t->fn);
-    struct weft__pp_task_frame tf = {{0, 0, 0}, t->fn, 0, t->id};
     if (rc == 0)
-        rc = weft__pp_put_frame(&w->out, FRAME_TASK, &tf, sizeof tf,
-                                t->arg.data, t->arg.len);
+        rc = put_task(w, t);
     if (rc)
         return rc;
+    t->arg_end = w->arg_head;
     t->next = NULL;
     t->worker = w;
     if (w->tail)
@@ -333,6 +348,28 @@ static void learn_run_time(struct pp *pp, uint64_t run_ns)
     pp->avg_ns = pp->avg_ns > 0 ? pp->avg_ns + (ns - pp->avg_ns) / 8 : ns;
 }
 
+/* A result in the result ring: copied out, and the ring read past it. */
+static void take_bulk(struct pp_worker *w, struct pp_task *t,
+                      const unsigned char *frame)
+{
+    struct weft__pp_bulk_result_frame bf;
+    memcpy(&bf, frame, sizeof bf);
+    if (!weft__pp_bulk_valid(&bf.b)) {
+        weft__pp_finish(t, WEFT_EPROTO,
+                        "a process pool worker named a "
+                        "result outside its ring");
+        return;
+    }
+    const unsigned char *at = weft__pp_result_ring(w->shm) + bf.b.off;
+    if (weft_bytes_copy(&t->out, at, bf.b.len) != 0)
+        t->code = WEFT_ENOMEM;
+    if (bf.b.end >
+        atomic_load_explicit(&w->shm->bulk_read, memory_order_relaxed))
+        /* Release: the copy is done before the worker may write there. */
+        atomic_store_explicit(&w->shm->bulk_read, bf.b.end,
+                              memory_order_release);
+}
+
 static void take_result(struct pp *pp, struct pp_worker *w,
                         const unsigned char *frame,
                         const struct weft__pp_head *h, struct pp_task **done)
@@ -348,13 +385,19 @@ static void take_result(struct pp *pp, struct pp_worker *w,
     int was_head = t == w->head;
     weft__pp_unlink(w, t);
     w->results++;
+    if (t->arg_end > w->arg_tail) /* its argument, and those before, done */
+        w->arg_tail = t->arg_end;
     learn_run_time(pp, rf.run_ns);
-    size_t len = weft__pp_body_len(h, sizeof rf);
-    t->code = h->type == FRAME_RESULT ? 0 : rf.code ? rf.code : WEFT_ETASK;
-    if (weft_bytes_copy(&t->out, frame + sizeof rf, len) != 0)
-        t->code = WEFT_ENOMEM;
-    if (t->code && len > 0 && t->out.data)
-        t->out.data[len - 1] = '\0'; /* a message, whatever was sent */
+    t->code = h->type == FRAME_ERROR ? rf.code ? rf.code : WEFT_ETASK : 0;
+    if (h->type == FRAME_RESULT_BULK) {
+        take_bulk(w, t, frame);
+    } else {
+        size_t len = weft__pp_body_len(h, sizeof rf);
+        if (weft_bytes_copy(&t->out, frame + sizeof rf, len) != 0)
+            t->code = WEFT_ENOMEM;
+        if (t->code && len > 0 && t->out.data)
+            t->out.data[len - 1] = '\0'; /* a message, whatever was sent */
+    }
     push_done(done, t);
     if (was_head)
         mark_head_running(w);
@@ -387,7 +430,8 @@ void weft__pp_parse(struct pp *pp, struct pp_worker *w,
     struct weft__pp_head h;
     int got;
     while ((got = weft__pp_next_frame(data + off, len - off, &h)) == 1) {
-        if (h.type == FRAME_RESULT || h.type == FRAME_ERROR)
+        if (h.type == FRAME_RESULT || h.type == FRAME_ERROR ||
+            h.type == FRAME_RESULT_BULK)
             take_result(pp, w, data + off, &h, done);
         else if (h.type == FRAME_INIT_FAILED)
             init_failed(pp, data + off, &h, done);

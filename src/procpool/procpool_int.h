@@ -12,10 +12,23 @@
  * frame per task to a staging area in the shared page; it writes the
  * staged frames to the socket when its input runs dry, or when they are
  * older than a few tens of microseconds or fill half the area (batching
- * under load, one write per task when idle). Before each task it records
- * in the shared page which task it runs and since when, and clears it once
- * the result is staged. So, at any time, the pool knows exactly which task
- * a worker runs, and a worker that dies loses nothing it finished: its
+ * under load, one write per task when idle).
+ *
+ * Large payloads. Behind the shared page the same memfd holds two rings
+ * (WEFT__PP_BULK bytes each, pages touched only as used): the pool copies
+ * an argument of BULK_MIN bytes or more into the argument ring and sends a
+ * TASK_BULK frame naming where it is (the worker reads it in place); a
+ * worker copies such a result into the result ring and stages a
+ * RESULT_BULK frame (the pool copies it out). One copy each way instead of
+ * three through the socket and its buffers, and no wait for the socket's
+ * buffer to drain. Both rings free their space in task order, which is the
+ * order of results: the pool frees an argument's space when the task's
+ * result comes (or a later one's); it publishes in the page how far it
+ * has read the result ring. A payload that does not fit goes through the
+ * socket, as before; a dead worker's rings go with its memfd. Before each task
+ * it records in the shared page which task it runs and since when, and clears
+ * it once the result is staged. So, at any time, the pool knows exactly which
+ * task a worker runs, and a worker that dies loses nothing it finished: its
  * results are in the socket or in the staging area, which the pool reads
  * after the death (a result seen twice is ignored: results come in task
  * order, and only a task still in flight takes one).
@@ -47,9 +60,9 @@
  * results itself, so that it is woken by the worker and not by the
  * manager (one wake-up instead of two). While it does, the epoll set stops
  * watching that socket (one reader a worker; another waiter parks), so
- * the manager never takes the data from under it and leaves it asleep. Any pumper reads and parses under
- * the pool's lock into a list of done tasks, and completes them after
- * releasing it (callbacks run user code).
+ * the manager never takes the data from under it and leaves it asleep. Any
+ * pumper reads and parses under the pool's lock into a list of done tasks, and
+ * completes them after releasing it (callbacks run user code).
  *
  * Why no wake-up is lost: a worker with tasks in flight has its socket in
  * the epoll set, level-triggered, and the manager always waits on it,
@@ -96,12 +109,15 @@ void weft__pp_buf_free(struct weft__pp_buf *b);
 /* ----- Frames ----- */
 
 enum {
-    FRAME_FN = 1,     /* pool -> worker: u32 fn id, then the reference */
-    FRAME_TASK,       /* pool -> worker: u32 fn id, u64 task id, then arg */
-    FRAME_EXIT,       /* pool -> worker: finish and exit */
-    FRAME_RESULT,     /* worker -> pool: the result bytes follow */
-    FRAME_ERROR,      /* worker -> pool: the message follows */
-    FRAME_INIT_FAILED /* worker -> pool: code, then the message */
+    FRAME_FN = 1,      /* pool -> worker: u32 fn id, then the reference */
+    FRAME_TASK,        /* pool -> worker: u32 fn id, u64 task id, then arg */
+    FRAME_EXIT,        /* pool -> worker: finish and exit */
+    FRAME_RESULT,      /* worker -> pool: the result bytes follow */
+    FRAME_ERROR,       /* worker -> pool: the message follows */
+    FRAME_INIT_FAILED, /* worker -> pool: code, then the message */
+    FRAME_TASK_BULK,   /* pool -> worker: a task whose argument is in the
+                          argument ring */
+    FRAME_RESULT_BULK  /* worker -> pool: a result in the result ring */
 };
 
 /* Every frame starts with its whole size, its type, and how many bytes
@@ -144,6 +160,22 @@ struct weft__pp_result_frame {
     uint64_t run_ns; /* how long the task ran */
 };
 
+/* Where a payload lies in a ring, and (results) the ring's head after it,
+ * which is how far the pool has read once it has copied it. */
+struct weft__pp_bulk {
+    uint64_t off, len, end;
+};
+
+struct weft__pp_bulk_task_frame {
+    struct weft__pp_task_frame t;
+    struct weft__pp_bulk b;
+};
+
+struct weft__pp_bulk_result_frame {
+    struct weft__pp_result_frame r;
+    struct weft__pp_bulk b;
+};
+
 /* The largest frame: sizes are 32 bits. */
 #define WEFT__PP_FRAME_MAX ((size_t)UINT32_MAX)
 
@@ -162,21 +194,47 @@ int weft__pp_put_frame(struct weft__pp_buf *b, uint32_t type, void *fixed,
 /* ----- The shared page ----- */
 
 #define WEFT__PP_SHM_SIZE (128 * 1024)
+#define WEFT__PP_BULK (8 * 1024 * 1024) /* each ring */
+#define WEFT__PP_BULK_MIN (64 * 1024)   /* smaller payloads: the socket */
+#define WEFT__PP_MAP_SIZE (WEFT__PP_SHM_SIZE + 2 * WEFT__PP_BULK)
+
+/* The rings behind the page at p. */
+static inline unsigned char *weft__pp_arg_ring(void *p)
+{
+    return (unsigned char *)p + WEFT__PP_SHM_SIZE;
+}
+
+static inline unsigned char *weft__pp_result_ring(void *p)
+{
+    return (unsigned char *)p + WEFT__PP_SHM_SIZE + WEFT__PP_BULK;
+}
+
+/* Room for len bytes in a ring whose live bytes run from position tail to
+ * *head (positions only grow; the offset is position % WEFT__PP_BULK): the
+ * offset of the room, *head moved past it, or -1 when it does not fit now.
+ * A payload never wraps: it skips the ring's end when it must. */
+int64_t weft__pp_ring_take(uint64_t *head, uint64_t tail, size_t len);
+
+/* Whether b names bytes inside a ring. */
+static inline int weft__pp_bulk_valid(const struct weft__pp_bulk *b)
+{
+    return b->off <= WEFT__PP_BULK && b->len <= WEFT__PP_BULK - b->off;
+}
 
 /* Written by the worker, read by the pool (after the worker died, or to
  * tell which task runs). running and started_ns form a pair: the worker
  * writes started_ns then running; the pool reads running, started_ns,
  * running again and trusts the pair when both reads agree. */
 struct weft__pp_shared {
-    _Atomic uint64_t running;    /* the task being run; 0: none */
-    _Atomic int64_t started_ns;  /* when it started (monotonic) */
-    _Atomic uint64_t staged;     /* bytes of frames in stage, not written */
-    uint64_t pad[5];
+    _Atomic uint64_t running;   /* the task being run; 0: none */
+    _Atomic int64_t started_ns; /* when it started (monotonic) */
+    _Atomic uint64_t staged;    /* bytes of frames in stage, not written */
+    _Atomic uint64_t bulk_read; /* the pool has read the result ring to */
+    uint64_t pad[4];
     unsigned char stage[];
 };
 
-#define WEFT__PP_STAGE_CAP                                                     \
-    (WEFT__PP_SHM_SIZE - sizeof(struct weft__pp_shared))
+#define WEFT__PP_STAGE_CAP (WEFT__PP_SHM_SIZE - sizeof(struct weft__pp_shared))
 
 /* ----- The worker's side (worker.c) ----- */
 
@@ -209,7 +267,8 @@ struct pp_task {
     uint64_t id;
     uint32_t fn;
     weft_bytes_t arg;
-    int64_t timeout_ns; /* 0: none */
+    uint64_t arg_end;         /* the argument ring's head once it was sent */
+    int64_t timeout_ns;       /* 0: none */
     struct pp_worker *worker; /* while in flight */
     _Atomic int stop;         /* weft_future_stop() asked while running */
     int code;                 /* once done: 0, or the error */
@@ -246,17 +305,18 @@ struct pp_worker {
     size_t inflight;
     size_t sent;    /* tasks sent over its life (max_tasks_per_child) */
     unsigned timed; /* tasks in flight with a timeout */
-    struct weft__pp_buf out; /* to write to it */
-    struct weft__pp_buf in;  /* read from it, not parsed */
+    uint64_t arg_head, arg_tail; /* its argument ring (see Design) */
+    struct weft__pp_buf out;     /* to write to it */
+    struct weft__pp_buf in;      /* read from it, not parsed */
     unsigned char *known; /* known[id]: it has the function's reference */
     size_t known_cap;
-    int want_out; /* it has bytes to write that its socket did not take */
-    int in_epoll; /* its socket is in the epoll set */
-    uint32_t events; /* what the epoll set watches its socket for */
-    int reader;   /* a waiting thread reads it: the epoll set does not */
-    int exiting;  /* sent EXIT, or retiring after max_tasks_per_child */
-    size_t results; /* results it has sent */
-    int kill_code;   /* why the pool killed it: ETIMEDOUT, ECANCELLED */
+    int want_out;       /* it has bytes to write that its socket did not take */
+    int in_epoll;       /* its socket is in the epoll set */
+    uint32_t events;    /* what the epoll set watches its socket for */
+    int reader;         /* a waiting thread reads it: the epoll set does not */
+    int exiting;        /* sent EXIT, or retiring after max_tasks_per_child */
+    size_t results;     /* results it has sent */
+    int kill_code;      /* why the pool killed it: ETIMEDOUT, ECANCELLED */
     uint64_t kill_task; /* the task it was killed for (0: all) */
 };
 

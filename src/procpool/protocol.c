@@ -54,6 +54,10 @@ static size_t fixed_size(uint32_t type)
     case FRAME_ERROR:
     case FRAME_INIT_FAILED:
         return sizeof(struct weft__pp_result_frame);
+    case FRAME_TASK_BULK:
+        return sizeof(struct weft__pp_bulk_task_frame);
+    case FRAME_RESULT_BULK:
+        return sizeof(struct weft__pp_bulk_result_frame);
     default:
         return 0;
     }
@@ -92,4 +96,19 @@ int weft__pp_put_frame(struct weft__pp_buf *b, uint32_t type, void *fixed,
     memset(at + fixed_len + body_len, 0, pad);
     b->len += total;
     return 0;
+}
+
+int64_t weft__pp_ring_take(uint64_t *head, uint64_t tail, size_t len)
+{
+    size_t need = (len + 63) & ~(size_t)63; /* the next one stays aligned */
+    uint64_t at = *head;
+    size_t off = at % WEFT__PP_BULK;
+    if (off + need > WEFT__PP_BULK) {
+        at += WEFT__PP_BULK - off;
+        off = 0;
+    }
+    if (need > WEFT__PP_BULK || at + need - tail > WEFT__PP_BULK)
+        return -1;
+    *head = at + need;
+    return (int64_t)off;
 }

@@ -7,7 +7,9 @@
  * has waited FLUSH_AGE_NS: under load, one write carries many results;
  * idle, each result goes at once. A result too big for the staging area
  * goes straight to the socket, after what was staged before it, so results
- * always arrive in task order.
+ * always arrive in task order; a large one goes to the result ring when it
+ * fits there (see procpool_int.h), staged as a small frame naming it. A
+ * task's argument is read in place when it comes in the argument ring.
  *
  * Around each task it records in the shared page which task runs and since
  * when (see procpool_int.h): with the staged frames, that tells the pool,
@@ -42,6 +44,7 @@ struct worker {
     struct weft__pp_buf in;
     size_t staged;
     int64_t first_staged;
+    uint64_t bulk_head; /* the result ring's */
     struct fn_entry *fns;
     size_t nfns;
     uint32_t max_tasks, done;
@@ -93,8 +96,31 @@ static int send_direct(struct worker *w, struct weft__pp_result_frame *fr,
 }
 
 static int stage(struct worker *w, int type, int code, uint64_t id,
+                 int64_t run_ns, const void *body, size_t len);
+
+/* A large result into the result ring, if it fits now: 1 when staged
+ * there (or 0 and nothing done). */
+static int stage_bulk(struct worker *w, uint64_t id, int64_t run_ns,
+                      const void *body, size_t len, int *rc)
+{
+    uint64_t read =
+        atomic_load_explicit(&w->shm->bulk_read, memory_order_acquire);
+    int64_t off = weft__pp_ring_take(&w->bulk_head, read, len);
+    if (off < 0)
+        return 0;
+    memcpy(weft__pp_result_ring(w->shm) + off, body, len);
+    struct weft__pp_bulk b = {(uint64_t)off, len, w->bulk_head};
+    *rc = stage(w, FRAME_RESULT_BULK, 0, id, run_ns, &b, sizeof b);
+    return 1;
+}
+
+static int stage(struct worker *w, int type, int code, uint64_t id,
                  int64_t run_ns, const void *body, size_t len)
 {
+    int rc;
+    if (type == FRAME_RESULT && len >= WEFT__PP_BULK_MIN &&
+        stage_bulk(w, id, run_ns, body, len, &rc))
+        return rc;
     size_t total = sizeof(struct weft__pp_result_frame) + len;
     size_t pad = padding(total);
     if (total + pad > WEFT__PP_FRAME_MAX)
@@ -169,6 +195,13 @@ static int run_task(struct worker *w, const unsigned char *frame,
     atomic_store_explicit(&w->shm->running, tf.id, memory_order_release);
     weft_bytes_t arg = {(unsigned char *)frame + sizeof tf,
                         weft__pp_body_len(h, sizeof tf)};
+    if (h->type == FRAME_TASK_BULK) {
+        struct weft__pp_bulk_task_frame bf;
+        memcpy(&bf, frame, sizeof bf);
+        if (!weft__pp_bulk_valid(&bf.b))
+            return -1; /* a broken stream */
+        arg = (weft_bytes_t){weft__pp_arg_ring(w->shm) + bf.b.off, bf.b.len};
+    }
     if (arg.len == 0)
         arg.data = NULL;
     weft_bytes_t result = {NULL, 0};
@@ -213,15 +246,15 @@ static int run_frames(struct worker *w)
     int got;
     if (b->data == NULL)
         return 1;
-    while ((got = weft__pp_next_frame(b->data + b->off, b->len - b->off,
-                                      &h)) == 1) {
+    while ((got = weft__pp_next_frame(b->data + b->off, b->len - b->off, &h)) ==
+           1) {
         const unsigned char *frame = b->data + b->off;
         int rc = 0;
         if (h.type == FRAME_EXIT)
             return 0;
         if (h.type == FRAME_FN)
             rc = learn_fn(w, frame, &h);
-        else if (h.type == FRAME_TASK)
+        else if (h.type == FRAME_TASK || h.type == FRAME_TASK_BULK)
             rc = maybe_flush(w) || run_task(w, frame, &h);
         else
             rc = -1;
@@ -301,8 +334,8 @@ static int parse_arg(const weft_bytes_t *arg, struct weft__pp_worker_arg *a,
         (uint64_t)a->init_ref_len + a->initarg_len != arg->len - sizeof *a)
         return -1;
     *ref = (weft_bytes_t){arg->data + sizeof *a, a->init_ref_len};
-    *initarg = (weft_bytes_t){arg->data + sizeof *a + a->init_ref_len,
-                              a->initarg_len};
+    *initarg =
+        (weft_bytes_t){arg->data + sizeof *a + a->init_ref_len, a->initarg_len};
     if (initarg->len == 0)
         initarg->data = NULL;
     return 0;
@@ -314,7 +347,7 @@ static void release(struct worker *w)
         free(w->fns[i].error);
     free(w->fns);
     weft__pp_buf_free(&w->in);
-    munmap(w->shm, WEFT__PP_SHM_SIZE);
+    munmap(w->shm, WEFT__PP_MAP_SIZE);
     close(w->sock);
 }
 
@@ -329,7 +362,7 @@ int weft__pp_worker_main(const weft_bytes_t *arg)
     signal(SIGINT, SIG_IGN);
     fcntl(a.sock, F_SETFD, FD_CLOEXEC);
     struct worker w = {.sock = a.sock, .max_tasks = a.max_tasks};
-    w.shm = mmap(NULL, WEFT__PP_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+    w.shm = mmap(NULL, WEFT__PP_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
                  a.shm, 0);
     close(a.shm);
     if (w.shm == MAP_FAILED) {

@@ -19,6 +19,7 @@
 #include "procpool_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 /* ----- References ----- */
@@ -37,7 +37,7 @@ void weft__pp_worker_unref(struct pp_worker *w)
     if (--w->refs > 0)
         return;
     close(w->sock);
-    munmap(w->shm, WEFT__PP_SHM_SIZE);
+    munmap(w->shm, WEFT__PP_MAP_SIZE);
     /* Reaped by now: close its sentinel at once, rather than when the list
      * of children next drops it. */
     if (w->proc)
@@ -49,8 +49,7 @@ void weft__pp_worker_unref(struct pp_worker *w)
     free(w);
 }
 
-struct pp_worker *weft__pp_worker_at(struct pp *pp, unsigned slot,
-                                     uint32_t gen)
+struct pp_worker *weft__pp_worker_at(struct pp *pp, unsigned slot, uint32_t gen)
 {
     struct pp_worker *w = slot < pp->max_workers ? pp->slots[slot] : NULL;
     return w && w->gen == gen && w->state == W_LIVE ? w : NULL;
@@ -74,8 +73,7 @@ static int worker_arg(struct pp *pp, int sock, int shm, weft_bytes_t *arg)
     if (a.init_ref_len)
         memcpy(p + sizeof a, pp->init_ref.data, a.init_ref_len);
     if (a.initarg_len)
-        memcpy(p + sizeof a + a.init_ref_len, pp->initarg.data,
-               a.initarg_len);
+        memcpy(p + sizeof a + a.init_ref_len, pp->initarg.data, a.initarg_len);
     *arg = (weft_bytes_t){p, len};
     return 0;
 }
@@ -86,14 +84,13 @@ static int make_shared(struct pp_worker *w, int *fd)
     if (*fd < 0)
         return weft_fail(WEFT_ESYS, "memfd_create: %s", strerror(errno));
     void *p = MAP_FAILED;
-    if (ftruncate(*fd, WEFT__PP_SHM_SIZE) == 0)
-        p = mmap(NULL, WEFT__PP_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+    if (ftruncate(*fd, WEFT__PP_MAP_SIZE) == 0)
+        p = mmap(NULL, WEFT__PP_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
                  *fd, 0);
     if (p == MAP_FAILED) {
         int e = errno;
         close(*fd);
-        return weft_fail(WEFT_ESYS, "mapping a worker's page: %s",
-                         strerror(e));
+        return weft_fail(WEFT_ESYS, "mapping a worker's page: %s", strerror(e));
     }
     w->shm = p;
     return 0;
@@ -160,8 +157,8 @@ static int watch(struct pp *pp, struct pp_worker *w)
 {
     struct epoll_event s = {EPOLLIN,
                             {.u64 = weft__pp_ev(EV_SOCK, w->slot, w->gen)}};
-    struct epoll_event d = {
-        EPOLLIN, {.u64 = weft__pp_ev(EV_SENTINEL, w->slot, w->gen)}};
+    struct epoll_event d = {EPOLLIN,
+                            {.u64 = weft__pp_ev(EV_SENTINEL, w->slot, w->gen)}};
     if (epoll_ctl(pp->ep, EPOLL_CTL_ADD, w->sock, &s) < 0)
         return weft_fail(WEFT_ESYS, "epoll_ctl: %s", strerror(errno));
     w->in_epoll = 1;
@@ -326,12 +323,12 @@ static void describe_end(int code, char *buf, size_t size)
 static const char *fn_name(struct pp *pp, const struct pp_task *t)
 {
     return t->fn < pp->nfns && pp->fns[t->fn].name[0] ? pp->fns[t->fn].name
-                                                       : "?";
+                                                      : "?";
 }
 
 /* The task w was running when it ended: fail it for the right reason. */
-static void fail_running(struct pp *pp, struct pp_worker *w,
-                         struct pp_task *t, int exitcode)
+static void fail_running(struct pp *pp, struct pp_worker *w, struct pp_task *t,
+                         int exitcode)
 {
     if (w->kill_code == WEFT_ETIMEDOUT && w->kill_task == t->id) {
         weft__pp_finish(t, WEFT_ETIMEDOUT,
@@ -352,8 +349,7 @@ static void fail_running(struct pp *pp, struct pp_worker *w,
         describe_end(exitcode, end, sizeof end);
         weft__pp_finish(t, WEFT_EWORKERDIED,
                         "worker %d died: %s while running task %llu (%s)",
-                        w->pid, end, (unsigned long long)t->id,
-                        fn_name(pp, t));
+                        w->pid, end, (unsigned long long)t->id, fn_name(pp, t));
     }
 }
 
@@ -373,8 +369,8 @@ static int collect(struct pp *pp, struct pp_worker *w, int exitcode,
     if (w->in.len > w->in.off)
         weft__pp_parse(pp, w, w->in.data + w->in.off, w->in.len - w->in.off,
                        &used, done);
-    uint64_t staged = atomic_load_explicit(&w->shm->staged,
-                                           memory_order_acquire);
+    uint64_t staged =
+        atomic_load_explicit(&w->shm->staged, memory_order_acquire);
     if (staged <= WEFT__PP_STAGE_CAP)
         weft__pp_parse(pp, w, w->shm->stage, (size_t)staged, &used, done);
     int64_t started;
@@ -402,8 +398,7 @@ static int collect(struct pp *pp, struct pp_worker *w, int exitcode,
 #define STARTUP_DEATHS_MAX 3
 
 static void count_startup_death(struct pp *pp, struct pp_worker *w,
-                                int exitcode, int failed,
-                                struct pp_task **done)
+                                int exitcode, int failed, struct pp_task **done)
 {
     if (w->results > 0 || failed || w->kill_code || exitcode == 0 ||
         exitcode == -SIGKILL) {

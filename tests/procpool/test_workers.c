@@ -137,8 +137,8 @@ static void assert_squares(weft_executor_t *ex, long n)
 
 /* ----- A dying worker fails only its task ----- */
 
-static void a_crash_fails_only_the_running_task(weft_bytes_fn crash,
-                                                long arg, const char *words)
+static void a_crash_fails_only_the_running_task(weft_bytes_fn crash, long arg,
+                                                const char *words)
 {
     weft_executor_t *ex = pool_of(2);
     assert_squares(ex, 50); /* learn that tasks are short: deep pipelines */
@@ -148,8 +148,7 @@ static void a_crash_fails_only_the_running_task(weft_bytes_fn crash,
     weft_future_t *bad = submit(ex, crash, arg);
     for (long i = 0; i < 100; i++)
         after[i] = submit(ex, square, i);
-    assert_fails_with(weft_future_result_bytes(bad, 10 * testing_scale(),
-                                               NULL),
+    assert_fails_with(weft_future_result_bytes(bad, 10 * testing_scale(), NULL),
                       WEFT_EWORKERDIED, words);
     assert_true(testing_message_has("died"));
     assert_true(testing_message_has("while running task"));
@@ -160,7 +159,7 @@ static void a_crash_fails_only_the_running_task(weft_bytes_fn crash,
         weft_future_free(after[i]);
     }
     weft_future_free(bad);
-    assert_squares(ex, 20); /* still usable */
+    assert_squares(ex, 20);       /* still usable */
     double t0 = weft_monotonic(); /* and the dead worker replaced */
     while (weft_process_pool_pids(ex, NULL, 0) != 2) {
         assert_true(weft_monotonic() - t0 < 2 * testing_scale());
@@ -183,14 +182,63 @@ static void an_abort_fails_only_its_task(void **state)
 
 static void an_exit_inside_a_task_fails_only_its_task(void **state)
 {
-    a_crash_fails_only_the_running_task(call_exit, 3,
-                                        "exited with status 3");
+    a_crash_fails_only_the_running_task(call_exit, 3, "exited with status 3");
 }
 
 static void a_sigkill_inside_a_task_fails_only_its_task(void **state)
 {
     a_crash_fails_only_the_running_task(kill_self, 0,
                                         "killed by signal 9 (SIGKILL)");
+}
+
+/* Tasks with large arguments in flight behind a crash: those not started
+ * go to the fresh worker (whose rings are new) and come back whole. */
+static int negate(const weft_bytes_t *arg, weft_bytes_t *result)
+{
+    int rc = weft_bytes_copy(result, arg->data, arg->len);
+    for (size_t k = 0; rc == 0 && k < result->len; k++)
+        result->data[k] = (unsigned char)~result->data[k];
+    return rc;
+}
+
+static weft_future_t *submit_large(weft_executor_t *ex, size_t i)
+{
+    size_t len = (1 << 20) + i;
+    unsigned char *big = malloc(len);
+    for (size_t k = 0; k < len; k++)
+        big[k] = (unsigned char)(k * 3 + i);
+    weft_future_t *f = NULL;
+    assert_int_equal(weft_executor_submit_bytes(ex, negate, big, len, &f), 0);
+    free(big);
+    return f;
+}
+
+static void assert_large(weft_future_t *f, size_t i)
+{
+    const weft_bytes_t *r;
+    assert_int_equal(weft_future_result_bytes(f, 30 * testing_scale(), &r), 0);
+    assert_int_equal(r->len, (1 << 20) + i);
+    for (size_t k = 0; k < r->len; k++)
+        if (r->data[k] != (unsigned char)~(unsigned char)(k * 3 + i))
+            fail_msg("task %zu: byte %zu is wrong", i, k);
+    weft_future_free(f);
+}
+
+static void a_crash_loses_no_large_task_behind_it(void **state)
+{
+    weft_executor_t *ex = pool_of(1);
+    weft_future_t *fs[12];
+    for (size_t i = 0; i < 6; i++)
+        fs[i] = submit_large(ex, i);
+    weft_future_t *bad = submit(ex, kill_self, 0);
+    for (size_t i = 6; i < 12; i++)
+        fs[i] = submit_large(ex, i);
+    assert_fails_with(weft_future_result_bytes(bad, 30 * testing_scale(), NULL),
+                      WEFT_EWORKERDIED, "SIGKILL");
+    weft_future_free(bad);
+    for (size_t i = 0; i < 12; i++)
+        assert_large(fs[i], i);
+    weft_executor_free(ex);
 }
 
 /* ----- Timeouts and stops ----- */
@@ -239,8 +287,8 @@ static void the_pool_default_timeout_applies_to_every_task(void **state)
     weft_executor_free(ex);
 }
 
-static void a_timed_task_queued_behind_another_counts_from_its_start(
-    void **state)
+static void
+a_timed_task_queued_behind_another_counts_from_its_start(void **state)
 {
     weft_executor_t *ex = pool_of(1);
     weft_future_t *first = submit_sleep(ex, 0.3, WEFT_FOREVER);
@@ -540,7 +588,7 @@ static void ten_thousand_tasks_survive_random_kills(void **state)
     assert_int_equal(
         weft_executor_map_bytes(&m, ex, logged_square, bargs, N, NULL), 0);
     int *code = calloc(N, sizeof *code);
-    char (*why)[WEFT_MESSAGE_MAX] = calloc(N, sizeof *why);
+    char(*why)[WEFT_MESSAGE_MAX] = calloc(N, sizeof *why);
     const weft_bytes_t *r;
     size_t index, seen = 0;
     int rc;
@@ -672,6 +720,7 @@ int main(void)
         testing_proc_test(an_abort_fails_only_its_task),
         testing_proc_test(an_exit_inside_a_task_fails_only_its_task),
         testing_proc_test(a_sigkill_inside_a_task_fails_only_its_task),
+        testing_proc_test(a_crash_loses_no_large_task_behind_it),
         testing_proc_test(a_task_past_its_timeout_is_stopped_with_its_worker),
         testing_proc_test(the_pool_default_timeout_applies_to_every_task),
         testing_proc_test(
