@@ -399,6 +399,19 @@ static void the_initializer_runs_first_in_each_worker(void **state)
     weft_executor_free(ex);
 }
 
+/* Submit a square and wait for it: 0, or why it was refused or failed. */
+static int square_of_two(weft_executor_t *ex)
+{
+    long x = 2;
+    weft_future_t *f = NULL;
+    int rc = weft_executor_submit_bytes(ex, square, &x, sizeof x, &f);
+    if (rc == 0) {
+        rc = weft_future_result_bytes(f, 10 * testing_scale(), NULL);
+        weft_future_free(f);
+    }
+    return rc;
+}
+
 static void a_failing_initializer_breaks_the_pool(void **state)
 {
     weft_process_pool_opts_t o = {0};
@@ -407,16 +420,11 @@ static void a_failing_initializer_breaks_the_pool(void **state)
     weft_executor_t *ex = pool_with(&o);
     /* The pool breaks as soon as a worker reports: a task submitted before
      * that fails, one submitted after is refused. */
-    long x = 2;
-    weft_future_t *f = NULL;
-    int rc = weft_executor_submit_bytes(ex, square, &x, sizeof x, &f);
-    if (rc == 0) {
-        rc = weft_future_result_bytes(f, 10 * testing_scale(), NULL);
-        weft_future_free(f);
-    }
-    assert_int_equal(rc, WEFT_EBROKEN);
+    assert_int_equal(square_of_two(ex), WEFT_EBROKEN);
     assert_true(testing_message_has("no database here"));
     assert_true(testing_message_has("initializer failed"));
+    long x = 2;
+    weft_future_t *f = NULL;
     assert_fails_with(weft_executor_submit_bytes(ex, square, &x, sizeof x, &f),
                       WEFT_EBROKEN, "not usable anymore");
     weft_executor_free(ex);
@@ -435,14 +443,7 @@ static void workers_that_die_as_they_start_break_the_pool(void **state)
     o.max_workers = 1;
     o.initializer = crashing_initializer;
     weft_executor_t *ex = pool_with(&o);
-    long x = 2;
-    weft_future_t *f = NULL;
-    int rc = weft_executor_submit_bytes(ex, square, &x, sizeof x, &f);
-    if (rc == 0) {
-        rc = weft_future_result_bytes(f, 10 * testing_scale(), NULL);
-        weft_future_free(f);
-    }
-    assert_int_equal(rc, WEFT_EBROKEN);
+    assert_int_equal(square_of_two(ex), WEFT_EBROKEN);
     assert_true(testing_message_has("workers die as they start"));
     assert_true(testing_message_has("SIGSEGV"));
     weft_executor_free(ex);
