@@ -4,6 +4,8 @@
 #   make demo                                   the main job
 #   make bench                                  benchmarks against the peers
 #   make install [PREFIX=/usr/local]            libraries, headers, pkg-config, CMake package
+#   make test SAN=chaos [SEED=n]                the same with schedule perturbation
+#   make torture [SECONDS=60] [SEED=n]          the torture tests, chaos build, as long as asked
 #   make fuzz [FUZZ_SECONDS=60]                 fuzz the message frame reader (clang)
 #   make format                                 clang-format the tree
 
@@ -16,7 +18,7 @@ COMPILER := gcc
 CC := gcc
 endif
 BUILD   ?= build/$(COMPILER)-$(if $(SAN),$(SAN),plain)
-BTYPE   ?= $(if $(SAN),Debug,RelWithDebInfo)
+BTYPE   ?= $(if $(filter thread address,$(SAN)),Debug,RelWithDebInfo)
 BENCHDIR ?= build/bench
 
 # ThreadSanitizer cannot map its shadow when the kernel randomizes mmap with
@@ -25,7 +27,13 @@ ifeq ($(SAN),thread)
 RUNNER := $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo setarch $$(uname -m) -R)
 endif
 
-.PHONY: all build configure test check fuzz demo examples bench install format clean
+# The chaos build's seed (src/base/chaos.h): given, or new each run and
+# printed, so that a failure can be repeated with SEED=n.
+SEED    ?= $(shell date +%s)
+SECONDS ?= 60
+TEST_ENV = WEFT_TEST_SCALE=$(if $(SAN),4,1) WEFT_CHAOS_SEED=$(SEED)
+
+.PHONY: all build configure test check torture fuzz demo examples bench install format clean
 
 all: build
 
@@ -38,7 +46,16 @@ build: configure
 
 test check: CMAKE_ARGS += -DWEFT_TESTS=ON
 test check: build
-	cd $(BUILD) && WEFT_TEST_SCALE=$(if $(SAN),4,1) $(RUNNER) ctest --output-on-failure -j $(JOBS) --timeout 300
+	@echo "test: WEFT_CHAOS_SEED=$(SEED) (make test SEED=$(SEED) repeats it)"
+	cd $(BUILD) && $(TEST_ENV) $(RUNNER) ctest --output-on-failure -j $(JOBS) --timeout 300
+
+# Each torture test for SECONDS, in the chaos build unless SAN says otherwise.
+torture: SAN := $(or $(SAN),chaos)
+torture:
+	$(MAKE) build SAN=$(SAN) CMAKE_ARGS=-DWEFT_TESTS=ON
+	@echo "torture: $(SECONDS) s each, WEFT_CHAOS_SEED=$(SEED) (SEED=$(SEED) repeats it)"
+	cd $(BUILD) && $(TEST_ENV) WEFT_TORTURE_SECONDS=$(SECONDS) $(RUNNER) \
+	    ctest -L torture --output-on-failure -j $(JOBS) --timeout $$(( $(SECONDS) * 4 + 300 ))
 
 # The frame reader under libFuzzer (with ASan and UBSan) for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60

@@ -2,6 +2,7 @@
 #include "testing.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,47 @@ double testing_scale(void)
     const char *s = getenv("WEFT_TEST_SCALE");
     double f = s ? atof(s) : 1.0;
     return f >= 1.0 ? f : 1.0;
+}
+
+double testing_torture_seconds(void)
+{
+    const char *s = getenv("WEFT_TORTURE_SECONDS");
+    double f = s ? atof(s) : 1.0;
+    return f > 0 ? f : 1.0;
+}
+
+uint64_t testing_seed(void)
+{
+    static _Atomic int said;
+    const char *s = getenv("WEFT_CHAOS_SEED");
+    uint64_t seed = s && *s ? strtoull(s, NULL, 0) : 1;
+    if (!atomic_exchange(&said, 1))
+        fprintf(stderr, "seed: WEFT_CHAOS_SEED=%llu\n",
+                (unsigned long long)seed);
+    return seed;
+}
+
+void testing_rng_init(testing_rng_t *r, uint64_t stream)
+{
+    r->s = (testing_seed() + 1) * 0x9E3779B97F4A7C15ull ^
+           (stream + 1) * 0xBF58476D1CE4E5B9ull;
+    if (r->s == 0)
+        r->s = 1;
+}
+
+uint64_t testing_rng_next(testing_rng_t *r)
+{
+    uint64_t x = r->s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    r->s = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+uint64_t testing_rng_below(testing_rng_t *r, uint64_t n)
+{
+    return testing_rng_next(r) % n;
 }
 
 int testing_message_has(const char *words)

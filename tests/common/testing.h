@@ -17,6 +17,24 @@
  * the sanitizer runs set 4). Lower bounds never stretch. */
 double testing_scale(void);
 
+/* How long a torture test runs: WEFT_TORTURE_SECONDS (default 1). */
+double testing_torture_seconds(void);
+
+/* The seed of a test's own random choices: WEFT_CHAOS_SEED when set (the
+ * chaos build's seed, so one number repeats a run), else 1. Printed to
+ * stderr once, so that a failing run names the seed that repeats it. */
+uint64_t testing_seed(void);
+
+/* A small generator for tests (xorshift64*), seeded from testing_seed()
+ * and a stream number (one per thread or process). */
+typedef struct testing_rng {
+    uint64_t s;
+} testing_rng_t;
+void testing_rng_init(testing_rng_t *r, uint64_t stream);
+uint64_t testing_rng_next(testing_rng_t *r);
+/* Uniform in [0, n), n > 0. */
+uint64_t testing_rng_below(testing_rng_t *r, uint64_t n);
+
 /* Nonzero when words is NULL or the thread's last message contains it. */
 int testing_message_has(const char *words);
 
