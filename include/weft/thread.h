@@ -142,9 +142,9 @@ WEFT_API int weft_thread_stack_size(size_t size, size_t *old);
  * returned a non-zero code, with the thread and the error (both borrowed
  * for the call), before the thread counts as finished. NULL restores the
  * default, which prints "Exception in thread NAME: WEFT_EXXX: message" on
- * stderr in one write ("error N" for a code weft does not name). Returns
- * the previous hook, the default included, so a hook may chain to it
- * (threading.__excepthook__). */
+ * stderr in one write, the code named by weft_errname() ("WEFT_EUSER+5",
+ * "error N" for a code weft does not know). Returns the previous hook, the
+ * default included, so a hook may chain to it (threading.__excepthook__). */
 typedef void (*weft_excepthook_t)(weft_thread_t *t,
                                   const weft_error_info_t *error);
 WEFT_API weft_excepthook_t weft_thread_set_excepthook(weft_excepthook_t hook);

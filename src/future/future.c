@@ -442,10 +442,9 @@ int weft_future_add_done_callback(weft_future_t *f, weft_future_callback fn,
 
 void weft__future_report_callback(weft_future_t *f, int code)
 {
-    const char *name = weft_errname(code);
     weft_log(WEFT_LOG_ERROR, "concurrent.futures",
              "exception calling callback for future %p: %s: %s", (void *)f,
-             name ? name : "application error", weft_last_message());
+             weft_errname(code), weft_last_message());
 }
 
 /* ----- Waiting ----- */
