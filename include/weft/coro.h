@@ -125,7 +125,8 @@ WEFT_API int weft_gather(weft_future_t *const *fs, size_t n,
  * cancelled meanwhile, f is cancelled too and WEFT_ECANCELLED returned:
  * the caller's cancellation is never reported as a timeout, nor lost.
  * Blocks: yes. Errors: f's own; WEFT_ETIMEDOUT, WEFT_ECANCELLED,
- * WEFT_EINVAL. */
+ * WEFT_EINVAL (NULL f; a bad timeout, checked before anything else, even
+ * a cancellation of the caller: f is then left alone). */
 WEFT_API int weft_wait_for(weft_future_t *f, double timeout, void **result);
 
 /* ----- Task groups (asyncio.TaskGroup) ----- */

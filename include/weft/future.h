@@ -88,7 +88,8 @@ WEFT_API int weft_future_stop(weft_future_t *f);
  * the wait runs other tasks meanwhile (see executor.h).
  * Errors besides the task's: WEFT_ETIMEDOUT (f is still not done),
  * WEFT_ECANCELLED (also: the caller's own scope was cancelled),
- * WEFT_EINVAL (bad timeout, or a byte-string future: use _result_bytes).
+ * WEFT_EINVAL (bad timeout, checked first, even when f is done; or a
+ * byte-string future: use _result_bytes).
  * Ownership: *result is the task's, passed on as is. */
 WEFT_API int weft_future_result(weft_future_t *f, double timeout,
                                 void **result);

@@ -489,9 +489,14 @@ int weft_future_wait(weft_future_t *f, double timeout)
 {
     if (f == NULL)
         return weft_fail(WEFT_EINVAL, "wait: NULL future");
+    /* The timeout is checked first, so that a done future does not hide a
+     * bad one (without reading the clock: the deadline is made only when
+     * there is something to wait for). NaN fails both comparisons. */
+    int64_t deadline;
+    if (!(timeout >= 0) && timeout != WEFT_FOREVER)
+        return weft_deadline(timeout, &deadline);
     if (weft_future_done(f))
         return 0;
-    int64_t deadline;
     int rc = weft_deadline(timeout, &deadline);
     if (rc)
         return rc;

@@ -1,6 +1,7 @@
 /* future: states, outcomes, callbacks, completion by its owner. */
 #include "testing.h"
 
+#include <math.h>
 #include <string.h>
 
 static void a_new_future_is_pending(void **state)
@@ -177,6 +178,57 @@ static void result_times_out_on_a_future_that_never_finishes(void **state)
     weft_future_free(f);
 }
 
+/* base.h's rule: any negative timeout but WEFT_FOREVER, or NaN, is
+ * WEFT_EINVAL, checked before anything else, so a done future does not
+ * hide a bad timeout; 0 polls, WEFT_FOREVER waits without limit. */
+static const double bad_timeouts[] = {-0.5, -2, -INFINITY, NAN};
+#define NBAD (sizeof bad_timeouts / sizeof bad_timeouts[0])
+
+static void every_wait_checks_its_timeout_before_looking(void **state)
+{
+    weft_future_t *done, *failed, *bytes, *cancelled, *pending;
+    weft_future_new(&done);
+    weft_future_new(&failed);
+    weft_future_new(&bytes);
+    weft_future_new(&cancelled);
+    weft_future_new(&pending);
+    weft_future_set_result(done, (void *)7);
+    weft_future_set_error(failed, WEFT_EUSER, "no");
+    weft_bytes_t b;
+    weft_bytes_copy(&b, "x", 1);
+    weft_future_set_result_bytes(bytes, &b);
+    weft_future_cancel(cancelled);
+    weft_future_t *all[] = {done, failed, bytes, cancelled, pending};
+    for (size_t i = 0; i < NBAD; i++) {
+        double t = bad_timeouts[i];
+        void *r = NULL;
+        const weft_bytes_t *rb = NULL;
+        weft_error_info_t e;
+        for (size_t k = 0; k < 5; k++) {
+            assert_fails_with(weft_future_wait(all[k], t), WEFT_EINVAL,
+                              "timeout");
+            assert_fails_with(weft_future_result(all[k], t, &r), WEFT_EINVAL,
+                              "timeout");
+            assert_fails_with(weft_future_result_bytes(all[k], t, &rb),
+                              WEFT_EINVAL, "timeout");
+            assert_fails_with(weft_future_error(all[k], t, &e), WEFT_EINVAL,
+                              "timeout");
+        }
+        assert_null(r);
+        assert_null(rb);
+    }
+    /* 0 polls; WEFT_FOREVER on a done future returns at once. */
+    void *r = NULL;
+    assert_int_equal(weft_future_result(done, 0, &r), 0);
+    assert_ptr_equal(r, (void *)7);
+    assert_int_equal(weft_future_result(done, WEFT_FOREVER, &r), 0);
+    assert_fails_with(weft_future_wait(pending, 0), WEFT_ETIMEDOUT, NULL);
+    assert_fails_with(weft_future_result(cancelled, WEFT_FOREVER, NULL),
+                      WEFT_ECANCELLED, NULL);
+    for (size_t k = 0; k < 5; k++)
+        weft_future_free(all[k]);
+}
+
 struct finisher {
     weft_future_t *f;
 };
@@ -314,6 +366,7 @@ int main(void)
         cmocka_unit_test(callbacks_run_once_and_at_once_when_done),
         cmocka_unit_test(a_failing_callback_is_reported_not_propagated),
         cmocka_unit_test(result_times_out_on_a_future_that_never_finishes),
+        cmocka_unit_test(every_wait_checks_its_timeout_before_looking),
         cmocka_unit_test(a_waiter_wakes_when_another_thread_completes),
         cmocka_unit_test(stop_of_a_pending_future_cancels_it),
         cmocka_unit_test(every_waiter_wakes),

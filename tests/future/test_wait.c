@@ -1,6 +1,7 @@
 /* future: as_completed, wait, and the progress bar. */
 #include "testing.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -117,6 +118,45 @@ static void bad_arguments_are_refused(void **state)
                       NULL);
     assert_fails_with(weft_wait(none, 0, 1, 9, NULL, NULL, NULL, NULL),
                       WEFT_EINVAL, "return_when");
+}
+
+/* A bad timeout is refused before anything else, even when every future
+ * is done or there is none. */
+static void wait_and_as_completed_check_the_timeout_first(void **state)
+{
+    const double bad[] = {-0.5, -2, -INFINITY, NAN};
+    weft_future_t *fs[2];
+    make(fs, 2);
+    weft_future_set_result(fs[0], NULL);
+    weft_future_set_result(fs[1], NULL);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        weft_as_completed_t *it = NULL;
+        size_t nd = 99;
+        assert_fails_with(weft_as_completed_new(&it, fs, 2, bad[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_fails_with(weft_as_completed_new(&it, NULL, 0, bad[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_null(it);
+        for (int when = WEFT_FIRST_COMPLETED; when <= WEFT_ALL_COMPLETED;
+             when++) {
+            assert_fails_with(
+                weft_wait(fs, 2, bad[i], when, NULL, &nd, NULL, NULL),
+                WEFT_EINVAL, "timeout");
+            assert_fails_with(
+                weft_wait(NULL, 0, bad[i], when, NULL, &nd, NULL, NULL),
+                WEFT_EINVAL, "timeout");
+        }
+        assert_int_equal(nd, 99);
+    }
+    size_t nd = 0;
+    assert_int_equal(
+        weft_wait(fs, 2, 0, WEFT_ALL_COMPLETED, NULL, &nd, NULL, NULL), 0);
+    assert_int_equal(nd, 2);
+    assert_int_equal(weft_wait(fs, 2, WEFT_FOREVER, WEFT_ALL_COMPLETED, NULL,
+                               &nd, NULL, NULL),
+                     0);
+    assert_int_equal(nd, 2);
+    drop(fs, 2);
 }
 
 static void wait_all_completed_with_a_timeout_sorts_the_sets(void **state)
@@ -303,6 +343,7 @@ int main(void)
         cmocka_unit_test(as_completed_times_out_naming_the_unfinished),
         cmocka_unit_test(futures_can_be_added_while_iterating),
         cmocka_unit_test(bad_arguments_are_refused),
+        cmocka_unit_test(wait_and_as_completed_check_the_timeout_first),
         cmocka_unit_test(wait_all_completed_with_a_timeout_sorts_the_sets),
         cmocka_unit_test(wait_first_completed_returns_at_once_if_one_is_done),
         cmocka_unit_test(wait_first_exception_stops_at_the_first_failure),

@@ -2,6 +2,7 @@
  * futures completed elsewhere, failing callbacks, services. */
 #include "testing.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -354,6 +355,12 @@ static void bad_arguments_are_refused_with_a_message(void **state)
                       "NULL callback");
     assert_fails_with(weft_loop_call_later(loop, -1, fails, NULL, NULL),
                       WEFT_EINVAL, ">= 0");
+    assert_fails_with(weft_loop_call_later(loop, NAN, fails, NULL, NULL),
+                      WEFT_EINVAL, ">= 0");
+    assert_fails_with(weft_loop_call_later(loop, -INFINITY, fails, NULL, NULL),
+                      WEFT_EINVAL, ">= 0");
+    assert_fails_with(weft_loop_call_at(loop, NAN, fails, NULL, NULL),
+                      WEFT_EINVAL, "NaN");
     assert_fails_with(weft_loop_call_soon_threadsafe(loop, NULL, NULL),
                       WEFT_EINVAL, "NULL");
     assert_fails_with(weft_loop_run_until_complete(loop, NULL, NULL),

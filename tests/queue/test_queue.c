@@ -117,6 +117,47 @@ static void put_and_get_reject_bad_arguments(void **state)
     }
 }
 
+/* base.h's rule: a bad timeout is refused before the call looks at the
+ * queue, even when it could finish at once, and changes nothing. */
+static void a_bad_timeout_is_refused_even_when_the_call_could_finish(
+    void **state)
+{
+    const double bad[] = {-0.5, -2, -INFINITY, NAN};
+    for (unsigned k = 0; k <= NKINDS; k++) {
+        weft_queue_t *q = NULL;
+        if (k < NKINDS)
+            q = make(k, 4);
+        else
+            assert_int_equal(weft_simple_queue_new(&q), 0);
+        assert_int_equal(weft_queue_put(q, ITEM(1), 0), 0);
+        void *item = ITEM(7);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            assert_fails_with(weft_queue_put(q, ITEM(2), bad[i]), WEFT_EINVAL,
+                              "timeout");
+            assert_fails_with(weft_queue_get(q, &item, bad[i]), WEFT_EINVAL,
+                              "timeout");
+            if (k < NKINDS)
+                assert_fails_with(weft_queue_join(q, bad[i]), WEFT_EINVAL,
+                                  "timeout");
+        }
+        assert_ptr_equal(item, ITEM(7));
+        assert_int_equal(weft_queue_qsize(q), 1);
+        /* 0 polls and WEFT_FOREVER takes what is there at once. */
+        assert_int_equal(weft_queue_get(q, &item, WEFT_FOREVER), 0);
+        assert_ptr_equal(item, ITEM(1));
+        assert_fails_with(weft_queue_get(q, &item, 0), WEFT_EEMPTY, "empty");
+        if (k < NKINDS) {
+            assert_int_equal(weft_queue_task_done(q), 0);
+            for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+                assert_fails_with(weft_queue_join(q, bad[i]), WEFT_EINVAL,
+                                  "timeout");
+            assert_int_equal(weft_queue_join(q, 0), 0);
+            assert_int_equal(weft_queue_join(q, WEFT_FOREVER), 0);
+        }
+        weft_queue_free(q);
+    }
+}
+
 /* ----- Nowait and timeouts ----- */
 
 static void a_nowait_put_on_a_full_queue_fails_with_full(void **state)
@@ -572,6 +613,8 @@ int main(void)
         cmocka_unit_test(put_and_get_reject_bad_arguments),
         cmocka_unit_test(a_nowait_put_on_a_full_queue_fails_with_full),
         cmocka_unit_test(a_nowait_get_on_an_empty_queue_fails_with_empty),
+        cmocka_unit_test(
+            a_bad_timeout_is_refused_even_when_the_call_could_finish),
         cmocka_unit_test(a_get_with_a_timeout_waits_at_least_the_timeout),
         cmocka_unit_test(a_put_with_a_timeout_waits_at_least_the_timeout),
         cmocka_unit_test(a_blocked_get_takes_the_item_put_later),

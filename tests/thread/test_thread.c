@@ -1,6 +1,7 @@
 /* thread: Thread (start, join, result, names, daemon, ids, stack size). */
 #include "testing.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +182,12 @@ static void join_with_a_timeout_waits_at_least_the_timeout(void **state)
     weft_event_set(&go);
     assert_int_equal(weft_thread_join(t, WEFT_FOREVER), 0);
     assert_false(weft_thread_is_alive(t));
+    /* A finished thread does not hide a bad timeout; 0 then polls. */
+    const double bad[] = {-0.5, -2, -INFINITY, NAN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_fails_with(weft_thread_join(t, bad[i]), WEFT_EINVAL,
+                          "timeout");
+    assert_int_equal(weft_thread_join(t, 0), 0);
     weft_thread_free(t);
 }
 
