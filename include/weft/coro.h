@@ -81,8 +81,8 @@ WEFT_API int weft_task_create_opts(weft_future_t **out, weft_loop_t *loop,
                                    const weft_task_opts_t *opts);
 
 /* Ask task to stop (Task.cancel()): a task not started yet never runs and
- * is CANCELLED at once; a running one sees WEFT_ECANCELLED at its next
- * suspension point. Works on any future (for others it is
+ * is CANCELLED at once (and notified: weft_wait() counts it); a running
+ * one sees WEFT_ECANCELLED at its next suspension point. Works on any future (for others it is
  * weft_future_stop). Returns 0, or WEFT_ESTATE when it is already done. */
 WEFT_API int weft_task_cancel(weft_future_t *task);
 
