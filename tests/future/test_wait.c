@@ -184,11 +184,11 @@ static void wait_first_completed_returns_at_once_if_one_is_done(void **state)
     make(fs, 3);
     weft_future_set_result(fs[2], NULL);
     size_t nd = 0, nn = 0;
-    double t0 = weft_monotonic();
+    /* Without a limit: it returns only because one is done (a wait that
+     * looked further would never return). */
     assert_int_equal(weft_wait(fs, 3, WEFT_FOREVER, WEFT_FIRST_COMPLETED,
                                NULL, &nd, NULL, &nn),
                      0);
-    assert_true(weft_monotonic() - t0 < 0.5 * testing_scale());
     assert_int_equal(nd, 1);
     assert_int_equal(nn, 2);
     drop(fs, 3);
