@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/chaos.h"
+
 #define BUSY_POLL 64
 #define SLAB_NODES 256
 
@@ -359,7 +361,11 @@ int weft_loop_run_forever(weft_loop_t *loop)
 
 void weft_loop_stop(weft_loop_t *loop)
 {
-    atomic_store_explicit(&loop->stopping, 1, memory_order_release);
+    /* seq_cst: the change half of the pair with the poll's look at
+     * stopping after it announced it sleeps (io_linux.c); release alone
+     * could pass the read of sleeping in weft__io_wake. */
+    atomic_store(&loop->stopping, 1);
+    WEFT_CHAOS_POINT(); /* asked, the loop not yet woken */
     if (running_loop != loop)
         weft__io_wake(loop);
 }
