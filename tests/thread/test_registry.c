@@ -380,6 +380,53 @@ static void a_thread_that_forks_is_the_childs_main_thread(void **state)
     assert_true(weft_thread_is_alive(weft_main_thread()));
 }
 
+/* ----- CPython's test_threading ----- */
+
+static int nothing(void *arg, void **result)
+{
+    return 0;
+}
+
+/* test_enumerate_after_join (bpo-1703448): once join() returned, the
+ * thread is not listed any more. */
+static void python_enumerate_after_join(void **state)
+{
+    for (int i = 1; i < 100; i++) {
+        weft_thread_t *t;
+        assert_int_equal(weft_thread_new(&t, nothing, NULL, NULL), 0);
+        assert_int_equal(weft_thread_start(t), 0);
+        assert_int_equal(weft_thread_join(t, WEFT_FOREVER), 0);
+        weft_thread_t **list;
+        size_t n;
+        assert_int_equal(weft_enumerate(&list, &n), 0);
+        for (size_t k = 0; k < n; k++)
+            assert_ptr_not_equal(list[k], t);
+        weft_thread_list_free(list, n);
+        weft_thread_free(t);
+    }
+}
+
+/* test_is_alive_after_fork: in the child, a thread of the parent is not
+ * alive, however recently it started. */
+static void python_is_alive_after_fork(void **state)
+{
+    for (int i = 0; i < 20; i++) {
+        weft_thread_t *t;
+        assert_int_equal(weft_thread_new(&t, nothing, NULL, NULL), 0);
+        assert_int_equal(weft_thread_start(t), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(weft_thread_is_alive(t) ? 11 : 10);
+        assert_int_equal(weft_thread_join(t, WEFT_FOREVER), 0);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 10);
+        weft_thread_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +442,8 @@ int main(void)
         cmocka_unit_test(after_fork_the_child_holds_only_the_forking_thread),
         cmocka_unit_test(a_thread_that_forks_is_the_childs_main_thread),
         cmocka_unit_test(a_dummy_that_forks_is_the_childs_MainThread),
+        cmocka_unit_test(python_enumerate_after_join),
+        cmocka_unit_test(python_is_alive_after_fork),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
