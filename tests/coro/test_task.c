@@ -185,7 +185,7 @@ static int limited(void *arg, void **result)
 static int event_waiter(void *arg, void **result)
 {
     struct shared *s = arg;
-    return weft_event_wait(&s->event, 1.0 * testing_scale());
+    return weft_event_wait(&s->event, 10.0 * testing_scale());
 }
 
 static int cond_waiter(void *arg, void **result)

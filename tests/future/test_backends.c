@@ -12,9 +12,15 @@
 
 #define QUEUED 10
 
+struct gate {
+    weft_event_t started, open;
+};
+
 static int wait_for_gate(void *arg, void **result)
 {
-    return weft_event_wait(arg, WEFT_FOREVER);
+    struct gate *g = arg;
+    weft_event_set(&g->started);
+    return weft_event_wait(&g->open, WEFT_FOREVER);
 }
 
 static int nothing(void *arg, void **result)
@@ -68,16 +74,19 @@ static void a_thread_pool_notifies_what_its_shutdown_cancels(void **state)
     weft_executor_t *ex;
     weft_thread_pool_opts_t o = {.max_workers = 1};
     assert_int_equal(weft_thread_pool_new(&ex, &o), 0);
-    weft_event_t gate;
-    weft_event_init(&gate);
+    struct gate gate;
+    weft_event_init(&gate.started);
+    weft_event_init(&gate.open);
     weft_future_t *first, *queued[QUEUED];
     assert_int_equal(weft_executor_submit(ex, wait_for_gate, &gate, &first),
                      0);
     for (int i = 0; i < QUEUED; i++)
         assert_int_equal(weft_executor_submit(ex, nothing, NULL, &queued[i]),
                          0);
+    /* The one worker is busy with the first: the others stay queued. */
+    assert_int_equal(weft_event_wait(&gate.started, WEFT_FOREVER), 0);
     assert_int_equal(weft_executor_shutdown(ex, 0, 1, 0), 0);
-    weft_event_set(&gate);
+    weft_event_set(&gate.open);
     check_all_count(queued);
     assert_int_equal(weft_future_result(first, 10 * testing_scale(), NULL), 0);
     for (int i = 0; i < QUEUED; i++)
@@ -100,7 +109,9 @@ static void a_process_pool_notifies_what_its_shutdown_cancels(void **state)
         assert_int_equal(weft_executor_submit_bytes(ex, echo, &i, sizeof i,
                                                     &queued[i]),
                          0);
-    assert_int_equal(weft_future_wait(first, 0.05), WEFT_ETIMEDOUT);
+    /* Poll (not sleep to synchronize) until the worker has the first. */
+    while (!weft_future_running(first) && !weft_future_done(first))
+        weft_sleep(1e-3);
     assert_int_equal(weft_executor_shutdown(ex, 0, 1, 0), 0);
     check_all_count(queued);
     assert_int_equal(weft_future_result_bytes(first, 10 * testing_scale(), NULL),
