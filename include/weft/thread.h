@@ -19,7 +19,9 @@
  * Handles are reference counted: weft_thread_new() returns one reference,
  * weft_thread_free() drops it; the registry keeps its own while the thread
  * runs, and each thread keeps one to its own entry (weft_current_thread())
- * until the very end of its exit, its thread-local destructors included.
+ * until the end of its exit, its thread-local destructors included (all
+ * but the last round of them, which sanitizer runtimes keep for
+ * themselves).
  * Freeing the handle of a running thread does not stop it. Whoever keeps a
  * handle beyond the moment it was handed out borrowed takes a reference of
  * its own with weft_thread_ref() (and drops it with weft_thread_free()):

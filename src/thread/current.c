@@ -11,9 +11,11 @@
  * too (weft's thread-local values, other libraries' pthread keys, which
  * run in rounds after the start routine returns, in an order no one
  * controls). The binding is dropped by the destructor of one pthread key,
- * self_key, which re-arms itself each round and lets go only in the last
- * round the C library runs (PTHREAD_DESTRUCTOR_ITERATIONS), after every
- * other destructor had its chances. A dummy's thread is over as far as
+ * self_key, which re-arms itself each round and lets go only in the round
+ * before the last the C library runs (PTHREAD_DESTRUCTOR_ITERATIONS), after
+ * other destructors had their chances. The last round is left alone: the
+ * sanitizers' runtimes keep it to tear down their own view of the thread,
+ * after which no instrumented code may run there. A dummy's thread is over as far as
  * others can tell (out of the registry, not alive) in the first round,
  * after its weft thread-local values were destroyed, as a weft thread's
  * is once join() returns. Anyone else who keeps an entry past its thread's
@@ -54,7 +56,7 @@ static void thread_exits(void *p)
         weft__local_run_destructors();
         weft__thread_finish(t);
     }
-    if (exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS &&
+    if (exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS - 1 &&
         pthread_setspecific(self_key, t) == 0)
         return; /* once more in the next round */
     current = NULL;

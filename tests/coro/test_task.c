@@ -291,10 +291,21 @@ static void tasks_pass_items_through_a_small_queue(void **state)
     weft_loop_free(loop);
 }
 
+/* Completes the future once the ticker has ticked three times while the
+ * waiter waited (or gives up after 10 s, and the test then fails): the
+ * loop must have gone on, whatever the machine's speed. */
+struct completer {
+    weft_future_t *f;
+    _Atomic int *ticks;
+};
+
 static void complete_later(void *arg)
 {
-    weft_sleep(0.05);
-    weft_future_set_result(arg, (void *)7);
+    struct completer *c = arg;
+    double end = weft_monotonic() + 10 * testing_scale();
+    while (atomic_load(c->ticks) < 3 && weft_monotonic() < end)
+        weft_sleep(0.001);
+    weft_future_set_result(c->f, (void *)7);
 }
 
 static int wait_future(void *arg, void **result)
@@ -304,9 +315,9 @@ static int wait_future(void *arg, void **result)
 
 static int tick(void *arg, void **result)
 {
-    int *ticks = arg;
-    while (weft_sleep(0.005) == 0 && *ticks < 1000)
-        (*ticks)++;
+    _Atomic int *ticks = arg;
+    while (weft_sleep(0.005) == 0 && atomic_load(ticks) < 1000)
+        atomic_fetch_add(ticks, 1);
     return 0;
 }
 
@@ -316,10 +327,11 @@ static void a_task_waits_on_a_future_completed_by_another_thread(void **state)
     assert_int_equal(weft_loop_new(&loop), 0);
     weft_future_t *plain, *waiter, *ticker;
     weft_future_new(&plain);
-    int ticks = 0;
+    _Atomic int ticks = 0;
     weft_task_create(&waiter, loop, wait_future, plain);
     weft_task_create(&ticker, loop, tick, &ticks);
-    testing_thread_t *t = testing_thread_start(complete_later, plain);
+    struct completer c = {plain, &ticks};
+    testing_thread_t *t = testing_thread_start(complete_later, &c);
     void *r = NULL;
     assert_int_equal(weft_loop_run_until_complete(loop, waiter, &r), 0);
     assert_ptr_equal(r, (void *)7);
