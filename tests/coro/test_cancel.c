@@ -165,7 +165,9 @@ static int timeout_block_cancelled(void *arg, void **result)
     struct deadline_probe *d = arg;
     weft_cancel_scope_t s;
     weft_cancel_scope_init(&s);
-    weft_cancel_scope_enter(&s, 0.05, 0);
+    /* A deadline far beyond the outer cancel (at 0.02 s), so that even a
+     * slow machine sees the cancel first. */
+    weft_cancel_scope_enter(&s, 5.0, 0);
     d->inner = weft_sleep(10);
     weft_sleep(0.1); /* already cancelled: returns at once */
     d->exit = weft_cancel_scope_exit(&s);

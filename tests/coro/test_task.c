@@ -361,7 +361,8 @@ static void a_task_nobody_references_still_runs_to_completion(void **state)
     int count = 0;
     assert_int_equal(weft_task_create(NULL, loop, bump_after_sleep, &count), 0);
     weft_future_t *f;
-    weft_task_create(&f, loop, sleeper, &(double){0.05});
+    struct overlap o = {0.05, 0, 0};
+    weft_task_create(&f, loop, sleeper, &o);
     assert_int_equal(weft_loop_run_until_complete(loop, f, NULL), 0);
     assert_int_equal(count, 1);
     weft_future_free(f);
