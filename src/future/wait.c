@@ -10,7 +10,9 @@
  * Freeing the iterator takes each node back from its future; a node that
  * the future has already detached is about to fire or firing, and the free
  * waits for its fired flag, after which the callback touches nothing of the
- * iterator but the address of seq_ (to unpark), which is safe.
+ * iterator but the address of seq_ (to unpark), which is safe. Only once
+ * every node is back or fired are the entries freed: a firing callback
+ * writes into the entry done before it (the list's link).
  *
  * The nodes are waiter nodes (future_int.h): they fire when their future
  * counts as done for wait (finished, or cancelled and notified), not at a
@@ -238,14 +240,19 @@ void weft_as_completed_free(weft_as_completed_t *it)
 {
     if (it == NULL)
         return;
+    /* First every node back, or fired: a firing callback links its entry
+     * behind the last one done, which must not be freed under it. */
     for (size_t i = 0; i < it->n; i++) {
         struct entry *e = it->entries[i];
         WEFT_CHAOS_POINT(); /* a completion may detach the node now */
         if (!weft__future_remove_node(e->f, &e->node))
             while (!atomic_load_explicit(&e->fired, memory_order_acquire))
                 sched_yield();
-        weft_future_free(e->f);
-        free(e);
+    }
+    /* Then nothing touches the entries any more. */
+    for (size_t i = 0; i < it->n; i++) {
+        weft_future_free(it->entries[i]->f);
+        free(it->entries[i]);
     }
     free(it->entries);
     free(it->set);

@@ -641,6 +641,50 @@ static void the_executor_notifies_what_was_cancelled(void **state)
     drop(SET(c, p), 2);
 }
 
+/* Freeing an iterator while its futures complete on other threads: each
+ * completion links its entry behind the last one done, so no entry may be
+ * freed while another's callback may still be linking. (Seen by the
+ * sanitizers, as a write into freed memory, when it goes wrong.) */
+struct racing {
+    weft_future_t *fs[8];
+    weft_barrier_t go;
+};
+
+static void complete_racing(void *arg, unsigned i)
+{
+    struct racing *r = arg;
+    weft_barrier_wait(&r->go, NULL);
+    for (unsigned k = i; k < 8; k += 2)
+        weft_future_set_result(r->fs[k], NULL);
+}
+
+static void iterate_then_free(void *arg, unsigned i)
+{
+    struct racing *r = arg;
+    if (i < 2) {
+        complete_racing(arg, i);
+        return;
+    }
+    weft_as_completed_t *it;
+    assert_int_equal(weft_as_completed_new(&it, r->fs, 8, WEFT_FOREVER), 0);
+    weft_barrier_wait(&r->go, NULL);
+    weft_future_t *f;
+    assert_int_equal(weft_as_completed_next(it, &f), 0);
+    weft_as_completed_free(it); /* while the others still complete */
+}
+
+static void an_iterator_may_be_freed_while_its_futures_complete(void **state)
+{
+    for (int round = 0; round < 200; round++) {
+        struct racing r;
+        make(r.fs, 8);
+        weft_barrier_init(&r.go, 3, NULL, NULL, WEFT_FOREVER);
+        testing_run_threads(3, iterate_then_free, &r);
+        weft_barrier_destroy(&r.go);
+        drop(r.fs, 8);
+    }
+}
+
 static void progress_prints_plain_lines_when_not_a_terminal(void **state)
 {
     int fds[2];
@@ -704,6 +748,7 @@ int main(void)
         cmocka_unit_test(wait_first_exception_stops_at_the_first_failure),
         cmocka_unit_test(as_completed_loses_nothing_under_concurrent_completion),
         cmocka_unit_test(completion_from_a_cancelled_context_still_counts),
+        cmocka_unit_test(an_iterator_may_be_freed_while_its_futures_complete),
         cmocka_unit_test(python_test_20369_duplicates_are_one_future),
         cmocka_unit_test(python_first_completed),
         cmocka_unit_test(python_first_completed_some_already_completed),
