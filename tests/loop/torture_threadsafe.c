@@ -139,10 +139,14 @@ static void poster(void *arg, unsigned p)
                 weft_loop_stop(s->loop);
         }
     }
+    /* A last word, counted as posted before this poster counts itself
+     * out and sent after: whoever is last wakes the loop to see that
+     * everything is in, and the loop cannot see that before it ran. */
+    atomic_fetch_add(&s->posted, 1);
     atomic_fetch_sub(&s->posters_left, 1);
-    /* A last word after the count: whoever is last wakes the loop to see
-     * that everything is in (posted before its own count went down). */
-    post(p, LAST_WORD);
+    if (weft_loop_call_soon_threadsafe(s->loop, on_call,
+                                       ARG(p, LAST_WORD)) != 0)
+        violation("the last word of poster %u was refused", p);
 }
 
 static void posters(void *arg)
