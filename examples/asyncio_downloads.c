@@ -3,11 +3,14 @@
  * thread of its own, answering after 0.2 s), fetched one after another,
  * then by ten threads, then by ten tasks on one loop. The same client call
  * serves all three (it blocks a thread, or suspends a task), and the two
- * concurrent forms take about one delay instead of ten.
+ * concurrent forms take about one delay instead of ten: the server counts
+ * how many requests it held at once, one for the first form, many for the
+ * other two.
  *
  *     for i in range(10):
  *         urllib.request.urlretrieve(url, f"temp/image-{i}.jpg")
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +22,25 @@
 
 /* ----- The web server ----- */
 
+/* Requests in their delay now, and the most at once since the last reset. */
+static _Atomic int held, most_held;
+
+static void note_held(void)
+{
+    int now = atomic_fetch_add(&held, 1) + 1;
+    int most = atomic_load(&most_held);
+    while (now > most &&
+           !atomic_compare_exchange_weak(&most_held, &most, now))
+        ;
+}
+
 static int answer_slowly(const weft_http_message_t *req, weft_stream_t *s,
                          void *arg)
 {
+    note_held();
     weft_sleep(DELAY); /* a slow server: this connection's task waits */
+    /* Let go before answering: the client's next request comes after. */
+    atomic_fetch_sub(&held, 1);
     char image[2048];
     memset(image, 0xA5, sizeof image);
     /* Every other image comes in chunks, as servers that stream do. */
@@ -83,8 +101,9 @@ static int download_image(void *arg, void **result)
 
 static void report(const char *how, double t0, int failures)
 {
-    printf("%s: %d downloads in %.2f s%s\n", how, IMAGES, weft_monotonic() - t0,
-           failures ? " (with failures)" : "");
+    printf("%s: %d downloads in %.2f s, at most %d at the server at once%s\n",
+           how, IMAGES, weft_monotonic() - t0,
+           atomic_exchange(&most_held, 0), failures ? " (with failures)" : "");
 }
 
 static int sequential(void)

@@ -15,7 +15,8 @@
  * Defaults for this layer: every function is thread-safe and non-blocking.
  *
  * Global state: each thread's last message (thread-local, empty in a new
- * thread, and copied as is into a child made by fork()).
+ * thread, and copied as is into a child made by fork()), and the names
+ * weft_errname() makes up for codes it does not list (thread-local too).
  */
 #ifndef WEFT_BASE_H
 #define WEFT_BASE_H
@@ -84,7 +85,12 @@ enum weft_error {
  * borrowed static text. */
 WEFT_API const char *weft_strerror(int code);
 
-/* The code's name ("WEFT_ETIMEDOUT"), or NULL for an unknown code. */
+/* The code's name, never NULL: "WEFT_ETIMEDOUT" for a code of the list
+ * above (static text); for the program's own codes "WEFT_EUSER" and
+ * "WEFT_EUSER+5", and "error 42" for any other code weft does not know.
+ * Those made-up names are written in buffers of the calling thread: each
+ * stays valid on that thread until it has asked for four more of them, so
+ * two in one printf are both right and other threads never touch them. */
 WEFT_API const char *weft_errname(int code);
 
 /* The message recorded by the calling thread's last failed weft call (or by

@@ -81,8 +81,8 @@ WEFT_API int weft_task_create_opts(weft_future_t **out, weft_loop_t *loop,
                                    const weft_task_opts_t *opts);
 
 /* Ask task to stop (Task.cancel()): a task not started yet never runs and
- * is CANCELLED at once; a running one sees WEFT_ECANCELLED at its next
- * suspension point. Works on any future (for others it is
+ * is CANCELLED at once (and notified: weft_wait() counts it); a running
+ * one sees WEFT_ECANCELLED at its next suspension point. Works on any future (for others it is
  * weft_future_stop). Returns 0, or WEFT_ESTATE when it is already done. */
 WEFT_API int weft_task_cancel(weft_future_t *task);
 
@@ -125,7 +125,8 @@ WEFT_API int weft_gather(weft_future_t *const *fs, size_t n,
  * cancelled meanwhile, f is cancelled too and WEFT_ECANCELLED returned:
  * the caller's cancellation is never reported as a timeout, nor lost.
  * Blocks: yes. Errors: f's own; WEFT_ETIMEDOUT, WEFT_ECANCELLED,
- * WEFT_EINVAL. */
+ * WEFT_EINVAL (NULL f; a bad timeout, checked before anything else, even
+ * a cancellation of the caller: f is then left alone). */
 WEFT_API int weft_wait_for(weft_future_t *f, double timeout, void **result);
 
 /* ----- Task groups (asyncio.TaskGroup) ----- */

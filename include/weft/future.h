@@ -9,7 +9,13 @@
  * wrap_future for that).
  *
  * States, as Python's: PENDING, RUNNING, FINISHED (with a result or an
- * error) and CANCELLED. cancel() succeeds only while pending. Beyond Python,
+ * error), CANCELLED and CANCELLED_AND_NOTIFIED. cancel() succeeds only
+ * while pending. A cancelled future is done at once (result() says
+ * WEFT_ECANCELLED, its done callbacks run), but weft_wait() and
+ * as_completed count it only once its owner has seen the cancel: the
+ * executor that would have run it claimed it (weft_future_try_start(),
+ * weft_future_set_running_or_notify_cancel()), dropped it
+ * (weft_future_cancel_and_notify(), at shutdown) or finished it. Beyond Python,
  * weft_future_stop() asks a running task to stop: the task sees it through
  * weft_task_cancelled(), and every weft blocking call it makes returns
  * WEFT_ECANCELLED from then on (threads cannot be killed, so this is
@@ -53,7 +59,8 @@ enum weft_future_state {
     WEFT_FUTURE_PENDING = 0,
     WEFT_FUTURE_RUNNING = 1,
     WEFT_FUTURE_FINISHED = 2,
-    WEFT_FUTURE_CANCELLED = 3
+    WEFT_FUTURE_CANCELLED = 3,
+    WEFT_FUTURE_CANCELLED_AND_NOTIFIED = 4
 };
 
 /* A future that the caller completes (concurrent.futures.Future()).
@@ -64,15 +71,17 @@ WEFT_API int weft_future_new(weft_future_t **out);
 WEFT_API weft_future_t *weft_future_ref(weft_future_t *f);
 WEFT_API void weft_future_free(weft_future_t *f);
 
-/* The state now, and the usual questions about it. */
+/* The state now, and the usual questions about it: done and cancelled
+ * hold for both cancelled states, as in Python. */
 WEFT_API int weft_future_state(const weft_future_t *f);
 WEFT_API int weft_future_done(const weft_future_t *f);
 WEFT_API int weft_future_running(const weft_future_t *f);
 WEFT_API int weft_future_cancelled(const weft_future_t *f);
 
 /* Cancel f if it has not started: returns 0 (it is now cancelled, or was
- * already, and its callbacks have run), or WEFT_ESTATE when it is running
- * or finished (Python's cancel() returning False). */
+ * already, and its done callbacks have run), or WEFT_ESTATE when it is
+ * running or finished (Python's cancel() returning False). It counts for
+ * weft_wait() and as_completed once its owner notices (see above). */
 WEFT_API int weft_future_cancel(weft_future_t *f);
 
 /* Beyond Python: cancel f if pending, or ask its running task to stop.
@@ -88,7 +97,8 @@ WEFT_API int weft_future_stop(weft_future_t *f);
  * the wait runs other tasks meanwhile (see executor.h).
  * Errors besides the task's: WEFT_ETIMEDOUT (f is still not done),
  * WEFT_ECANCELLED (also: the caller's own scope was cancelled),
- * WEFT_EINVAL (bad timeout, or a byte-string future: use _result_bytes).
+ * WEFT_EINVAL (bad timeout, checked first, even when f is done; or a
+ * byte-string future: use _result_bytes).
  * Ownership: *result is the task's, passed on as is. */
 WEFT_API int weft_future_result(weft_future_t *f, double timeout,
                                 void **result);
@@ -120,8 +130,16 @@ WEFT_API int weft_future_add_done_callback(weft_future_t *f,
 
 /* Python's set_running_or_notify_cancel: returns 0 and marks f RUNNING if
  * it was pending; WEFT_ECANCELLED if it was cancelled (the task must not
- * run); WEFT_ESTATE otherwise. */
+ * run): f is then CANCELLED_AND_NOTIFIED, and the waiters of weft_wait()
+ * and as_completed count it; WEFT_ESTATE otherwise (running, finished, or
+ * notified already: Python's RuntimeError). */
 WEFT_API int weft_future_set_running_or_notify_cancel(weft_future_t *f);
+
+/* For an owner that will never run f (an executor dropping queued work at
+ * shutdown): cancel f if it is pending, and notify its cancel at once, as
+ * a claim would. Returns 0 (f is CANCELLED_AND_NOTIFIED, now or before),
+ * or WEFT_ESTATE when it is running or finished. */
+WEFT_API int weft_future_cancel_and_notify(weft_future_t *f);
 
 /* Finish f with a result, a byte-string result (taken: freed with f), or an
  * error (code and printf-style message). Wakes every waiter and runs the
@@ -136,7 +154,8 @@ WEFT_API int weft_future_set_error(weft_future_t *f, int code,
 
 /* Finish f from what a task returned: code 0 sets result, anything else
  * sets the error with the calling thread's last message. What executors call
- * after running a weft_fn. Errors: WEFT_ESTATE. */
+ * after running a weft_fn. Errors: WEFT_ESTATE (f was done already; if it
+ * was cancelled, it is notified now: its owner has seen it). */
 WEFT_API int weft_future_finish(weft_future_t *f, int code, void *result);
 
 /* Nonzero when a stop was asked for the running task that is calling (the
@@ -190,7 +209,8 @@ WEFT_API const weft_future_class_t *weft_future_class_of(const weft_future_t *f)
 
 /* Claim a pending future for running, quietly: 1 when it was pending and
  * is now RUNNING (the caller must run it), 0 otherwise (someone else runs
- * it, or it was cancelled or is done). */
+ * it, or it was cancelled or is done). A cancelled future is notified by
+ * the claim, as set_running_or_notify_cancel does. */
 WEFT_API int weft_future_try_start(weft_future_t *f);
 
 /* The executor's part of f's object: WEFT_FUTURE_SIZE bytes in. */
@@ -226,8 +246,10 @@ enum weft_return_when {
  * executors), then sort them into done and not_done: caller arrays of n
  * entries each (either may be NULL), filled with borrowed pointers, each
  * future once, in the order of fs; *n_done and *n_not_done (if not NULL)
- * get the counts. FIRST_EXCEPTION stops at the first future that finishes
- * with an error or is cancelled. A timeout is not an error: the sets say
+ * get the counts. As in Python, done means finished, or cancelled and
+ * notified (a future merely cancelled waits in not_done for its owner to
+ * notice); FIRST_EXCEPTION stops at the first future that finishes with an
+ * error, not at a cancellation. A timeout is not an error: the sets say
  * what happened. Costs O(n) to set up and O(1) per completion.
  * Blocks: yes. Errors: WEFT_EINVAL (NULL fs with n > 0, bad return_when,
  * bad timeout), WEFT_ENOMEM, WEFT_ECANCELLED (the caller's scope). */
@@ -236,8 +258,9 @@ WEFT_API int weft_wait(weft_future_t *const *fs, size_t n, double timeout,
                        weft_future_t **not_done, size_t *n_not_done);
 
 /* concurrent.futures.as_completed: an iterator that yields each future once
- * (duplicates in fs are yielded once), in the order they complete, those
- * already done first. Its timeout counts from creation, as Python's.
+ * (duplicates in fs are yielded once), in the order they complete
+ * (finished, or cancelled and notified, as for weft_wait), those already
+ * done first. Its timeout counts from creation, as Python's.
  * Futures may be added while iterating (a completion queue).
  * Ownership: the iterator takes a reference to each future; what _next
  * yields is borrowed while the iterator lives. */

@@ -18,7 +18,15 @@
  *
  * Handles are reference counted: weft_thread_new() returns one reference,
  * weft_thread_free() drops it; the registry keeps its own while the thread
- * runs. Freeing the handle of a running thread does not stop it.
+ * runs, and each thread keeps one to its own entry (weft_current_thread())
+ * until the end of its exit, its thread-local destructors included (all
+ * but the last round of them, which sanitizer runtimes keep for
+ * themselves).
+ * Freeing the handle of a running thread does not stop it. Whoever keeps a
+ * handle beyond the moment it was handed out borrowed takes a reference of
+ * its own with weft_thread_ref() (and drops it with weft_thread_free()):
+ * then the entry stays valid, and answers "not alive" once its thread has
+ * ended, for as long as that reference is held.
  *
  * Defaults for this layer: thread-safe and non-blocking unless marked.
  *
@@ -46,7 +54,8 @@ typedef struct weft_thread weft_thread_t;
 /* Options for a new thread; a NULL pointer or a zeroed struct gives
  * Python's defaults. */
 typedef struct weft_thread_opts {
-    const char *name;  /* NULL: "Thread-N (target)" as Python names it */
+    const char *name;  /* NULL or "": "Thread-N (target)" as Python names
+                          it */
     int daemon;        /* nonzero: the process may exit without it; 0: as
                           the creating thread (Python's default: threads
                           made by a daemon, or by a thread weft did not
@@ -74,12 +83,15 @@ WEFT_API int weft_thread_start(weft_thread_t *t);
 
 /* Wait until t has finished, up to timeout seconds. Once it returns 0, the
  * target has returned, the excepthook has run and t's thread-local values
- * have been destroyed. t may be any entry: the main thread's never
- * finishes; a "Dummy-N" one finishes when its thread exits.
- * Blocks: yes (a coroutine suspends alone).
- * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL (bad timeout),
- * WEFT_ESTATE (not started: "cannot join thread before it is started"),
- * WEFT_EDEADLK (t is the calling thread: "cannot join current thread"). */
+ * have been destroyed. The main thread's entry finishes when the program
+ * exits (the exit rule above). A thread weft did not start cannot be
+ * joined (Python 3.13): its end is not weft's to wait for.
+ * Blocks: yes (a coroutine suspends alone), except on the errors below,
+ * which come at once.
+ * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL (NULL t, bad
+ * timeout: checked first), WEFT_ESTATE ("cannot join a dummy thread";
+ * not started: "cannot join thread before it is started"), WEFT_EDEADLK
+ * (t is the calling thread: "cannot join current thread"). */
 WEFT_API int weft_thread_join(weft_thread_t *t, double timeout);
 
 /* Nonzero from start until the target has returned. */
@@ -111,9 +123,14 @@ WEFT_API int weft_thread_result(const weft_thread_t *t, void **result);
 
 /* The calling thread's entry: a weft thread's own handle, or an entry made
  * on first use for a thread weft did not start ("MainThread" for the main
- * thread, "Dummy-N" for others; a dummy is a daemon and leaves the
- * registry when its thread exits). Returns borrowed: valid while the calling
- * thread lives; NULL only when out of memory. */
+ * thread, "Dummy-N" for others; a dummy is a daemon, leaves the registry
+ * and reads as not alive once its thread exits, and becomes the child's
+ * "MainThread" if its thread forks). Returns borrowed: valid, and the
+ * calling thread's, until that thread has ended, through its last
+ * thread-local destructor (weft's and other libraries'). To keep it longer,
+ * or to hand it to another thread, take a reference (weft_thread_ref())
+ * while it is valid. NULL only when out of memory, or when asked from an
+ * exit destructor that runs after the calling thread's entry was let go. */
 WEFT_API weft_thread_t *weft_current_thread(void);
 WEFT_API weft_thread_t *weft_main_thread(void);
 
@@ -142,9 +159,9 @@ WEFT_API int weft_thread_stack_size(size_t size, size_t *old);
  * returned a non-zero code, with the thread and the error (both borrowed
  * for the call), before the thread counts as finished. NULL restores the
  * default, which prints "Exception in thread NAME: WEFT_EXXX: message" on
- * stderr in one write ("error N" for a code weft does not name). Returns
- * the previous hook, the default included, so a hook may chain to it
- * (threading.__excepthook__). */
+ * stderr in one write, the code named by weft_errname() ("WEFT_EUSER+5",
+ * "error N" for a code weft does not know). Returns the previous hook, the
+ * default included, so a hook may chain to it (threading.__excepthook__). */
 typedef void (*weft_excepthook_t)(weft_thread_t *t,
                                   const weft_error_info_t *error);
 WEFT_API weft_excepthook_t weft_thread_set_excepthook(weft_excepthook_t hook);

@@ -20,6 +20,24 @@ const char *weft_strerror(int code)
     return code >= WEFT_EUSER ? "application error" : "unknown error";
 }
 
+/* Names made up for codes the list does not hold: a few per thread, used
+ * in turn, so that two names in one printf are both right. */
+#define MADE_NAMES 4
+static _Thread_local char made_names[MADE_NAMES][32];
+static _Thread_local unsigned made_next;
+
+static const char *made_up_name(int code)
+{
+    char *buf = made_names[made_next++ % MADE_NAMES];
+    if (code == WEFT_EUSER)
+        return "WEFT_EUSER";
+    if (code > WEFT_EUSER)
+        snprintf(buf, sizeof made_names[0], "WEFT_EUSER+%d", code - WEFT_EUSER);
+    else
+        snprintf(buf, sizeof made_names[0], "error %d", code);
+    return buf;
+}
+
 const char *weft_errname(int code)
 {
     switch (code) {
@@ -31,7 +49,7 @@ const char *weft_errname(int code)
         WEFT_ERRORS(WEFT_NAME_)
 #undef WEFT_NAME_
     }
-    return NULL;
+    return made_up_name(code);
 }
 
 const char *weft_last_message(void)

@@ -20,6 +20,12 @@ int weft_wait_for(weft_future_t *f, double timeout, void **result)
 {
     if (f == NULL)
         return weft_fail(WEFT_EINVAL, "wait_for: NULL future");
+    int64_t deadline;
+    if (weft_deadline(timeout, &deadline))
+        return weft_fail(WEFT_EINVAL,
+                         "wait_for: timeout must be >= 0 or WEFT_FOREVER, "
+                         "got %g",
+                         timeout);
     /* A caller already cancelled is told so, whatever the timeout. */
     int rc = weft_cancelled() ? WEFT_ECANCELLED : weft_future_wait(f, timeout);
     if (rc == 0)

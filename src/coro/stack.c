@@ -20,6 +20,25 @@
  * Each thread keeps up to POOL_MAX free stacks of the default size for
  * reuse; the rest go back to the kernel. A pool's stacks are unmapped when
  * its thread exits.
+ *
+ * AddressSanitizer. A task ends by switching away from inside its own
+ * frames (coro_entry's and those below the final switch), which never
+ * return, so the poison ASan put on their redzones stays in the shadow of
+ * the stack's memory; and munmap does not clear the shadow either. Left
+ * there, it would greet whatever uses the memory next: the next task on a
+ * pooled stack, or a new mapping (a stack, or anyone's) that the kernel
+ * places at the same addresses. The first write into a new stack is
+ * weft__ctx_make's, of the registers the first switch pops, at the top of
+ * the stack and with no frame of its own: ASan reports it as a
+ * stack-buffer-overflow when a dead frame's redzone lies there. With gcc
+ * it does, on the next stack whose top meets an old one's: at -O0 gcc
+ * puts coro_entry's instrumented locals right under its saved registers,
+ * within the 72 bytes weft__ctx_make writes. clang allocates them in a
+ * block below its whole fixed frame, a few hundred bytes down, where the
+ * next task's own frames re-poison and unpoison before any use: the same
+ * stale poison, unseen. So a stack given back is unpoisoned at once (its
+ * frames are all dead), and a new mapping is unpoisoned before use (its
+ * shadow may hold another's leftovers).
  */
 #include "coro_int.h"
 
@@ -66,6 +85,18 @@ static size_t page_size(void)
     if (page == 0)
         page = (size_t)sysconf(_SC_PAGESIZE);
     return page;
+}
+
+/* The frames once on [lo, lo + size) are dead: clear what ASan's shadow
+ * still says about them (see above). */
+static void forget_frames(void *lo, size_t size)
+{
+#ifdef WEFT_ASAN
+    __asan_unpoison_memory_region(lo, size);
+#else
+    (void)lo;
+    (void)size;
+#endif
 }
 
 static void unmap(struct weft__stack *s)
@@ -115,6 +146,7 @@ static struct weft__stack *map_stack(size_t size, int guard)
     /* Stacks are touched a page at a time: huge pages would turn a few
      * KiB of use into 2 MiB. */
     madvise(map, total, MADV_NOHUGEPAGE);
+    forget_frames((char *)map + page, total - page);
     struct weft__stack *s =
         (struct weft__stack *)((char *)map + total - sizeof *s);
     s->map = map;
@@ -154,11 +186,6 @@ struct weft__stack *weft__stack_get(size_t size)
         struct weft__stack *s = pool.head;
         pool.head = s->next;
         pool.count--;
-#ifdef WEFT_ASAN
-        /* The last task may have left poisoned redzones of frames that
-         * never returned (its final switch leaves from inside them). */
-        __asan_unpoison_memory_region(s->lo, s->size);
-#endif
         return s;
     }
     return new_stack(size);
@@ -173,6 +200,7 @@ void weft__stack_put(struct weft__stack *s)
                 s->size);
         abort();
     }
+    forget_frames(s->lo, s->size);
     if (s->asked != WEFT_TASK_STACK_DEFAULT || pool.count >= POOL_MAX) {
         unmap(s);
         return;

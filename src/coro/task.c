@@ -543,8 +543,13 @@ int weft_task_cancel(weft_future_t *task)
     if (weft_future_done(task))
         return weft_fail(WEFT_ESTATE, "cancel: the task has finished");
     int rc = weft_future_stop(task);
-    if (rc == 0 && weft_task_is_task(task))
+    if (rc == 0 && weft_task_is_task(task)) {
         atomic_fetch_add(&coro_of(task)->cancels, 1);
+        /* A task that had not started never will: this layer, its owner,
+         * has seen the cancel, so weft_wait() may count it at once. */
+        if (weft_future_cancelled(task))
+            weft_future_try_start(task);
+    }
     return rc;
 }
 

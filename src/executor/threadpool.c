@@ -255,7 +255,7 @@ static void fail_queued(struct pool *p, weft_future_t *f, int broken)
     if (broken && weft_future_try_start(f))
         weft_future_set_error(f, WEFT_EBROKEN, "%s", p->broken_message);
     else
-        weft_future_cancel(f);
+        weft_future_cancel_and_notify(f);
     weft_future_free(f);
 }
 

@@ -15,6 +15,19 @@
  * Waiting: set WAITERS, then park on the word validating (under park's
  * lock) that the state is still not done. The completer changes the word
  * before it unparks under the same lock, so no wake-up is lost.
+ *
+ * Cancelled and notified (Python's CANCELLED_AND_NOTIFIED). A cancel moves
+ * a pending future to CANCELLED: it is done (result() says so, waiters of
+ * that one future wake, done callbacks run), but it counts for weft_wait()
+ * and as_completed only once its owner has seen the cancel (claiming it
+ * with try_start or set_running_or_notify_cancel, dropping it with
+ * cancel_and_notify, or finishing it). Their waiters are callback nodes
+ * marked waiter: a cancel detaches and runs the other nodes and leaves the
+ * waiters on the list; the notification (NOTIFIED set, under LOCKED, with
+ * the same publishing exchange) detaches and runs them. So each node runs
+ * exactly once: the list is only ever cut under LOCKED, and a node added
+ * under LOCKED either finds the state that makes it due (and runs at once)
+ * or is on the list before the exchange that makes it due detaches it.
  */
 #include "future_int.h"
 
@@ -23,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/chaos.h"
 #include "weft/log.h"
 
 static _Thread_local weft_future_wait_hook wait_hook;
@@ -51,8 +65,10 @@ static uint32_t lock_state(weft_future_t *f)
         if (atomic_compare_exchange_weak_explicit(&f->state, &s,
                                                   s | ST_LOCKED,
                                                   memory_order_acquire,
-                                                  memory_order_relaxed))
+                                                  memory_order_relaxed)) {
+            WEFT_CHAOS_POINT(); /* the holder stalls: others spin */
             return s | ST_LOCKED;
+        }
     }
 }
 
@@ -144,8 +160,10 @@ void weft_future_free(weft_future_t *f)
 
 int weft_future_state(const weft_future_t *f)
 {
-    return (int)(atomic_load_explicit(&f->state, memory_order_acquire) &
-                 ST_MASK);
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+    if ((s & ST_MASK) == WEFT_FUTURE_CANCELLED && (s & ST_NOTIFIED))
+        return WEFT_FUTURE_CANCELLED_AND_NOTIFIED;
+    return (int)(s & ST_MASK);
 }
 
 int weft_future_done(const weft_future_t *f)
@@ -160,7 +178,8 @@ int weft_future_running(const weft_future_t *f)
 
 int weft_future_cancelled(const weft_future_t *f)
 {
-    return weft_future_state(f) == WEFT_FUTURE_CANCELLED;
+    return (atomic_load_explicit(&f->state, memory_order_acquire) &
+            ST_MASK) == WEFT_FUTURE_CANCELLED;
 }
 
 const _Atomic uint32_t *weft_future_stop_word(const weft_future_t *f)
@@ -192,26 +211,65 @@ static void run_callbacks(weft_future_t *f, struct weft__callback *cb)
     }
 }
 
-/* With LOCKED held and the state not done: detach the callbacks and move
- * to final (with extra flags), waking every waiter; then run callbacks. */
+/* With LOCKED held: take off the list the nodes that are due once f is
+ * in state final, in the order they were added. All of them when f then
+ * counts for weft_wait(); on a plain cancel, all but the waiters, which
+ * stay for the notification. */
+static struct weft__callback *detach_due(weft_future_t *f, uint32_t final)
+{
+    struct weft__callback *due = NULL, **tail = &due;
+    struct weft__callback **it = &f->callbacks;
+    int all = weft__state_counts(final);
+    while (*it) {
+        struct weft__callback *n = *it;
+        if (n->waiter && !all) {
+            it = &n->next;
+            continue;
+        }
+        *it = n->next;
+        n->next = NULL;
+        *tail = n;
+        tail = &n->next;
+    }
+    return due;
+}
+
+/* With LOCKED held: detach what is due and move to final (a done state,
+ * with extra flags), waking every waiter; then run the callbacks. */
 static void publish(weft_future_t *f, uint32_t final)
 {
-    struct weft__callback *cb = f->callbacks;
-    f->callbacks = NULL;
+    struct weft__callback *cb = detach_due(f, final);
     if (cb)
         weft_future_ref(f); /* the waiters may drop theirs at once */
     uint32_t keep = atomic_load_explicit(&f->state, memory_order_relaxed) &
-                    (ST_STOP | ST_BYTES | ST_FAILED);
+                    (ST_STOP | ST_BYTES | ST_FAILED | ST_NOTIFIED);
+    WEFT_CHAOS_POINT(); /* the outcome stored, not yet published */
     /* Release: publishes the outcome; pairs with the acquire loads of
      * the state in every query and wait. */
     uint32_t old = atomic_exchange_explicit(&f->state, final | keep,
                                             memory_order_acq_rel);
+    WEFT_CHAOS_POINT(); /* published, the sleepers not yet woken */
     if (old & ST_WAITERS)
         weft_unpark_all(&f->state, 0);
     if (cb) {
+        WEFT_CHAOS_POINT(); /* woken, the callbacks not yet run */
         run_callbacks(f, cb);
         weft_future_free(f);
     }
+}
+
+/* A cancelled future's owner has seen the cancel: mark it notified and run
+ * its waiter nodes. Returns 1 if this call did, 0 if it was not a
+ * cancelled future waiting for that (or another call did it first). */
+static int notify_cancel(weft_future_t *f)
+{
+    uint32_t s = lock_state(f);
+    if ((s & ST_MASK) != WEFT_FUTURE_CANCELLED || (s & ST_NOTIFIED)) {
+        unlock_state(f);
+        return 0;
+    }
+    publish(f, WEFT_FUTURE_CANCELLED | ST_NOTIFIED);
+    return 1;
 }
 
 /* Take the lock if f is not done yet; 0 with the lock held, else
@@ -283,24 +341,43 @@ int weft_future_set_error(weft_future_t *f, int code, const char *fmt, ...)
     return set_error_text(f, code, text);
 }
 
-int weft_future_finish(weft_future_t *f, int code, void *result)
+/* The running task was asked to stop and did: CANCELLED, and notified,
+ * since its owner is the one finishing it. */
+static int finish_stopped(weft_future_t *f)
 {
-    if (code == 0)
-        return weft_future_set_result(f, result);
-    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
-    if (code == WEFT_ECANCELLED && (s & ST_STOP)) {
-        int rc = lock_undone(f, "finish");
-        if (rc)
-            return rc;
-        f->code = WEFT_ECANCELLED;
-        publish(f, WEFT_FUTURE_CANCELLED);
-        return 0;
-    }
-    const char *m = weft_last_message();
-    return set_error_text(f, code, m[0] ? m : NULL);
+    int rc = lock_undone(f, "finish");
+    if (rc)
+        return rc;
+    f->code = WEFT_ECANCELLED;
+    publish(f, WEFT_FUTURE_CANCELLED | ST_NOTIFIED);
+    return 0;
 }
 
-int weft_future_set_running_or_notify_cancel(weft_future_t *f)
+int weft_future_finish(weft_future_t *f, int code, void *result)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    int rc;
+    if (code == 0) {
+        rc = weft_future_set_result(f, result);
+    } else if (code == WEFT_ECANCELLED && (s & ST_STOP)) {
+        rc = finish_stopped(f);
+    } else {
+        const char *m = weft_last_message();
+        rc = set_error_text(f, code, m[0] ? m : NULL);
+    }
+    /* Done already: if cancelled, its owner, finishing it, has now seen
+     * the cancel. */
+    if (rc == WEFT_ESTATE && notify_cancel(f))
+        rc = weft_fail(WEFT_ESTATE, "finish: the future was cancelled");
+    return rc;
+}
+
+/* What the owner's claim found: it now runs f; f was cancelled (and this
+ * claim notified it); f was cancelled and notified before; f runs or is
+ * finished. */
+enum claim { CLAIM_RUN, CLAIM_CANCELLED, CLAIM_NOTIFIED, CLAIM_BUSY };
+
+static enum claim claim(weft_future_t *f)
 {
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     for (;;) {
@@ -309,29 +386,53 @@ int weft_future_set_running_or_notify_cancel(weft_future_t *f)
             s = atomic_load_explicit(&f->state, memory_order_relaxed);
             continue;
         }
-        if ((s & ST_MASK) == WEFT_FUTURE_CANCELLED)
-            return WEFT_ECANCELLED;
-        if ((s & ST_MASK) != WEFT_FUTURE_PENDING)
-            return weft_fail(WEFT_ESTATE, "future is not pending");
-        if (atomic_compare_exchange_weak_explicit(
-                &f->state, &s, (s & ~ST_MASK) | WEFT_FUTURE_RUNNING,
-                memory_order_acquire, memory_order_relaxed))
-            return 0;
+        switch (s & ST_MASK) {
+        case WEFT_FUTURE_PENDING:
+            /* Acquire: what the submitter wrote before it published f
+             * happens before the task runs. */
+            if (atomic_compare_exchange_weak_explicit(
+                    &f->state, &s, (s & ~ST_MASK) | WEFT_FUTURE_RUNNING,
+                    memory_order_acq_rel, memory_order_relaxed))
+                return CLAIM_RUN;
+            continue;
+        case WEFT_FUTURE_CANCELLED:
+            if (s & ST_NOTIFIED)
+                return CLAIM_NOTIFIED;
+            if (notify_cancel(f))
+                return CLAIM_CANCELLED;
+            s = atomic_load_explicit(&f->state, memory_order_relaxed);
+            continue; /* notified by another meanwhile */
+        default:
+            return CLAIM_BUSY;
+        }
+    }
+}
+
+int weft_future_set_running_or_notify_cancel(weft_future_t *f)
+{
+    switch (claim(f)) {
+    case CLAIM_RUN:
+        return 0;
+    case CLAIM_CANCELLED:
+        return weft_fail(WEFT_ECANCELLED, "the future was cancelled");
+    case CLAIM_NOTIFIED:
+        return weft_fail(WEFT_ESTATE, "future in unexpected state: "
+                                      "cancelled and notified already");
+    default:
+        return weft_fail(WEFT_ESTATE, "future is not pending");
     }
 }
 
 int weft_future_try_start(weft_future_t *f)
 {
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
-    while ((s & (ST_MASK | ST_LOCKED)) == WEFT_FUTURE_PENDING) {
-        if (atomic_compare_exchange_weak_explicit(
-                &f->state, &s, (s & ~ST_MASK) | WEFT_FUTURE_RUNNING,
-                memory_order_acq_rel, memory_order_relaxed))
-            return 1;
-    }
-    if ((s & ST_MASK) == WEFT_FUTURE_PENDING) /* locked: look again */
-        return weft_future_set_running_or_notify_cancel(f) == 0;
-    return 0;
+    /* The common case inline: pending and unlocked. */
+    if ((s & (ST_MASK | ST_LOCKED)) == WEFT_FUTURE_PENDING &&
+        atomic_compare_exchange_strong_explicit(
+            &f->state, &s, (s & ~ST_MASK) | WEFT_FUTURE_RUNNING,
+            memory_order_acq_rel, memory_order_relaxed))
+        return 1;
+    return claim(f) == CLAIM_RUN;
 }
 
 /* ----- Cancelling ----- */
@@ -351,6 +452,28 @@ int weft_future_cancel(weft_future_t *f)
         return cancel_pending_locked(f);
     case WEFT_FUTURE_CANCELLED:
         unlock_state(f);
+        return 0;
+    default:
+        unlock_state(f);
+        return weft_fail(WEFT_ESTATE, "cannot cancel a %s future",
+                         (s & ST_MASK) == WEFT_FUTURE_RUNNING ? "running"
+                                                              : "finished");
+    }
+}
+
+int weft_future_cancel_and_notify(weft_future_t *f)
+{
+    uint32_t s = lock_state(f);
+    switch (s & ST_MASK) {
+    case WEFT_FUTURE_PENDING:
+        f->code = WEFT_ECANCELLED;
+        publish(f, WEFT_FUTURE_CANCELLED | ST_NOTIFIED);
+        return 0;
+    case WEFT_FUTURE_CANCELLED:
+        if (s & ST_NOTIFIED)
+            unlock_state(f);
+        else
+            publish(f, WEFT_FUTURE_CANCELLED | ST_NOTIFIED);
         return 0;
     default:
         unlock_state(f);
@@ -388,7 +511,7 @@ int weft_future_stop(weft_future_t *f)
 int weft__future_add_node(weft_future_t *f, struct weft__callback *node)
 {
     uint32_t s = lock_state(f);
-    if (weft__state_done(s)) {
+    if (node->waiter ? weft__state_counts(s) : weft__state_done(s)) {
         unlock_state(f);
         int rc = node->fn(f, node->arg);
         if (rc)
@@ -434,7 +557,7 @@ int weft_future_add_done_callback(weft_future_t *f, weft_future_callback fn,
     struct weft__callback *node = malloc(sizeof *node);
     if (node == NULL)
         return weft_fail(WEFT_ENOMEM, "add_done_callback: no memory");
-    *node = (struct weft__callback){fn, arg, NULL, 0};
+    *node = (struct weft__callback){fn, arg, NULL, 0, 0};
     if (weft__future_add_node(f, node)) /* done meanwhile: it ran already */
         free(node);
     return 0;
@@ -442,10 +565,9 @@ int weft_future_add_done_callback(weft_future_t *f, weft_future_callback fn,
 
 void weft__future_report_callback(weft_future_t *f, int code)
 {
-    const char *name = weft_errname(code);
     weft_log(WEFT_LOG_ERROR, "concurrent.futures",
              "exception calling callback for future %p: %s: %s", (void *)f,
-             name ? name : "application error", weft_last_message());
+             weft_errname(code), weft_last_message());
 }
 
 /* ----- Waiting ----- */
@@ -479,6 +601,7 @@ int weft__future_await(weft_future_t *f, int64_t deadline)
     }
     while (!weft_future_done(f)) {
         atomic_fetch_or(&f->state, ST_WAITERS);
+        WEFT_CHAOS_POINT(); /* announced, not yet parked */
         int rc = weft_park(&f->state, &future_park_ops, f, deadline, NULL);
         if (rc == WEFT_ETIMEDOUT || rc == WEFT_ECANCELLED)
             return rc;
@@ -490,9 +613,14 @@ int weft_future_wait(weft_future_t *f, double timeout)
 {
     if (f == NULL)
         return weft_fail(WEFT_EINVAL, "wait: NULL future");
+    /* The timeout is checked first, so that a done future does not hide a
+     * bad one (without reading the clock: the deadline is made only when
+     * there is something to wait for). NaN fails both comparisons. */
+    int64_t deadline;
+    if (!(timeout >= 0) && timeout != WEFT_FOREVER)
+        return weft_deadline(timeout, &deadline);
     if (weft_future_done(f))
         return 0;
-    int64_t deadline;
     int rc = weft_deadline(timeout, &deadline);
     if (rc)
         return rc;

@@ -13,6 +13,9 @@
  *   STOP      a stop was asked for the running task (WEFT_FUTURE_STOP_BIT)
  *   BYTES     the result is a byte string
  *   FAILED    finished with an error (code and message)
+ *   NOTIFIED  cancelled, and its owner has seen it (Python's
+ *             CANCELLED_AND_NOTIFIED): only then does it count for
+ *             weft_wait() and as_completed
  * Completion stores the outcome under LOCKED and publishes it with one
  * exchange that sets the final state and clears LOCKED and WAITERS: that
  * exchange is the last write to the future by the completer. */
@@ -22,12 +25,16 @@
 #define ST_STOP WEFT_FUTURE_STOP_BIT
 #define ST_BYTES (1u << 9)
 #define ST_FAILED (1u << 10)
+#define ST_NOTIFIED (1u << 11)
 
 struct weft__callback {
     weft_future_callback fn;
     void *arg;
     struct weft__callback *next;
-    int embedded; /* part of another object: never freed by the future */
+    unsigned char embedded; /* part of another object: never freed here */
+    unsigned char waiter;   /* a waiter of weft_wait()/as_completed: runs
+                               when the future counts for them (finished,
+                               or cancelled and notified), not at a cancel */
 };
 
 struct weft_future {
@@ -51,8 +58,17 @@ static inline int weft__state_done(uint32_t s)
     return (s & ST_MASK) >= WEFT_FUTURE_FINISHED;
 }
 
+/* Whether a future in state s counts as done for weft_wait() and
+ * as_completed: finished, or cancelled and notified. */
+static inline int weft__state_counts(uint32_t s)
+{
+    return (s & ST_MASK) == WEFT_FUTURE_FINISHED ||
+           ((s & ST_MASK) == WEFT_FUTURE_CANCELLED && (s & ST_NOTIFIED));
+}
+
 /* Add a callback node owned by the caller (embedded). Runs at once (and
- * returns 1) when f is already done; returns 0 once queued. */
+ * returns 1) when f is already done (for a waiter node: when it already
+ * counts, see weft__state_counts); returns 0 once queued. */
 int weft__future_add_node(weft_future_t *f, struct weft__callback *node);
 
 /* Take a queued node back out; 1 if it was still queued (it will never

@@ -10,13 +10,28 @@
  * Freeing the iterator takes each node back from its future; a node that
  * the future has already detached is about to fire or firing, and the free
  * waits for its fired flag, after which the callback touches nothing of the
- * iterator but the address of seq_ (to unpark), which is safe.
+ * iterator but the address of seq_ (to unpark), which is safe. Only once
+ * every node is back or fired are the entries freed: a firing callback
+ * writes into the entry done before it (the list's link).
+ *
+ * The nodes are waiter nodes (future_int.h): they fire when their future
+ * counts as done for wait (finished, or cancelled and notified), not at a
+ * bare cancel, as Python's _Waiter hears add_cancelled only from
+ * set_running_or_notify_cancel.
+ *
+ * No wake is lost: the iterating thread reads seq_, then looks at the
+ * done list, then parks validating (under park's lock) that seq_ still
+ * holds what it read. A callback appends under the iterator's lock, then
+ * bumps seq_, then unparks. If the append came after the look, the bump
+ * came after the read too, so the validation fails or the unpark finds the
+ * thread parked.
  */
 #include "future_int.h"
 
 #include <sched.h>
 #include <stdlib.h>
 
+#include "base/chaos.h"
 #include "weft/sync.h"
 
 struct entry {
@@ -95,9 +110,11 @@ static int on_done(weft_future_t *f, void *arg)
     it->completed++;
     atomic_fetch_add_explicit(&it->seq, 1, memory_order_release);
     weft_lock_release(&it->lock);
+    WEFT_CHAOS_POINT(); /* appended and counted, the iterator not woken */
     const void *addr = &it->seq;
     /* Release: after this, the iterator may be freed. */
     atomic_store_explicit(&e->fired, 1, memory_order_release);
+    WEFT_CHAOS_POINT(); /* the iterator may be gone: only addr is used */
     weft_unpark_all(addr, 0);
     return 0;
 }
@@ -121,7 +138,7 @@ static int add_entry(struct weft_as_completed *it, weft_future_t *f)
     struct entry *e = calloc(1, sizeof *e);
     if (e == NULL)
         return weft_fail(WEFT_ENOMEM, "as_completed: no memory");
-    e->node = (struct weft__callback){on_done, e, NULL, 1};
+    e->node = (struct weft__callback){on_done, e, NULL, 1, 1};
     e->f = weft_future_ref(f);
     e->it = it;
     it->entries[it->n++] = e;
@@ -207,8 +224,10 @@ int weft_as_completed_next(weft_as_completed_t *it, weft_future_t **f)
         if (it->yielded == it->n)
             return weft_fail(WEFT_EEOF, "every future has been yielded");
         struct seq_check c = {&it->seq, atomic_load(&it->seq)};
+        WEFT_CHAOS_POINT(); /* seq read, the list not yet looked at */
         if (take_done(it, f))
             return 0;
+        WEFT_CHAOS_POINT(); /* found nothing, not yet parked */
         int rc = weft_park(&it->seq, &seq_ops, &c, it->deadline, NULL);
         if (rc == WEFT_ETIMEDOUT)
             return timed_out(it);
@@ -221,13 +240,19 @@ void weft_as_completed_free(weft_as_completed_t *it)
 {
     if (it == NULL)
         return;
+    /* First every node back, or fired: a firing callback links its entry
+     * behind the last one done, which must not be freed under it. */
     for (size_t i = 0; i < it->n; i++) {
         struct entry *e = it->entries[i];
+        WEFT_CHAOS_POINT(); /* a completion may detach the node now */
         if (!weft__future_remove_node(e->f, &e->node))
             while (!atomic_load_explicit(&e->fired, memory_order_acquire))
                 sched_yield();
-        weft_future_free(e->f);
-        free(e);
+    }
+    /* Then nothing touches the entries any more. */
+    for (size_t i = 0; i < it->n; i++) {
+        weft_future_free(it->entries[i]->f);
+        free(it->entries[i]);
     }
     free(it->entries);
     free(it->set);
@@ -236,10 +261,19 @@ void weft_as_completed_free(weft_as_completed_t *it)
 
 /* ----- wait ----- */
 
-static int failed_or_cancelled(weft_future_t *f)
+/* FIRST_EXCEPTION stops at a future that finished with an error; a
+ * cancellation is not one (Python's _AllCompletedWaiter.add_cancelled). */
+static int failed(weft_future_t *f)
 {
     uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
-    return (s & ST_MASK) == WEFT_FUTURE_CANCELLED || (s & ST_FAILED);
+    return (s & ST_MASK) == WEFT_FUTURE_FINISHED && (s & ST_FAILED);
+}
+
+/* Done for wait()'s sets: finished, or cancelled and notified. */
+static int counts(weft_future_t *f)
+{
+    return weft__state_counts(
+        atomic_load_explicit(&f->state, memory_order_acquire));
 }
 
 /* Iterate until return_when holds; 0, or WEFT_ECANCELLED. A timeout just
@@ -255,7 +289,7 @@ static int wait_until(weft_as_completed_t *it, int return_when)
             return rc;
         if (return_when == WEFT_FIRST_COMPLETED)
             return 0;
-        if (return_when == WEFT_FIRST_EXCEPTION && failed_or_cancelled(f))
+        if (return_when == WEFT_FIRST_EXCEPTION && failed(f))
             return 0;
     }
 }
@@ -268,7 +302,7 @@ static void partition(weft_as_completed_t *it, weft_future_t **done,
     size_t d = 0, nd = 0;
     for (size_t i = 0; i < it->n; i++) {
         weft_future_t *f = it->entries[i]->f;
-        if (weft_future_done(f)) {
+        if (counts(f)) {
             if (done)
                 done[d] = f;
             d++;

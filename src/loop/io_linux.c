@@ -10,6 +10,11 @@
  * the eventfd. wake_sent lets only the first of many producers write; the
  * loop clears it after reading the eventfd and before draining the queue,
  * so a producer that skipped its write because of it is drained then.
+ * weft_loop_stop() is a producer of the same kind: it sets stopping
+ * (seq_cst) and then reads sleeping, and the loop reads stopping (seq_cst)
+ * after setting sleeping. Both sides must be seq_cst: a store that may
+ * pass the load after it (x86's store buffer) would let each side miss the
+ * other, and the loop sleep on with a stop asked.
  */
 #include "loop_int.h"
 
@@ -19,6 +24,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include "base/chaos.h"
 
 #define MAX_EVENTS 128
 
@@ -56,7 +63,10 @@ void weft__io_destroy(weft_loop_t *loop)
 
 void weft__io_wake(weft_loop_t *loop)
 {
-    if (!atomic_load(&loop->sleeping) || atomic_exchange(&loop->wake_sent, 1))
+    if (!atomic_load(&loop->sleeping))
+        return;
+    WEFT_CHAOS_POINT(); /* seen asleep, not yet claimed the write */
+    if (atomic_exchange(&loop->wake_sent, 1))
         return;
     uint64_t one = 1;
     ssize_t n = write(loop->evfd, &one, sizeof one);
@@ -68,6 +78,7 @@ static void consume_wake(weft_loop_t *loop)
     uint64_t v;
     ssize_t n = read(loop->evfd, &v, sizeof v);
     (void)n;
+    WEFT_CHAOS_POINT(); /* read, producers still think a write is out */
     atomic_store(&loop->wake_sent, 0);
 }
 
@@ -95,6 +106,7 @@ int weft_loop_call_soon_threadsafe(weft_loop_t *loop, weft_callback fn,
     }
     loop->tsq[loop->tsq_len++] = (struct tsentry){fn, arg};
     atomic_store(&loop->tsq_count, loop->tsq_len);
+    WEFT_CHAOS_POINT(); /* queued and counted, the loop not yet woken */
     /* Under the lock: once it is released, the callback may run and free
      * the loop (weft_loop_free closes the queue under the same lock). */
     weft__io_wake(loop);
@@ -158,11 +170,14 @@ void weft__io_poll(weft_loop_t *loop, int timeout_ms)
     struct epoll_event evs[MAX_EVENTS];
     if (timeout_ms != 0) {
         atomic_store(&loop->sleeping, 1);
-        if (atomic_load(&loop->tsq_count) ||
-            atomic_load_explicit(&loop->stopping, memory_order_relaxed))
+        WEFT_CHAOS_POINT(); /* announced asleep, queue not yet looked at */
+        /* seq_cst both: the check half of the pairs with a producer's
+         * count and a stopper's flag (see above). */
+        if (atomic_load(&loop->tsq_count) || atomic_load(&loop->stopping))
             timeout_ms = 0;
     }
     int n = epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout_ms);
+    WEFT_CHAOS_POINT(); /* awake, not yet said so */
     atomic_store_explicit(&loop->sleeping, 0, memory_order_relaxed);
     for (int i = 0; i < n; i++)
         dispatch(loop, &evs[i]);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/chaos.h"
+
 #define BUSY_POLL 64
 #define SLAB_NODES 256
 
@@ -359,7 +361,11 @@ int weft_loop_run_forever(weft_loop_t *loop)
 
 void weft_loop_stop(weft_loop_t *loop)
 {
-    atomic_store_explicit(&loop->stopping, 1, memory_order_release);
+    /* seq_cst: the change half of the pair with the poll's look at
+     * stopping after it announced it sleeps (io_linux.c); release alone
+     * could pass the read of sleeping in weft__io_wake. */
+    atomic_store(&loop->stopping, 1);
+    WEFT_CHAOS_POINT(); /* asked, the loop not yet woken */
     if (running_loop != loop)
         weft__io_wake(loop);
 }
@@ -478,13 +484,16 @@ void weft_loop_set_exception_handler(weft_loop_t *loop,
 
 static void default_handler(const weft_loop_error_t *e)
 {
+    /* Copied first: the message may be the thread's last message, which
+     * the symbol lookup below replaces when it finds no name. */
+    char message[WEFT_MESSAGE_MAX];
+    snprintf(message, sizeof message, "%s", e->message ? e->message : "");
     char name[128] = "";
     if (e->callback == NULL ||
         weft_symbol_name(e->callback, name, sizeof name) != 0)
         snprintf(name, sizeof name, "%p", e->callback);
-    const char *code = weft_errname(e->code);
     fprintf(stderr, "weft loop: exception in callback %s: %s: %s\n", name,
-            code ? code : "error", e->message ? e->message : "");
+            weft_errname(e->code), message);
 }
 
 void weft_loop_call_exception_handler(weft_loop_t *loop,
@@ -498,7 +507,11 @@ void weft_loop_call_exception_handler(weft_loop_t *loop,
 
 void weft__loop_report(weft_loop_t *loop, const void *fn, void *arg, int code)
 {
-    weft_loop_error_t e = {code, weft_last_message(), fn, arg};
+    /* A copy, so that a handler that calls weft (which replaces the
+     * thread's last message) still reads the callback's message. */
+    char message[WEFT_MESSAGE_MAX];
+    snprintf(message, sizeof message, "%s", weft_last_message());
+    weft_loop_error_t e = {code, message, fn, arg};
     weft_loop_call_exception_handler(loop, &e);
 }
 

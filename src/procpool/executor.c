@@ -187,7 +187,7 @@ static void begin_shutdown(struct pp *pp, int cancel)
     weft_lock_release(&pp->lock);
     weft__pp_complete(pp, done);
     for (size_t i = 0; i < n; i++) {
-        weft_future_cancel(waiting[i]);
+        weft_future_cancel_and_notify(waiting[i]);
         weft_future_free(waiting[i]);
     }
     free(waiting);

@@ -83,7 +83,7 @@ static void on_sigint(struct pp *pp, int fd)
     weft_lock_release(&pp->lock);
     weft__pp_complete(pp, done);
     for (size_t i = 0; i < n; i++) {
-        weft_future_cancel(waiting[i]);
+        weft_future_cancel_and_notify(waiting[i]);
         weft_future_free(waiting[i]);
     }
     free(waiting);

@@ -16,6 +16,8 @@
  */
 #include "queue_int.h"
 
+#include "base/chaos.h"
+
 /* The lock is held only for a few instructions (and the comparator), so
  * waiting for it is not a wait a caller may cancel. */
 static void lock(struct locked *l)
@@ -47,6 +49,7 @@ static int locked_try_put(struct weft_queue *q, void *item)
     else
         rc = l->store->push(l, item);
     if (rc == 0) {
+        WEFT_CHAOS_POINT(); /* stored under the lock, not yet published */
         publish_len(l);
         /* Release: pairs with the seq_cst load in locked_accepted(). */
         atomic_fetch_add_explicit(&l->accepted, 1, memory_order_release);

@@ -188,6 +188,7 @@ static uintptr_t count_off(void *ctx, weft_unpark_result_t r)
  * yet. The caller changed the storage (seq_cst) just before. */
 static inline void wake_one(_Atomic uint32_t *sleepers)
 {
+    WEFT_CHAOS_POINT(); /* the storage changed, the sleepers not read */
     /* seq_cst: the check half of the Dekker pair with sleep_on(). */
     if (atomic_load_explicit(sleepers, memory_order_seq_cst) != 0)
         weft_unpark_one(sleepers, count_off, sleepers);
@@ -196,6 +197,7 @@ static inline void wake_one(_Atomic uint32_t *sleepers)
 /* Wake up to n sleepers (SIZE_MAX: all), taking them off the count. */
 static void wake_some(_Atomic uint32_t *sleepers, size_t n)
 {
+    WEFT_CHAOS_POINT(); /* the change made, the sleepers not read */
     /* seq_cst: as in wake_one(). */
     if (atomic_load_explicit(sleepers, memory_order_seq_cst) == 0)
         return;
@@ -275,6 +277,7 @@ static int sleep_on(_Atomic uint32_t *sleepers, const weft_park_ops_t *ops,
 {
     /* seq_cst: the announce half of the Dekker pair with wake_one(). */
     atomic_fetch_add_explicit(sleepers, 1, memory_order_seq_cst);
+    WEFT_CHAOS_POINT(); /* announced, not yet parked */
     int rc = weft_park(sleepers, ops, q, deadline, NULL);
     if (rc != 0)
         atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
@@ -497,6 +500,7 @@ int weft_queue_task_done(weft_queue_t *q)
         /* seq_cst: the change half of the Dekker pair with a joiner. */
     } while (!atomic_compare_exchange_weak_explicit(
         &q->done, &done, done + 1, memory_order_seq_cst, memory_order_relaxed));
+    WEFT_CHAOS_POINT(); /* counted done, the joiners not yet looked at */
     if (done + 1 == q->kind->accepted(q))
         wake_some(&q->sleeping_joiners, SIZE_MAX);
     return 0;
@@ -558,6 +562,7 @@ int weft_queue_shutdown(weft_queue_t *q, int immediate)
                              SHUT_GENTLE | (immediate ? SHUT_IMMEDIATE : 0),
                              memory_order_seq_cst);
     size_t frozen = q->kind->shutdown(q, immediate);
+    WEFT_CHAOS_POINT(); /* frozen, the sleepers not yet woken */
     if (frozen && q->tracks_tasks)
         count_frozen_done(q, frozen);
     /* A sleeper validates under park's lock after announcing itself, so it

@@ -82,6 +82,7 @@ static int ring_try_put(struct weft_queue *q, void *item)
         struct ring_cell *c = ring_cell(r, tail);
         uint64_t seen = tail;
         if (ring_claim_put(r, c, &tail)) {
+            WEFT_CHAOS_POINT(); /* claimed, not yet published */
             ring_finish_put(c, tail, item);
             return 0;
         }
@@ -113,6 +114,7 @@ static int ring_try_get(struct weft_queue *q, void **item, int draining)
         struct ring_cell *c = ring_cell(r, head);
         uint64_t seen = head;
         if (ring_claim_get(r, c, &head)) {
+            WEFT_CHAOS_POINT(); /* claimed, not yet freed */
             *item = ring_finish_get(r, c, unfrozen(head));
             return 0;
         }
@@ -169,6 +171,7 @@ static size_t ring_shutdown(struct weft_queue *q, int immediate)
     atomic_fetch_or_explicit(&r->tail, RING_FROZEN, memory_order_seq_cst);
     if (!immediate)
         return 0;
+    WEFT_CHAOS_POINT(); /* puts refused, gets not yet */
     uint64_t head =
         atomic_fetch_or_explicit(&r->head, RING_FROZEN, memory_order_seq_cst);
     if (head & RING_FROZEN)

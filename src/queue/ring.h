@@ -5,6 +5,7 @@
 #ifndef WEFT_QUEUE_RING_H
 #define WEFT_QUEUE_RING_H
 
+#include "base/chaos.h"
 #include "queue_int.h"
 
 /* The top bit of tail or head: puts (gets) refused after a shutdown. */
@@ -81,6 +82,7 @@ static inline int ring_put_fast(struct ring *r, void *item)
     struct ring_cell *c = ring_cell(r, tail);
     if (!ring_claim_put(r, c, &tail))
         return 0;
+    WEFT_CHAOS_POINT(); /* claimed, not yet published: getters see BUSY */
     ring_finish_put(c, tail, item);
     return 1;
 }
@@ -93,6 +95,7 @@ static inline int ring_get_fast(struct ring *r, void **item)
     struct ring_cell *c = ring_cell(r, head);
     if ((head & RING_FROZEN) || !ring_claim_get(r, c, &head))
         return 0;
+    WEFT_CHAOS_POINT(); /* claimed, not yet freed: putters see BUSY */
     *item = ring_finish_get(r, c, head);
     return 1;
 }

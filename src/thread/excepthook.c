@@ -8,12 +8,7 @@
 
 static void default_hook(weft_thread_t *t, const weft_error_info_t *error)
 {
-    char code[32];
     const char *name = weft_errname(error->code);
-    if (name == NULL) {
-        snprintf(code, sizeof code, "error %d", error->code);
-        name = code;
-    }
     char line[WEFT_MESSAGE_MAX + 256];
     int n = snprintf(line, sizeof line, "Exception in thread %s: %s: %s\n",
                      weft_thread_name(t), name, error->message);

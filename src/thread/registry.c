@@ -210,7 +210,14 @@ static weft_thread_t *forking_entry(void)
     for (weft_thread_t *t = head; t && !me; t = t->next)
         if (weft_thread_ident(t) == weft_get_ident())
             me = t;
-    weft__thread_bind(me);
+    if (me && me->kind == THREAD_KIND_DUMMY) {
+        /* Python: a dummy that forks is the child's MainThread. */
+        me->kind = THREAD_KIND_MAIN;
+        atomic_store_explicit(&me->daemon, 0, memory_order_relaxed);
+        weft__thread_name_set(me, "MainThread");
+    }
+    if (me)
+        weft__thread_bind_main(me);
     return me;
 }
 

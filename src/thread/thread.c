@@ -90,6 +90,9 @@ int weft__thread_create(weft_thread_t **out, weft_fn target, void *arg,
     int rc = check_opts(&o);
     if (rc)
         return rc;
+    /* Python names a thread given name="" as if given none. */
+    if (o.name != NULL && o.name[0] == '\0')
+        o.name = NULL;
     char name[128];
     if (o.name == NULL)
         weft__thread_default_name(name, sizeof name, is_timer ? NULL : target);
@@ -149,7 +152,7 @@ void weft__thread_finish(weft_thread_t *t)
      * publishing code, result and error. */
     atomic_store_explicit(&t->state, THREAD_DONE, memory_order_release);
     weft_park_wake(&t->state, SIZE_MAX);
-    weft__thread_bind(NULL);
+    weft__thread_unbind_if_unheld(t);
     weft_thread_free(t);
 }
 
@@ -264,6 +267,8 @@ int weft_thread_join(weft_thread_t *t, double timeout)
     int rc = weft_deadline(timeout, &deadline);
     if (rc != 0)
         return rc;
+    if (t->kind == THREAD_KIND_DUMMY)
+        return weft_fail(WEFT_ESTATE, "cannot join a dummy thread");
     if (!atomic_load_explicit(&t->started, memory_order_acquire))
         return weft_fail(WEFT_ESTATE,
                          "cannot join thread before it is started");

@@ -71,8 +71,8 @@ int weft__thread_create(weft_thread_t **out, weft_fn target, void *arg,
                         const weft_thread_opts_t *opts, int is_timer);
 
 /* The end of a thread's life, on that thread: leave the registry, publish
- * THREAD_DONE, wake the joiners, forget the current entry, and drop the
- * registry's reference. */
+ * THREAD_DONE, wake the joiners, and drop the registry's reference. The
+ * entry stays the thread's current one until the binding lets go. */
 void weft__thread_finish(weft_thread_t *t);
 
 /* ----- name.c ----- */
@@ -99,8 +99,19 @@ void weft__thread_name_os(const weft_thread_t *t);
  * makes one. */
 weft_thread_t *weft__thread_self(void);
 
-/* Make t the calling thread's entry (NULL: none). */
+/* Make t the calling thread's entry for the rest of its life: the binding
+ * takes a reference, dropped in the last round of the thread's exit
+ * destructors (where a dummy entry is also finished, in the first). If
+ * that cannot be arranged (no pthread key left), the binding holds no
+ * reference and weft__thread_finish() ends it. */
 void weft__thread_bind(weft_thread_t *t);
+
+/* End the calling thread's binding to t if it holds no reference. */
+void weft__thread_unbind_if_unheld(const weft_thread_t *t);
+
+/* In a child made by fork(): t, the forking thread's entry, is the
+ * calling thread's for good, as the child's main thread. */
+void weft__thread_bind_main(weft_thread_t *t);
 
 /* ----- registry.c ----- */
 

@@ -1,7 +1,9 @@
 /* base: error codes, texts, names and the per-thread message. */
 #include "testing.h"
 
+#include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 static void every_code_has_a_name_and_a_text(void **state)
@@ -14,7 +16,45 @@ static void every_code_has_a_name_and_a_text(void **state)
     assert_string_equal(weft_strerror(0), "success");
     assert_string_equal(weft_strerror(999), "unknown error");
     assert_string_equal(weft_strerror(WEFT_EUSER + 7), "application error");
-    assert_null(weft_errname(999));
+}
+
+static void name_many(void *arg, unsigned i);
+
+/* A program's own codes and codes weft does not know still get a name, so
+ * that a report never prints "(null)". */
+static void every_other_code_has_a_name_too(void **state)
+{
+    assert_string_equal(weft_errname(WEFT_EUSER), "WEFT_EUSER");
+    assert_string_equal(weft_errname(WEFT_EUSER + 5), "WEFT_EUSER+5");
+    assert_string_equal(weft_errname(999), "error 999");
+    assert_string_equal(weft_errname(-3), "error -3");
+    char big[32];
+    snprintf(big, sizeof big, "WEFT_EUSER+%d", INT_MAX - WEFT_EUSER);
+    assert_string_equal(weft_errname(INT_MAX), big);
+    assert_string_equal(weft_errname(INT_MIN), "error -2147483648");
+}
+
+/* The names of the codes weft does not list are the calling thread's: two
+ * in one printf are both right, and other threads do not overwrite them. */
+static void made_up_names_are_per_thread_and_survive_a_few_calls(void **state)
+{
+    const char *a = weft_errname(WEFT_EUSER + 1);
+    const char *b = weft_errname(WEFT_EUSER + 2);
+    const char *c = weft_errname(77);
+    testing_run_threads(4, name_many, NULL);
+    assert_string_equal(a, "WEFT_EUSER+1");
+    assert_string_equal(b, "WEFT_EUSER+2");
+    assert_string_equal(c, "error 77");
+}
+
+static void name_many(void *arg, unsigned i)
+{
+    for (int k = 1; k <= 1000; k++) {
+        char want[32];
+        snprintf(want, sizeof want, "WEFT_EUSER+%d", k + (int)i);
+        if (strcmp(weft_errname(WEFT_EUSER + k + (int)i), want) != 0)
+            fail_msg("thread %u got a wrong name for %s", i, want);
+    }
 }
 
 static void fail_records_the_message_and_returns_the_code(void **state)
@@ -109,6 +149,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_code_has_a_name_and_a_text),
+        cmocka_unit_test(every_other_code_has_a_name_too),
+        cmocka_unit_test(made_up_names_are_per_thread_and_survive_a_few_calls),
         cmocka_unit_test(fail_records_the_message_and_returns_the_code),
         cmocka_unit_test(long_messages_are_cut_not_overflowed),
         cmocka_unit_test(messages_are_per_thread),

@@ -3,6 +3,7 @@
  * gather, and a cancellation never reported as a timeout. */
 #include "testing.h"
 
+#include <math.h>
 #include <string.h>
 
 struct probe {
@@ -164,7 +165,9 @@ static int timeout_block_cancelled(void *arg, void **result)
     struct deadline_probe *d = arg;
     weft_cancel_scope_t s;
     weft_cancel_scope_init(&s);
-    weft_cancel_scope_enter(&s, 0.05, 0);
+    /* A deadline far beyond the outer cancel (at 0.02 s), so that even a
+     * slow machine sees the cancel first. */
+    weft_cancel_scope_enter(&s, 5.0, 0);
     d->inner = weft_sleep(10);
     weft_sleep(0.1); /* already cancelled: returns at once */
     d->exit = weft_cancel_scope_exit(&s);
@@ -257,6 +260,44 @@ static void wait_for_never_turns_the_callers_cancel_into_a_timeout(void **state)
     assert_int_equal(w.after, WEFT_ECANCELLED);
     assert_true(weft_future_cancelled(w.inner));
     weft_future_free(w.inner);
+}
+
+/* A bad timeout is refused first: before the inner future is looked at
+ * (done here), and before the caller's own cancellation; the inner
+ * future is left alone. */
+static int wait_for_with_bad_timeouts(void *arg, void **result)
+{
+    weft_future_t *done = arg;
+    const double bad[] = {-0.5, -2, -INFINITY, NAN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        void *r = NULL;
+        if (weft_wait_for(done, bad[i], &r) != WEFT_EINVAL ||
+            !testing_message_has("timeout") || r != NULL)
+            return weft_fail(WEFT_EUSER, "timeout %g was taken", bad[i]);
+    }
+    weft_task_cancel(weft_task_current());
+    if (weft_wait_for(done, NAN, NULL) != WEFT_EINVAL)
+        return weft_fail(WEFT_EUSER, "NaN was taken by a cancelled task");
+    void *r = NULL;
+    if (weft_wait_for(done, 0, &r) != WEFT_ECANCELLED)
+        return weft_fail(WEFT_EUSER, "the cancel was lost");
+    return 0;
+}
+
+static void wait_for_checks_its_timeout_first(void **state)
+{
+    weft_future_t *done;
+    weft_future_new(&done);
+    weft_future_set_result(done, (void *)5);
+    assert_int_equal(weft_run(wait_for_with_bad_timeouts, done, NULL), 0);
+    assert_false(weft_future_cancelled(done));
+    /* From a plain thread, too; 0 and WEFT_FOREVER take a done future. */
+    void *r = NULL;
+    assert_fails_with(weft_wait_for(done, -1.5, &r), WEFT_EINVAL, "timeout");
+    assert_int_equal(weft_wait_for(done, 0, &r), 0);
+    assert_ptr_equal(r, (void *)5);
+    assert_int_equal(weft_wait_for(done, WEFT_FOREVER, &r), 0);
+    weft_future_free(done);
 }
 
 static void a_cancel_during_wait_for_reaches_the_inner_task(void **state)
@@ -363,6 +404,7 @@ int main(void)
         cmocka_unit_test(wait_for_gives_the_result_in_time),
         cmocka_unit_test(
             wait_for_never_turns_the_callers_cancel_into_a_timeout),
+        cmocka_unit_test(wait_for_checks_its_timeout_first),
         cmocka_unit_test(a_cancel_during_wait_for_reaches_the_inner_task),
         cmocka_unit_test(gather_collects_errors_or_reports_the_first),
         cmocka_unit_test(cancelling_a_gather_cancels_its_children),

@@ -36,11 +36,14 @@ static void gathered_sleepers_take_the_longest_not_the_sum(void **state)
                                 "A: awake\n"));
     assert_non_null(strstr(out, "results, in the order given: A=0.3 B=0.1 "
                                 "C=0.2\n"));
+    /* They overlap: all three sleep before any wakes, and they wake in the
+     * order of their delays (the lines above). The whole takes at least
+     * the longest; how much longer is the machine's business. */
     const char *t = strstr(out, "total time: ");
     assert_non_null(t);
     double total = 0;
     sscanf(t, "total time: %lf", &total);
-    assert_true(total >= 0.3 && total < 0.3 + 0.5 * testing_scale());
+    assert_true(total >= 0.3);
     free(out);
 }
 
@@ -54,13 +57,20 @@ static void the_echo_server_answers_each_client(void **state)
     free(out);
 }
 
-static double seconds_of(const char *out, const char *how)
+/* The seconds a way took, and the most requests the server held at once
+ * meanwhile. */
+static double seconds_of(const char *out, const char *how, int *at_once)
 {
     char key[64];
     snprintf(key, sizeof key, "%s: 10 downloads in ", how);
     const char *at = strstr(out, key);
     assert_non_null(at);
-    return atof(at + strlen(key));
+    double seconds = 0;
+    assert_int_equal(sscanf(at + strlen(key),
+                            "%lf s, at most %d at the server at once",
+                            &seconds, at_once),
+                     2);
+    return seconds;
 }
 
 static void concurrent_downloads_take_one_delay_not_ten(void **state)
@@ -72,12 +82,19 @@ static void concurrent_downloads_take_one_delay_not_ten(void **state)
     char *out = testing_run_example("asyncio_downloads", NULL, &status);
     assert_int_equal(status, 0);
     assert_null(strstr(out, "failures"));
-    double seq = seconds_of(out, "sequential");
-    double thr = seconds_of(out, "threads");
-    double cor = seconds_of(out, "coroutines");
-    assert_true(seq >= 2.0);
-    assert_true(thr >= 0.2 && thr < 1.0 * testing_scale());
-    assert_true(cor >= 0.2 && cor < 1.0 * testing_scale());
+    /* Concurrency shows as overlap at the server, not as a wall time a
+     * loaded machine could stretch: one request at a time for the first
+     * way, several at once for the two others. */
+    int seq_n, thr_n, cor_n;
+    double seq = seconds_of(out, "sequential", &seq_n);
+    double thr = seconds_of(out, "threads", &thr_n);
+    double cor = seconds_of(out, "coroutines", &cor_n);
+    assert_true(seq >= 10 * 0.2);
+    assert_int_equal(seq_n, 1);
+    assert_true(thr >= 0.2);
+    assert_true(thr_n >= 2 && thr_n <= 10);
+    assert_true(cor >= 0.2);
+    assert_true(cor_n >= 2 && cor_n <= 10);
     free(out);
 }
 

@@ -2,9 +2,11 @@
  * futures completed elsewhere, failing callbacks, services. */
 #include "testing.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct log {
     weft_loop_t *loop;
@@ -323,6 +325,84 @@ a_failing_callback_goes_to_the_handler_and_the_loop_goes_on(void **state)
     weft_loop_free(loop);
 }
 
+/* External linkage, so that the default handler can name it. */
+int loop_test_named_failure(void *arg);
+int loop_test_named_failure(void *arg)
+{
+    return weft_fail(WEFT_EINVAL, "named callback %d failed", *(int *)arg);
+}
+
+/* Run loop until its ready callbacks ran, with stderr sent into a pipe;
+ * returns what came. */
+static void run_capturing_stderr(weft_loop_t *loop, char *out, size_t size)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    weft_loop_call_soon(loop, stop_loop, loop, NULL);
+    int rc = weft_loop_run_forever(loop);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fds[1]);
+    assert_int_equal(rc, 0);
+    size_t len = 0;
+    ssize_t n;
+    while (len + 1 < size && (n = read(fds[0], out + len, size - 1 - len)) > 0)
+        len += (size_t)n;
+    out[len] = '\0';
+    close(fds[0]);
+}
+
+/* asyncio's default handler logs the callback's own message; naming the
+ * callback must not overwrite it (a function the linker cannot name is
+ * shown by its address). */
+static void the_default_handler_prints_the_callbacks_message(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    int unnamed = 3, named = 4;
+    weft_loop_call_soon(loop, fails, &unnamed, NULL);
+    weft_loop_call_soon(loop, loop_test_named_failure, &named, NULL);
+    char out[1024];
+    run_capturing_stderr(loop, out, sizeof out);
+    char want[512];
+    snprintf(want, sizeof want,
+             "weft loop: exception in callback %p: WEFT_EUSER+7: callback 3 "
+             "failed\n"
+             "weft loop: exception in callback loop_test_named_failure: "
+             "WEFT_EINVAL: named callback 4 failed\n",
+             (void *)fails);
+    assert_string_equal(out, want);
+    weft_loop_free(loop);
+}
+
+/* A handler that calls weft (and so replaces the thread's last message)
+ * still reads the callback's message from what it was given. */
+static void careless_handler(weft_loop_t *loop, const weft_loop_error_t *e,
+                             void *arg)
+{
+    weft_fail(WEFT_EKEY, "the handler's own failure");
+    catch_error(loop, e, arg);
+}
+
+static void a_handler_that_calls_weft_keeps_the_message(void **state)
+{
+    weft_loop_t *loop;
+    assert_int_equal(weft_loop_new(&loop), 0);
+    struct errors er = {0};
+    weft_loop_set_exception_handler(loop, careless_handler, &er);
+    int id = 5;
+    weft_loop_call_soon(loop, fails, &id, NULL);
+    weft_loop_call_soon(loop, stop_loop, loop, NULL);
+    assert_int_equal(weft_loop_run_forever(loop), 0);
+    assert_int_equal(er.calls, 1);
+    assert_string_equal(er.message, "callback 5 failed");
+    weft_loop_free(loop);
+}
+
 static int run_nested(void *arg)
 {
     weft_loop_t *loop = arg;
@@ -354,6 +434,12 @@ static void bad_arguments_are_refused_with_a_message(void **state)
                       "NULL callback");
     assert_fails_with(weft_loop_call_later(loop, -1, fails, NULL, NULL),
                       WEFT_EINVAL, ">= 0");
+    assert_fails_with(weft_loop_call_later(loop, NAN, fails, NULL, NULL),
+                      WEFT_EINVAL, ">= 0");
+    assert_fails_with(weft_loop_call_later(loop, -INFINITY, fails, NULL, NULL),
+                      WEFT_EINVAL, ">= 0");
+    assert_fails_with(weft_loop_call_at(loop, NAN, fails, NULL, NULL),
+                      WEFT_EINVAL, "NaN");
     assert_fails_with(weft_loop_call_soon_threadsafe(loop, NULL, NULL),
                       WEFT_EINVAL, "NULL");
     assert_fails_with(weft_loop_run_until_complete(loop, NULL, NULL),
@@ -414,6 +500,8 @@ int main(void)
         cmocka_unit_test(
             a_failing_callback_goes_to_the_handler_and_the_loop_goes_on),
         cmocka_unit_test(running_a_loop_inside_itself_is_refused),
+        cmocka_unit_test(the_default_handler_prints_the_callbacks_message),
+        cmocka_unit_test(a_handler_that_calls_weft_keeps_the_message),
         cmocka_unit_test(bad_arguments_are_refused_with_a_message),
         cmocka_unit_test(each_thread_has_its_own_default_loop),
         cmocka_unit_test(services_are_closed_with_their_loop),

@@ -78,7 +78,7 @@ static void the_default_hook_prints_one_line_on_stderr(void **state)
         out, "Exception in thread worker: WEFT_EINVAL: bad input 7\n");
     capture_stderr_of_failing(WEFT_EUSER + 1, out, sizeof out);
     assert_string_equal(
-        out, "Exception in thread worker: error 1001: bad input 7\n");
+        out, "Exception in thread worker: WEFT_EUSER+1: bad input 7\n");
     weft_thread_set_excepthook(mine);
 }
 

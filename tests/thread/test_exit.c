@@ -1,7 +1,7 @@
 /* thread: Python's exit rule. At exit, non-daemon threads are joined and
  * daemon threads are not waited for. Each case runs in a fresh process:
  * this program runs itself with the case's name and checks what it prints
- * and how long it takes. */
+ * (a wait that should not happen would print more, or something else). */
 #include "testing.h"
 
 #include <limits.h>
@@ -23,13 +23,17 @@ static int work_then_report(void *arg, void **result)
     return 0;
 }
 
+/* Waits far longer than the exit takes: had the exit waited for it, it
+ * would say so. */
 static int wait_forever(void *arg, void **result)
 {
     weft_event_t never;
     weft_event_init(&never);
     printf("daemon waiting\n");
     weft_event_set(&go);
-    return weft_event_wait(&never, WEFT_FOREVER);
+    weft_event_wait(&never, 30.0);
+    printf("daemon done\n");
+    return 0;
 }
 
 static int exit_from_here(void *arg, void **result)
@@ -109,7 +113,6 @@ static void daemon_threads_do_not_hold_up_exit(void **state)
     char *out = run_self("daemon", &status, &seconds);
     assert_int_equal(status, 0);
     assert_string_equal(out, "daemon waiting\nmain done\n");
-    assert_true(seconds < 2.0 * testing_scale());
     free(out);
 }
 
@@ -129,8 +132,8 @@ static void a_thread_joining_main_is_released_at_exit(void **state)
     double seconds;
     char *out = run_self("join-main", &status, &seconds);
     assert_int_equal(status, 0);
+    /* Released, not timed out (its join allows 10 s). */
     assert_string_equal(out, "main done\nmain joined: ok, alive: 0\n");
-    assert_true(seconds < 5.0 * testing_scale());
     free(out);
 }
 

@@ -2,6 +2,7 @@
  * enumerate, dummy entries, fork). */
 #include "testing.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -110,14 +111,141 @@ static void a_foreign_thread_is_a_dummy_until_it_exits(void **state)
     assert_true(weft_thread_daemon(f.entry));
     assert_true(weft_thread_is_alive(f.entry));
     assert_int_equal(weft_active_count(), base + 1);
-    assert_fails_with(weft_thread_join(f.entry, 0.05), WEFT_ETIMEDOUT,
-                      "timed out");
     weft_event_set(&f.leave);
-    assert_int_equal(weft_thread_join(f.entry, WEFT_FOREVER), 0);
-    assert_false(weft_thread_is_alive(f.entry));
     testing_thread_join(p);
+    assert_false(weft_thread_is_alive(f.entry));
     assert_int_equal(weft_active_count(), base);
     weft_thread_free(f.entry);
+}
+
+/* Python 3.13: "cannot join a dummy thread", at once, whatever the
+ * timeout, while it runs and after it has exited; a bad timeout is still
+ * refused first. */
+static void joining_a_thread_weft_did_not_start_is_an_error(void **state)
+{
+    struct foreigner f;
+    weft_event_init(&f.entered);
+    weft_event_init(&f.leave);
+    testing_thread_t *p = testing_thread_start(be_foreign, &f);
+    weft_event_wait(&f.entered, WEFT_FOREVER);
+    /* Bounded first, so that a join that would wait fails the test
+     * (with WEFT_ETIMEDOUT) rather than hang it. */
+    assert_fails_with(weft_thread_join(f.entry, 0), WEFT_ESTATE,
+                      "cannot join a dummy thread");
+    assert_fails_with(weft_thread_join(f.entry, 5), WEFT_ESTATE,
+                      "cannot join a dummy thread");
+    assert_fails_with(weft_thread_join(f.entry, WEFT_FOREVER), WEFT_ESTATE,
+                      "cannot join a dummy thread");
+    assert_fails_with(weft_thread_join(f.entry, -5), WEFT_EINVAL, "timeout");
+    assert_true(weft_thread_is_alive(f.entry));
+    weft_event_set(&f.leave);
+    testing_thread_join(p);
+    assert_fails_with(weft_thread_join(f.entry, WEFT_FOREVER), WEFT_ESTATE,
+                      "cannot join a dummy thread");
+    weft_thread_free(f.entry);
+}
+
+/* What a thread's exit destructors see. The pthread key is made here,
+ * after weft's own (an earlier test made the dummy's), so that its
+ * destructor runs after weft's in each round: the worst order. */
+struct late {
+    weft_thread_t *me;
+    char name[32];
+    int local_ok, key_ok;
+    weft_event_t key_ran;
+};
+
+static weft_local_t *late_local;
+static pthread_key_t late_key;
+
+static int sees_itself(const struct late *l)
+{
+    /* The entry first: reading a freed one is what the sanitizers catch. */
+    int named = strcmp(weft_thread_name(l->me), l->name) == 0;
+    return named && weft_current_thread() == l->me;
+}
+
+static void late_local_destructor(void *p)
+{
+    struct late *l = p;
+    l->local_ok = sees_itself(l);
+}
+
+static void late_key_destructor(void *p)
+{
+    struct late *l = p;
+    l->key_ok = sees_itself(l);
+    weft_event_set(&l->key_ran);
+}
+
+static void make_late_slots(void)
+{
+    if (late_local == NULL) {
+        assert_int_equal(weft_local_new(&late_local, late_local_destructor),
+                         0);
+        assert_int_equal(pthread_key_create(&late_key, late_key_destructor),
+                         0);
+    }
+}
+
+static void leave_late_work(struct late *l)
+{
+    l->me = weft_current_thread();
+    snprintf(l->name, sizeof l->name, "%s", weft_thread_name(l->me));
+    assert_int_equal(weft_local_set(late_local, l), 0);
+    pthread_setspecific(late_key, l);
+}
+
+static void be_foreign_and_leave_late_work(void *arg)
+{
+    leave_late_work(arg);
+}
+
+/* The entry weft_current_thread() gave a thread it did not start stays
+ * valid, and stays that thread's, while the thread's thread-local
+ * destructors run (weft's and other libraries'), and is released after. */
+static void a_dummy_entry_outlives_its_threads_exit_destructors(void **state)
+{
+    size_t base = weft_active_count();
+    make_late_slots();
+    struct late l = {.me = NULL};
+    weft_event_init(&l.key_ran);
+    testing_thread_join(testing_thread_start(be_foreign_and_leave_late_work,
+                                             &l));
+    assert_true(strncmp(l.name, "Dummy-", 6) == 0);
+    assert_true(l.local_ok);
+    assert_true(l.key_ok);
+    assert_int_equal(weft_active_count(), base);
+}
+
+static int leave_late_work_target(void *arg, void **result)
+{
+    leave_late_work(arg);
+    return 0;
+}
+
+/* The same for a weft thread: after its target, its own handle, not a new
+ * "Dummy-N" entry, is the current thread until the very end. */
+static void a_weft_thread_stays_current_in_its_exit_destructors(void **state)
+{
+    size_t base = weft_active_count();
+    make_late_slots();
+    struct late l = {.me = NULL};
+    weft_event_init(&l.key_ran);
+    weft_thread_t *t;
+    weft_thread_opts_t o = {.name = "late-worker"};
+    assert_int_equal(weft_thread_new(&t, leave_late_work_target, &l, &o), 0);
+    assert_int_equal(weft_thread_start(t), 0);
+    assert_int_equal(weft_thread_join(t, WEFT_FOREVER), 0);
+    /* join returns once the target and weft's own destructors are done;
+     * other libraries' destructors run later, as the pthread ends. */
+    assert_int_equal(weft_event_wait(&l.key_ran, 10 * testing_scale()), 0);
+    assert_ptr_equal(l.me, t);
+    assert_string_equal(l.name, "late-worker");
+    assert_true(l.local_ok);
+    assert_true(l.key_ok);
+    assert_int_equal(weft_active_count(), base);
+    weft_thread_free(t);
 }
 
 static void ask_who_i_am(void *arg, unsigned i)
@@ -211,6 +339,34 @@ static int fork_from_here(void *arg, void **result)
     return 0;
 }
 
+/* Python: a thread it did not start that forks becomes the child's
+ * MainThread, no longer a dummy. */
+static void fork_from_a_dummy(void *arg)
+{
+    int *status = arg;
+    weft_thread_t *me = weft_current_thread();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        weft_thread_t *m = weft_main_thread();
+        int bad = m != me || weft_current_thread() != m ||
+                  strcmp(weft_thread_name(m), "MainThread") != 0 ||
+                  weft_thread_daemon(m) || !weft_thread_is_alive(m) ||
+                  weft_active_count() != 1 ||
+                  weft_thread_join(m, 0) != WEFT_EDEADLK;
+        _exit(bad);
+    }
+    waitpid(pid, status, 0);
+}
+
+static void a_dummy_that_forks_is_the_childs_MainThread(void **state)
+{
+    int status = -1;
+    testing_thread_join(testing_thread_start(fork_from_a_dummy, &status));
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void a_thread_that_forks_is_the_childs_main_thread(void **state)
 {
     weft_thread_t *t;
@@ -225,6 +381,60 @@ static void a_thread_that_forks_is_the_childs_main_thread(void **state)
     assert_true(weft_thread_is_alive(weft_main_thread()));
 }
 
+/* ----- CPython's test_threading ----- */
+
+static int nothing(void *arg, void **result)
+{
+    return 0;
+}
+
+/* test_enumerate_after_join (bpo-1703448): once join() returned, the
+ * thread is not listed any more. */
+static void python_enumerate_after_join(void **state)
+{
+    for (int i = 1; i < 100; i++) {
+        weft_thread_t *t;
+        assert_int_equal(weft_thread_new(&t, nothing, NULL, NULL), 0);
+        assert_int_equal(weft_thread_start(t), 0);
+        assert_int_equal(weft_thread_join(t, WEFT_FOREVER), 0);
+        weft_thread_t **list;
+        size_t n;
+        assert_int_equal(weft_enumerate(&list, &n), 0);
+        for (size_t k = 0; k < n; k++)
+            assert_ptr_not_equal(list[k], t);
+        weft_thread_list_free(list, n);
+        weft_thread_free(t);
+    }
+}
+
+/* test_is_alive_after_fork: in the child, a thread of the parent is not
+ * alive, though it is in the parent. (Python forks while the thread may
+ * still be starting; here it waits on an event, so that the fork never
+ * lands in the middle of weft's own bookkeeping, which ThreadSanitizer,
+ * blind to what fork() orders, would report.) */
+static void python_is_alive_after_fork(void **state)
+{
+    for (int i = 0; i < 20; i++) {
+        weft_event_t go;
+        weft_event_init(&go);
+        weft_thread_t *t;
+        assert_int_equal(weft_thread_new(&t, wait_for_event, &go, NULL), 0);
+        assert_int_equal(weft_thread_start(t), 0);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(weft_thread_is_alive(t) ? 11 : 10);
+        assert_true(weft_thread_is_alive(t));
+        weft_event_set(&go);
+        assert_int_equal(weft_thread_join(t, WEFT_FOREVER), 0);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 10);
+        weft_thread_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,10 +442,16 @@ int main(void)
         cmocka_unit_test(a_weft_thread_sees_itself_and_the_main_thread),
         cmocka_unit_test(live_threads_are_listed_in_start_order_main_first),
         cmocka_unit_test(a_foreign_thread_is_a_dummy_until_it_exits),
+        cmocka_unit_test(joining_a_thread_weft_did_not_start_is_an_error),
+        cmocka_unit_test(a_dummy_entry_outlives_its_threads_exit_destructors),
+        cmocka_unit_test(a_weft_thread_stays_current_in_its_exit_destructors),
         cmocka_unit_test(foreign_threads_that_come_and_go_leave_nothing),
         cmocka_unit_test(dummies_and_threads_share_one_counter),
         cmocka_unit_test(after_fork_the_child_holds_only_the_forking_thread),
         cmocka_unit_test(a_thread_that_forks_is_the_childs_main_thread),
+        cmocka_unit_test(a_dummy_that_forks_is_the_childs_MainThread),
+        cmocka_unit_test(python_enumerate_after_join),
+        cmocka_unit_test(python_is_alive_after_fork),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

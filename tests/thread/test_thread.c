@@ -1,6 +1,7 @@
 /* thread: Thread (start, join, result, names, daemon, ids, stack size). */
 #include "testing.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,31 @@ static void default_names_count_up_and_name_the_target(void **state)
     weft_thread_free(a);
     weft_thread_free(b);
     weft_thread_free(c);
+}
+
+/* Python: Thread(name="") is named as if no name was given. */
+static void an_empty_name_gets_the_default_name(void **state)
+{
+    weft_thread_t *a, *b, *timer;
+    weft_thread_opts_t empty = {.name = ""};
+    assert_int_equal(weft_thread_new(&a, square, NULL, &empty), 0);
+    assert_int_equal(weft_thread_new(&b, wait_for_event, NULL, &empty), 0);
+    assert_int_equal(weft_timer_new(&timer, 1, square, NULL, &empty), 0);
+    unsigned n = 0;
+    assert_int_equal(sscanf(weft_thread_name(a), "Thread-%u", &n), 1);
+    char want[64];
+    snprintf(want, sizeof want, "Thread-%u (square)", n);
+    assert_string_equal(weft_thread_name(a), want);
+    snprintf(want, sizeof want, "Thread-%u", n + 1);
+    assert_string_equal(weft_thread_name(b), want);
+    snprintf(want, sizeof want, "Thread-%u", n + 2);
+    assert_string_equal(weft_thread_name(timer), want);
+    /* Renaming to "" later is allowed, as Python's t.name = "". */
+    assert_int_equal(weft_thread_set_name(a, ""), 0);
+    assert_string_equal(weft_thread_name(a), "");
+    weft_thread_free(a);
+    weft_thread_free(b);
+    weft_thread_free(timer);
 }
 
 static void renaming_keeps_the_old_text_valid(void **state)
@@ -156,6 +182,12 @@ static void join_with_a_timeout_waits_at_least_the_timeout(void **state)
     weft_event_set(&go);
     assert_int_equal(weft_thread_join(t, WEFT_FOREVER), 0);
     assert_false(weft_thread_is_alive(t));
+    /* A finished thread does not hide a bad timeout; 0 then polls. */
+    const double bad[] = {-0.5, -2, -INFINITY, NAN};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_fails_with(weft_thread_join(t, bad[i]), WEFT_EINVAL,
+                          "timeout");
+    assert_int_equal(weft_thread_join(t, 0), 0);
     weft_thread_free(t);
 }
 
@@ -444,6 +476,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_thread_runs_its_target_and_leaves_its_result),
         cmocka_unit_test(default_names_count_up_and_name_the_target),
+        cmocka_unit_test(an_empty_name_gets_the_default_name),
         cmocka_unit_test(renaming_keeps_the_old_text_valid),
         cmocka_unit_test(the_os_thread_gets_the_name_cut_to_15_bytes),
         cmocka_unit_test(a_thread_can_only_be_started_once),
