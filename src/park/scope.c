@@ -100,6 +100,7 @@ void weft_cancel_scope_cancel(weft_cancel_scope_t *s)
     int none = 0;
     /* seq_cst: pairs with the load in weft__scope_check() after queueing. */
     atomic_compare_exchange_strong(&s->cancelled_, &none, WEFT_ECANCELLED);
+    WEFT_CHAOS_POINT(); /* between the flag and the poke */
     weft__wordlock_lock(&s->lock_);
     weft_waiter_t *w = s->waiter_;
     if (w)

@@ -91,6 +91,7 @@ static void set_state(weft_barrier_t *b, int state)
 {
     b->state_ = state;
     atomic_fetch_add_explicit(&b->gen_, 1, memory_order_relaxed);
+    WEFT_CHAOS_POINT(); /* changed, waiters not yet woken */
     if (weft__shared(b->lock_.flags_))
         weft__wake_shared(&b->gen_, UINT64_MAX);
     else
@@ -104,6 +105,7 @@ static int wait_change(weft_barrier_t *b, int64_t deadline)
                                     deadline);
     uint32_t gen = atomic_load_explicit(&b->gen_, memory_order_relaxed);
     weft_lock_release(&b->lock_);
+    WEFT_CHAOS_POINT(); /* released, not yet asleep: a change may come */
     int rc = weft_park_wait_shared(&b->gen_, gen, deadline);
     weft_lock_acquire_shielded(&b->lock_);
     return rc;

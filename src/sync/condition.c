@@ -61,6 +61,7 @@ static int wait_shared(weft_condition_t *c, int64_t deadline)
 {
     uint32_t seq = atomic_load_explicit(&c->seq_, memory_order_relaxed);
     weft_lock_release(&c->rlock_.lock_);
+    WEFT_CHAOS_POINT(); /* released, not yet asleep: a notify may come */
     int rc = weft_park_wait_shared(&c->seq_, seq, deadline);
     int taken = weft__lock_reacquire(&c->rlock_.lock_);
     return taken == WEFT_EOWNERDEAD ? taken : rc;
@@ -128,6 +129,7 @@ int weft_condition_notify(weft_condition_t *c, unsigned n)
     if (n == 0)
         return 0;
     atomic_fetch_add_explicit(&c->seq_, 1, memory_order_relaxed);
+    WEFT_CHAOS_POINT(); /* counted, waiters not yet woken */
     if (weft__shared(c->rlock_.lock_.flags_))
         weft__wake_shared(&c->seq_, n);
     else

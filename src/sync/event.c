@@ -52,6 +52,7 @@ static void set_shared(weft_event_t *e)
         /* Release: pairs with the acquire load in wait_shared(). */
     } while (!atomic_compare_exchange_weak_explicit(
         &e->word_, &w, next, memory_order_release, memory_order_relaxed));
+    WEFT_CHAOS_POINT(); /* set, waiters not yet woken */
     if (w & EVENT_WAITERS)
         weft__wake_shared(&e->word_, UINT64_MAX);
 }
@@ -65,6 +66,7 @@ void weft_event_set(weft_event_t *e)
     /* Release: pairs with the acquire load in weft_event_wait(). */
     uint32_t old = atomic_exchange_explicit(&e->word_, EVENT_SET,
                                             memory_order_release);
+    WEFT_CHAOS_POINT(); /* set, waiters not yet woken */
     if (old & EVENT_WAITERS)
         weft_unpark_all(&e->word_, 0);
 }
@@ -108,6 +110,7 @@ static int wait_shared(weft_event_t *e, int64_t deadline)
                 continue;
             w |= EVENT_WAITERS;
         }
+        WEFT_CHAOS_POINT(); /* WAITERS is up, not yet asleep */
         int rc = weft_park_wait_shared(&e->word_, w, deadline);
         uint32_t now = atomic_load_explicit(&e->word_, memory_order_acquire);
         if ((now & EVENT_SET) || now >> 2 != w >> 2)
@@ -133,6 +136,7 @@ int weft_event_wait(weft_event_t *e, double timeout)
     for (;;) {
         atomic_fetch_or_explicit(&e->word_, EVENT_WAITERS,
                                  memory_order_relaxed);
+        WEFT_CHAOS_POINT(); /* WAITERS is up, not yet parked */
         rc = weft_park(&e->word_, &event_park_ops, e, deadline, NULL);
         if (rc == 0) /* woken by set() */
             return 0;

@@ -150,6 +150,8 @@ static int acquire_slow(weft_lock_t *l, int64_t deadline)
                     memory_order_relaxed, memory_order_relaxed))
                 continue;
         }
+        WEFT_CHAOS_POINT(); /* PARKED is up; the word may change before park
+                               looks again */
         uintptr_t token = 0;
         int rc = weft_park(&l->word_, &lock_park_ops, l, deadline, &token);
         if (rc == 0 && token == TOKEN_HANDOFF)
@@ -221,6 +223,7 @@ static int release_slow(weft_lock_t *l)
 {
     if (weft__shared(l->flags_))
         return weft__lock_release_shared(l);
+    WEFT_CHAOS_POINT(); /* PARKED seen; waiters may come and go */
     weft_unpark_one(&l->word_, hand_over, l);
     return 0;
 }

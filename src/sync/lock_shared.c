@@ -92,6 +92,7 @@ static int take_from_dead(weft_lock_t *l, uint32_t w)
     uint64_t tag = __atomic_load_n(&l->reserved_, __ATOMIC_ACQUIRE);
     if (!weft__sync_holder_gone(w >> SH_ID_SHIFT, tag))
         return 0;
+    WEFT_CHAOS_POINT(); /* judged dead; the word may move on */
     if (!atomic_compare_exchange_strong_explicit(
             &l->word_, &w, own_word() | SH_PARKED, memory_order_acquire,
             memory_order_relaxed))
@@ -167,6 +168,7 @@ int weft__lock_acquire_shared(weft_lock_t *l, int64_t deadline, int try_only)
         }
         if (!mark_parked(l, &w))
             continue;
+        WEFT_CHAOS_POINT(); /* PARKED is up, not yet asleep */
         int rc = sleep_slice(l, w, deadline);
         if (rc == WEFT_EAGAIN && take_from_dead(l, w))
             return owner_dead();
@@ -187,6 +189,7 @@ int weft__lock_release_shared(weft_lock_t *l)
         /* Release: pairs with the acquire in take_free(). */
     } while (!atomic_compare_exchange_weak_explicit(
         &l->word_, &w, SH_FREE, memory_order_release, memory_order_relaxed));
+    WEFT_CHAOS_POINT(); /* released, sleepers not yet woken */
     if (w & SH_PARKED)
         weft_park_wake_shared(&l->word_, 1);
     return 0;

@@ -61,6 +61,7 @@ int weft_rlock_acquire(weft_rlock_t *r, double timeout)
     int rc = weft_lock_acquire(&r->lock_, timeout);
     if (rc != 0 && rc != WEFT_EOWNERDEAD)
         return rc;
+    WEFT_CHAOS_POINT(); /* held, owner not yet recorded */
     atomic_store_explicit(&r->owner_, me, memory_order_relaxed);
     r->count_ = 1;
     return rc;

@@ -125,6 +125,7 @@ static int acquire_slow(weft_semaphore_t *s, int64_t deadline)
     int rc = 0;
     atomic_fetch_add(&s->waiters_, 1);
     while (!try_take(s)) {
+        WEFT_CHAOS_POINT(); /* seen at 0; a release may come now */
         rc = sleep_on(s, deadline);
         if (rc == WEFT_ETIMEDOUT || rc == WEFT_ECANCELLED)
             break;
@@ -164,8 +165,10 @@ int weft_semaphore_release(weft_semaphore_t *s, unsigned n)
                              bounded ? "Semaphore released too many times"
                                      : "semaphore value would overflow");
     } while (!atomic_compare_exchange_weak(&s->value_, &v, v + n));
+    WEFT_CHAOS_POINT(); /* raised, waiters not yet looked at */
     if (atomic_load(&s->waiters_) == 0)
         return 0;
+    WEFT_CHAOS_POINT(); /* between the look and the wake */
     if (weft__shared(s->flags_))
         weft__wake_shared(&s->value_, n);
     else

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "base/chaos.h"
 #include "weft/park.h"
 #include "weft/sync.h"
 

@@ -21,6 +21,7 @@ static void release_lock(void *p)
     struct releasing *r = p;
     r->released = 1;
     weft_lock_release(r->lock);
+    WEFT_CHAOS_POINT(); /* released, not yet asleep: a notify may come */
 }
 
 static const weft_park_ops_t releasing_ops = {releasing_validate,
