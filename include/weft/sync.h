@@ -248,7 +248,9 @@ WEFT_API int weft_event_is_set(const weft_event_t *e);
 
 /* Return 0 once the flag is set (at once if it is), waiting up to timeout
  * seconds. A waiter woken by set() returns 0 even if the flag was cleared
- * again before it ran, as in Python. Blocks: yes, unless timeout is 0.
+ * again before it ran, as in Python; a wait returns 0 only for the flag set
+ * at entry or a set() made after it began, never for an earlier set().
+ * Blocks: yes, unless timeout is 0.
  * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL. */
 WEFT_API int weft_event_wait(weft_event_t *e, double timeout);
 
