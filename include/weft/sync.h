@@ -28,7 +28,8 @@
  * Timeouts are double seconds: WEFT_FOREVER blocks, 0 tries without waiting
  * (Python's blocking=False), and a timeout that passes returns
  * WEFT_ETIMEDOUT. NaN or a negative timeout other than WEFT_FOREVER is
- * WEFT_EINVAL.
+ * WEFT_EINVAL, checked first: such a call changes nothing, even where it
+ * could have succeeded at once (a free lock, a set flag, a held RLock).
  *
  * Defaults for this layer: thread-safe; non-blocking unless marked; a failed
  * call changes nothing (no lock held, no count taken); user callbacks (the

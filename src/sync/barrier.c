@@ -42,7 +42,9 @@ int weft_barrier_init(weft_barrier_t *b, unsigned parties,
     b->state_ = FILLING;
     b->parties_ = parties;
     b->count_ = 0;
-    b->timeout_ns_ = timeout == WEFT_FOREVER ? -1 : (int64_t)(timeout * 1e9);
+    /* A timeout past weft_deadline's horizon (about 292 years) is as good
+     * as none, and would not fit in nanoseconds. */
+    b->timeout_ns_ = dl == WEFT_NEVER ? -1 : (int64_t)(timeout * 1e9);
     b->action_ = action;
     b->arg_ = arg;
     b->reserved_ = 0;

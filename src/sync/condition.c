@@ -94,6 +94,8 @@ static int wait_until(weft_condition_t *c, int64_t deadline)
 
 int weft_condition_wait(weft_condition_t *c, double timeout)
 {
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
     if (!weft_rlock_is_owned(&c->rlock_))
         return weft_fail(WEFT_EPERM, "cannot wait on un-acquired lock");
     int64_t deadline;
@@ -106,6 +108,8 @@ int weft_condition_wait_for(weft_condition_t *c, int (*predicate)(void *arg),
 {
     if (predicate == NULL)
         return weft_fail(WEFT_EINVAL, "wait_for: NULL predicate");
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
     if (!weft_rlock_is_owned(&c->rlock_))
         return weft_fail(WEFT_EPERM, "cannot wait on un-acquired lock");
     int64_t deadline;

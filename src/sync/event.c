@@ -151,6 +151,8 @@ static int wait_slow(weft_event_t *e, uint32_t w, int64_t deadline)
 
 int weft_event_wait(weft_event_t *e, double timeout)
 {
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
     uint32_t w = atomic_load_explicit(&e->word_, memory_order_acquire);
     if (w & EVENT_SET)
         return 0;

@@ -164,10 +164,13 @@ static int acquire_slow(weft_lock_t *l, int64_t deadline)
     }
 }
 
-int weft_lock_acquire(weft_lock_t *l, double timeout)
+/* Everything but a good timeout and a free lock: kept out of line, so that
+ * the fast path below needs no stack frame. */
+static __attribute__((noinline)) int acquire_other(weft_lock_t *l,
+                                                   double timeout)
 {
-    if (try_lock(l))
-        return 0;
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
     int64_t deadline;
     int rc = weft_deadline(timeout, &deadline);
     if (rc)
@@ -180,6 +183,15 @@ int weft_lock_acquire(weft_lock_t *l, double timeout)
                                : weft_fail(WEFT_ETIMEDOUT, "lock is held");
     }
     return acquire_slow(l, deadline);
+}
+
+int weft_lock_acquire(weft_lock_t *l, double timeout)
+{
+    /* The timeout is checked before the lock is tried: a bad one is
+     * refused even when the lock is free. */
+    if (!weft__timeout_bad(timeout) && try_lock(l))
+        return 0;
+    return acquire_other(l, timeout);
 }
 
 /* The slow half of a shielded acquire: no timeout, cancels kept out. */

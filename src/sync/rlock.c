@@ -51,6 +51,8 @@ static uint64_t me_for(const weft_rlock_t *r)
 
 int weft_rlock_acquire(weft_rlock_t *r, double timeout)
 {
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
     uint64_t me = me_for(r);
     if (owner_of(r) == me) {
         if (r->count_ == UINT32_MAX)

@@ -141,6 +141,8 @@ static int acquire_slow(weft_semaphore_t *s, int64_t deadline)
 
 int weft_semaphore_acquire(weft_semaphore_t *s, double timeout)
 {
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
     if (try_take(s))
         return 0;
     int64_t deadline;

@@ -12,6 +12,18 @@
 #define LOCK_LOCKED 1u
 #define LOCK_PARKED 2u
 
+/* Nonzero for a timeout that is neither >= 0 nor WEFT_FOREVER (NaN
+ * included, since NaN >= 0 is false). Every call that takes a timeout asks
+ * this first, before any fast path, so that bad input is refused whatever
+ * the state of the primitive; on the common path it costs one compare. */
+static inline int weft__timeout_bad(double timeout)
+{
+    return __builtin_expect(!(timeout >= 0) && timeout != WEFT_FOREVER, 0);
+}
+
+/* Record why timeout is refused, naming it, and return WEFT_EINVAL. */
+int weft__timeout_refused(double timeout);
+
 /* weft_lock_acquire_shielded() that says how it went: 0, or
  * WEFT_EOWNERDEAD when l is shared and its holder died (l is held by the
  * caller all the same). A condition reports that to its waiter. */

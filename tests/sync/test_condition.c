@@ -1,6 +1,8 @@
 /* sync: Condition. */
 #include "testing.h"
 
+#include <math.h>
+
 #include <string.h>
 
 static void waiting_or_notifying_without_the_lock_is_an_error(void **state)
@@ -141,6 +143,40 @@ static void wait_for_times_out_when_the_predicate_stays_false(void **state)
     weft_condition_release(&c);
 }
 
+static const double bad_timeouts[] = {-2.0, -0.5, -1e300, -INFINITY, NAN};
+#define N_BAD (sizeof bad_timeouts / sizeof bad_timeouts[0])
+
+static int always(void *arg)
+{
+    return 1;
+}
+
+/* Refused before the predicate runs, though it holds at once, and before a
+ * wait would release the lock; the lock stays held, at its count. */
+static void a_bad_timeout_is_refused_before_anything_happens(void **state)
+{
+    weft_condition_t c;
+    weft_condition_init(&c);
+    for (size_t i = 0; i < N_BAD; i++)
+        assert_fails_with(weft_condition_acquire(&c, bad_timeouts[i]),
+                          WEFT_EINVAL, "timeout");
+    assert_int_equal(weft_condition_acquire(&c, 0), 0);
+    assert_int_equal(weft_condition_acquire(&c, 0), 0);
+    for (size_t i = 0; i < N_BAD; i++) {
+        assert_fails_with(weft_condition_acquire(&c, bad_timeouts[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_fails_with(weft_condition_wait(&c, bad_timeouts[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_fails_with(weft_condition_wait_for(&c, always, NULL,
+                                                  bad_timeouts[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_int_equal(weft_rlock_count(&c.rlock_), 2);
+    }
+    weft_condition_release(&c);
+    weft_condition_release(&c);
+    assert_false(weft_lock_locked(&c.rlock_.lock_));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +185,7 @@ int main(void)
         cmocka_unit_test(notify_hands_every_item_to_one_consumer),
         cmocka_unit_test(notify_n_wakes_n_and_notify_all_the_rest),
         cmocka_unit_test(wait_for_times_out_when_the_predicate_stays_false),
+        cmocka_unit_test(a_bad_timeout_is_refused_before_anything_happens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

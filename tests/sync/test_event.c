@@ -1,6 +1,8 @@
 /* sync: Event. */
 #include "testing.h"
 
+#include <math.h>
+
 #include <linux/futex.h>
 #include <sched.h>
 #include <stdio.h>
@@ -194,6 +196,21 @@ static void a_set_then_clear_still_wakes_every_waiter(void **state)
     assert_false(weft_event_is_set(&sc.e));
 }
 
+static const double bad_timeouts[] = {-2.0, -0.5, -1e300, -INFINITY, NAN};
+#define N_BAD (sizeof bad_timeouts / sizeof bad_timeouts[0])
+
+static void a_bad_timeout_is_refused_even_when_the_flag_is_set(void **state)
+{
+    weft_event_t e;
+    weft_event_init(&e);
+    weft_event_set(&e);
+    for (size_t i = 0; i < N_BAD; i++)
+        assert_fails_with(weft_event_wait(&e, bad_timeouts[i]), WEFT_EINVAL,
+                          "timeout");
+    assert_true(weft_event_is_set(&e));
+    assert_int_equal(weft_event_wait(&e, INFINITY), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +219,7 @@ int main(void)
         cmocka_unit_test(set_wakes_every_waiter),
         cmocka_unit_test(events_pass_turns_and_every_wake_has_its_set),
         cmocka_unit_test(a_set_then_clear_still_wakes_every_waiter),
+        cmocka_unit_test(a_bad_timeout_is_refused_even_when_the_flag_is_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,6 +2,8 @@
  * a MAP_SHARED mapping, and between threads of one process. */
 #include "testing.h"
 
+#include <math.h>
+
 #include "sync/sync_int.h"
 
 #include <signal.h>
@@ -376,6 +378,33 @@ static void a_reused_process_id_does_not_pass_for_the_holder(void **state)
     assert_true(weft__sync_holder_gone((uint32_t)child, 0)); /* reaped */
 }
 
+
+/* The shared variants refuse a bad timeout as the others do, free or not. */
+static void a_bad_timeout_is_refused_by_the_shared_variants(void **state)
+{
+    struct shared *s = map_shared();
+    weft_lock_init_shared(&s->lock);
+    weft_rlock_init_shared(&s->rlock);
+    weft_semaphore_init_shared(&s->sem, 2);
+    weft_event_init_shared(&s->event);
+    weft_event_set(&s->event);
+    const double bad[] = {-3.0, NAN};
+    for (size_t i = 0; i < 2; i++) {
+        assert_fails_with(weft_lock_acquire(&s->lock, bad[i]), WEFT_EINVAL,
+                          "timeout");
+        assert_false(weft_lock_locked(&s->lock));
+        assert_fails_with(weft_rlock_acquire(&s->rlock, bad[i]), WEFT_EINVAL,
+                          "timeout");
+        assert_false(weft_rlock_is_owned(&s->rlock));
+        assert_fails_with(weft_semaphore_acquire(&s->sem, bad[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_int_equal(weft_semaphore_value(&s->sem), 2);
+        assert_fails_with(weft_event_wait(&s->event, bad[i]), WEFT_EINVAL,
+                          "timeout");
+    }
+    unmap(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -393,6 +422,7 @@ int main(void)
         /* Last: after threads, fork() is not for ThreadSanitizer. */
         cmocka_unit_test(a_shared_lock_also_excludes_threads),
         cmocka_unit_test(a_reused_process_id_does_not_pass_for_the_holder),
+        cmocka_unit_test(a_bad_timeout_is_refused_by_the_shared_variants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
