@@ -62,7 +62,15 @@ static int wait_shared(weft_condition_t *c, int64_t deadline)
     uint32_t seq = atomic_load_explicit(&c->seq_, memory_order_relaxed);
     weft_lock_release(&c->rlock_.lock_);
     WEFT_CHAOS_POINT(); /* released, not yet asleep: a notify may come */
-    int rc = weft_park_wait_shared(&c->seq_, seq, deadline);
+    int rc;
+    do {
+        /* The futex returns early for a signal or a stray wake-up too;
+         * only a moved seq_ says that a notify came. */
+        rc = weft_park_wait_shared(&c->seq_, seq, deadline);
+    } while (rc == 0 &&
+             atomic_load_explicit(&c->seq_, memory_order_relaxed) == seq);
+    if (atomic_load_explicit(&c->seq_, memory_order_relaxed) != seq)
+        rc = 0; /* notified, if at the last moment */
     int taken = weft__lock_reacquire(&c->rlock_.lock_);
     return taken == WEFT_EOWNERDEAD ? taken : rc;
 }

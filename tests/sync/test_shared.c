@@ -6,9 +6,11 @@
 
 #include "sync/sync_int.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -405,6 +407,59 @@ static void a_bad_timeout_is_refused_by_the_shared_variants(void **state)
     unmap(s);
 }
 
+
+/* A wait on a shared condition returns 0 only for a notify: a signal that
+ * interrupts the kernel's futex wait (EINTR) is not one. A helper thread
+ * signals the waiter every few milliseconds; with nobody notifying, the
+ * wait must run to its timeout. */
+struct interrupted {
+    struct shared *s;
+    _Atomic pid_t tid;
+    _Atomic int done;
+    int rc;
+    double waited;
+};
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+static void wait_on_shared_condition(void *arg)
+{
+    struct interrupted *in = arg;
+    weft_condition_acquire(&in->s->cond, WEFT_FOREVER);
+    atomic_store(&in->tid, gettid());
+    double t0 = weft_monotonic();
+    in->rc = weft_condition_wait(&in->s->cond, 0.3);
+    in->waited = weft_monotonic() - t0;
+    weft_condition_release(&in->s->cond);
+    atomic_store(&in->done, 1);
+}
+
+static void a_signal_does_not_end_a_shared_condition_wait(void **state)
+{
+    struct shared *s = map_shared();
+    weft_condition_init_shared(&s->cond);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, &old);
+    struct interrupted in = {.s = s};
+    testing_thread_t *t = testing_thread_start(wait_on_shared_condition, &in);
+    while (!atomic_load(&in.done)) {
+        pid_t tid = atomic_load(&in.tid);
+        if (tid > 0)
+            syscall(SYS_tgkill, getpid(), tid, SIGUSR1);
+        weft_sleep(0.002);
+    }
+    testing_thread_join(t);
+    sigaction(SIGUSR1, &old, NULL);
+    assert_int_equal(in.rc, WEFT_ETIMEDOUT);
+    assert_true(in.waited >= 0.3);
+    unmap(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +476,7 @@ int main(void)
         cmocka_unit_test(a_shared_barrier_releases_parties_across_processes),
         /* Last: after threads, fork() is not for ThreadSanitizer. */
         cmocka_unit_test(a_shared_lock_also_excludes_threads),
+        cmocka_unit_test(a_signal_does_not_end_a_shared_condition_wait),
         cmocka_unit_test(a_reused_process_id_does_not_pass_for_the_holder),
         cmocka_unit_test(a_bad_timeout_is_refused_by_the_shared_variants),
     };
