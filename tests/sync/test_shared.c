@@ -18,6 +18,7 @@ struct shared {
     weft_lock_t lock;
     weft_rlock_t rlock;
     weft_condition_t cond;
+    weft_condition_t cond_over_lock; /* over lock, in the same mapping */
     weft_semaphore_t sem;
     weft_event_t event;
     weft_barrier_t barrier;
@@ -336,6 +337,46 @@ static void a_shared_condition_wakes_a_waiter_in_another_process(void **state)
     unmap(s);
 }
 
+
+static int wait_for_flag_over_lock(struct shared *s, int fd)
+{
+    if (weft_condition_acquire(&s->cond_over_lock, WEFT_FOREVER) != 0)
+        return 1;
+    char c = 'x';
+    if (write(fd, &c, 1) != 1)
+        return 3;
+    int rc = weft_condition_wait_for(&s->cond_over_lock, flag_is_set, s, 5.0);
+    weft_condition_release(&s->cond_over_lock);
+    return rc == 0 ? 0 : 2;
+}
+
+/* multiprocessing.Condition(lock): a condition over a shared Lock that lies
+ * in the same mapping works across processes. */
+static void a_condition_over_a_shared_lock_wakes_another_process(void **state)
+{
+    struct shared *s = map_shared();
+    weft_lock_init_shared(&s->lock);
+    assert_int_equal(
+        weft_condition_init_with_lock(&s->cond_over_lock, &s->lock), 0);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t a = child(wait_for_flag_over_lock, s, p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 1);
+    close(p[0]);
+    close(p[1]);
+    /* The child took the lock before it wrote, so once the lock is ours it
+     * is waiting. */
+    assert_int_equal(weft_condition_acquire(&s->cond_over_lock, 5.0), 0);
+    assert_true(weft_lock_locked(&s->lock));
+    s->flag = 1;
+    assert_int_equal(weft_condition_notify(&s->cond_over_lock, 1), 0);
+    assert_int_equal(weft_condition_release(&s->cond_over_lock), 0);
+    assert_int_equal(exit_status(a), 0);
+    assert_false(weft_lock_locked(&s->lock));
+    unmap(s);
+}
+
 static int meet_at_barrier(struct shared *s, int fd)
 {
     unsigned index = 99;
@@ -473,6 +514,7 @@ int main(void)
         cmocka_unit_test(a_shared_semaphore_counts_across_processes),
         cmocka_unit_test(a_shared_event_wakes_other_processes),
         cmocka_unit_test(a_shared_condition_wakes_a_waiter_in_another_process),
+        cmocka_unit_test(a_condition_over_a_shared_lock_wakes_another_process),
         cmocka_unit_test(a_shared_barrier_releases_parties_across_processes),
         /* Last: after threads, fork() is not for ThreadSanitizer. */
         cmocka_unit_test(a_shared_lock_also_excludes_threads),
