@@ -21,9 +21,15 @@
  * a cancel scope notices the cancel within 20 ms. Beyond Python, a shared
  * Lock or RLock whose holder's process dies is not held forever: the next
  * acquirer takes it over and gets WEFT_EOWNERDEAD (within 50 ms of the
- * death; see weft_lock_acquire). Set up a shared primitive once, in one
- * process; the storage must stay mapped at the same offsets in every
- * process that uses it. The in-process variants cost nothing for this.
+ * death; see weft_lock_acquire). A holder is known by more than its process
+ * id, so a process that later gets a dead holder's id is neither taken for
+ * the holder nor made an owner of its RLock (on kernels before Linux 6.9,
+ * which lack pidfs, one that started within the clock tick in which the
+ * holder started passes for alive: the take-over then waits for it to end,
+ * and two holders never result). The processes must share one pid
+ * namespace. Set up a shared primitive once, in one process; the storage
+ * must stay mapped at the same offsets in every process that uses it. The
+ * in-process variants cost nothing for this.
  *
  * Timeouts are double seconds: WEFT_FOREVER blocks, 0 tries without waiting
  * (Python's blocking=False), and a timeout that passes returns
@@ -35,6 +41,11 @@
  * call changes nothing (no lock held, no count taken); user callbacks (the
  * Barrier's action, wait_for's predicate) never run under an internal lock
  * of weft's.
+ *
+ * Global state: for the shared variants, the calling process's id, the
+ * record that names it as a holder and a random number that tells its
+ * contexts from other processes' (drawn on first use; a child made by
+ * fork() draws its own).
  */
 #ifndef WEFT_SYNC_H
 #define WEFT_SYNC_H

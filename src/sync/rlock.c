@@ -3,10 +3,12 @@
  * they are not the owner, for which a stale value is as good as a fresh one
  * (it can never be their own id unless they wrote it).
  *
- * A shared RLock (weft_rlock_init_shared) records ids that are unique across
- * processes (weft__shared_context_id: the process id beside the context's),
- * and its Lock reports a dead holder: the next acquirer then holds the RLock
- * once and gets WEFT_EOWNERDEAD. */
+ * A shared RLock (weft_rlock_init_shared) records ids that no context of
+ * another process has (weft__shared_context_id: the context's id mixed with
+ * a random number of its process), so a process that gets a dead owner's
+ * process id, and a main thread with the dead owner's thread id, is still
+ * not the owner. Its Lock reports a dead holder: the next acquirer then
+ * holds the RLock once and gets WEFT_EOWNERDEAD. */
 #include "sync_int.h"
 
 _Static_assert(sizeof(weft_rlock_t) == 32, "weft_rlock_t is 32 bytes");
