@@ -206,8 +206,8 @@ WEFT_API int weft_condition_release(weft_condition_t *c);
 
 /* Release the lock (an RLock with all its levels), wait until notified or
  * timeout seconds pass, and take the lock back (as many levels) before
- * returning, whatever the outcome. Returns 0 only for a notify made after the wait began.
- * Blocks: yes.
+ * returning, whatever the outcome. Returns 0 only for a notify made after
+ * the wait began. Blocks: yes.
  * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL, WEFT_EPERM (the
  * caller does not hold the lock: "cannot wait on un-acquired lock"),
  * WEFT_EOWNERDEAD (shared: a process died holding the lock while the caller

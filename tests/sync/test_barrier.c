@@ -192,7 +192,8 @@ int main(void)
         cmocka_unit_test(abort_fails_every_waiter),
         cmocka_unit_test(reset_fails_the_waiters_and_refills),
         cmocka_unit_test(a_failing_action_breaks_the_barrier),
-        cmocka_unit_test(a_bad_timeout_is_refused_before_the_barrier_is_entered),
+        cmocka_unit_test(
+            a_bad_timeout_is_refused_before_the_barrier_is_entered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

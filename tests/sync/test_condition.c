@@ -237,7 +237,8 @@ static void the_condition_acquires_the_callers_lock(void **state)
     assert_false(weft_rlock_is_owned(&v.rlock));
     assert_fails_with(weft_condition_release(&v.c), WEFT_EPERM, "un-acquired");
     assert_int_equal(weft_condition_destroy(&v.c), 0);
-    assert_int_equal(weft_rlock_acquire(&v.rlock, 0), 0); /* still the caller's */
+    /* The RLock is still the caller's. */
+    assert_int_equal(weft_rlock_acquire(&v.rlock, 0), 0);
     weft_rlock_release(&v.rlock);
 }
 

@@ -427,7 +427,8 @@ static void kill_and_reap(pid_t pid)
     exit_status(pid);
 }
 
-static int hold_and_pause(struct shared *s, int fd, int (*take)(struct shared *))
+static int hold_and_pause(struct shared *s, int fd,
+                          int (*take)(struct shared *))
 {
     if (take(s) != 0)
         return 1;
@@ -584,9 +585,9 @@ static void a_dead_holders_lock_is_taken_over_when_its_id_comes_back(
 /* What a newcomer found when it tried the lock of the dead holder whose id
  * it has. */
 struct finding {
-    int rc;        /* of its acquire */
+    int rc;         /* of its acquire */
     unsigned count; /* RLock levels it then held */
-    int notify_rc; /* of a notify tried first (conditions) */
+    int notify_rc;  /* of a notify tried first (conditions) */
 };
 
 #define COUNTED 5000
