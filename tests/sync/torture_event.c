@@ -14,87 +14,10 @@
  * whether the flag is set, then waits, then reads how many had started:
  * if the flag was clear and no set() started after that first read, a
  * wait that returns 0 was justified by nothing. */
-#include "testing.h"
-
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
+#include "torture.h"
 
 #define RING 3
 #define STORM_WAITERS 3
-
-struct verdict {
-    _Atomic int failed;
-    char why[256];
-    pthread_mutex_t lock;
-};
-
-static void note_failure(struct verdict *v, const char *fmt, ...)
-{
-    pthread_mutex_lock(&v->lock);
-    if (!atomic_exchange(&v->failed, 1)) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(v->why, sizeof v->why, fmt, ap);
-        va_end(ap);
-    }
-    pthread_mutex_unlock(&v->lock);
-}
-
-static void check_verdict(struct verdict *v)
-{
-    if (atomic_load(&v->failed))
-        fprintf(stderr, "failed: %s\n", v->why);
-    assert_false(atomic_load(&v->failed));
-}
-
-/* A scope that another thread may cancel: set up and cancelled under a
- * mutex, so that the canceller never meets one half set up. */
-struct cancellable {
-    pthread_mutex_t m;
-    weft_cancel_scope_t scope;
-    int active;
-};
-
-static void scope_open(struct cancellable *c)
-{
-    pthread_mutex_lock(&c->m);
-    weft_cancel_scope_init(&c->scope);
-    c->active = 1;
-    pthread_mutex_unlock(&c->m);
-    weft_cancel_scope_enter(&c->scope, WEFT_FOREVER, 0);
-}
-
-static void scope_close(struct cancellable *c)
-{
-    weft_cancel_scope_exit(&c->scope);
-    pthread_mutex_lock(&c->m);
-    c->active = 0;
-    pthread_mutex_unlock(&c->m);
-}
-
-static void scope_cancel(struct cancellable *c)
-{
-    pthread_mutex_lock(&c->m);
-    if (c->active)
-        weft_cancel_scope_cancel(&c->scope);
-    pthread_mutex_unlock(&c->m);
-}
-
-/* A random timeout: 0 (a poll), up to 2 ms, or none. */
-static double random_timeout(testing_rng_t *rng)
-{
-    switch (testing_rng_below(rng, 4)) {
-    case 0:
-        return 0;
-    case 1:
-    case 2:
-        return testing_rng_below(rng, 2000) * 1e-6;
-    default:
-        return WEFT_FOREVER;
-    }
-}
 
 /* ----- The ring ----- */
 
@@ -115,7 +38,7 @@ static void ring_member(void *arg, unsigned i)
     testing_rng_t rng;
     testing_rng_init(&rng, i);
     if (i == RING) { /* the canceller, and the watch on progress */
-        while (!atomic_load(&r->stop) && !atomic_load(&r->v.failed)) {
+        while (!atomic_load(&r->stop) && !failed(&r->v)) {
             scope_cancel(&r->scopes[testing_rng_below(&rng, RING)]);
             weft_sleep(testing_rng_below(&rng, 1000) * 1e-6);
             int64_t still = weft_monotonic_ns() - atomic_load(&r->moved_at_ns);
@@ -126,7 +49,7 @@ static void ring_member(void *arg, unsigned i)
         return;
     }
     for (;;) {
-        if (atomic_load(&r->stop) || atomic_load(&r->v.failed))
+        if (atomic_load(&r->stop) || failed(&r->v))
             return;
         int scoped = testing_rng_below(&rng, 4) == 0;
         if (scoped)
@@ -171,7 +94,6 @@ static void a_turn_passed_round_a_ring_of_events_is_never_lost(void **state)
 {
     static struct ring r;
     memset(&r, 0, sizeof r);
-    pthread_mutex_init(&r.v.lock, NULL);
     for (int i = 0; i < RING; i++) {
         weft_event_init(&r.e[i]);
         pthread_mutex_init(&r.scopes[i].m, NULL);
@@ -234,7 +156,7 @@ static void storm_member(void *arg, unsigned i)
     struct storm *s = arg;
     testing_rng_t rng;
     testing_rng_init(&rng, 100 + i);
-    while (weft_monotonic() < s->end && !atomic_load(&s->v.failed)) {
+    while (weft_monotonic() < s->end && !failed(&s->v)) {
         if (i < STORM_WAITERS) {
             storm_wait(s, i, &rng);
         } else if (i == STORM_WAITERS) { /* the setter */
@@ -254,7 +176,6 @@ static void every_successful_wait_in_a_storm_has_a_set(void **state)
 {
     static struct storm s;
     memset(&s, 0, sizeof s);
-    pthread_mutex_init(&s.v.lock, NULL);
     for (int i = 0; i < STORM_WAITERS; i++)
         pthread_mutex_init(&s.scopes[i].m, NULL);
     weft_event_init(&s.e);
