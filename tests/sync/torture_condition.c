@@ -174,6 +174,10 @@ static void waiter(struct cond_torture *t, int i)
     testing_rng_init(&rng, (uint64_t)(t->kind * 100 + i));
     while (!atomic_load(&t->stop) && !failed(&t->v)) {
         acquire_c(t);
+        if (atomic_load(&t->stop)) { /* the last epoch may be closed */
+            weft_condition_release(&t->c);
+            break;
+        }
         if (t->paused || t->nlog > LOG_MAX - 4 * WAITERS) {
             weft_condition_release(&t->c);
             weft_sleep(0.0002);
@@ -213,8 +217,9 @@ static void notifier(struct cond_torture *t, int i)
     }
 }
 
-/* Pause the others, notify the last waits out, replay the log. */
-static void close_epoch(struct cond_torture *t)
+/* Pause the others, notify the last waits out, replay the log. The last
+ * epoch stays paused. */
+static void close_epoch(struct cond_torture *t, int last)
 {
     acquire_c(t);
     t->paused = 1;
@@ -227,7 +232,7 @@ static void close_epoch(struct cond_torture *t)
     replay(t);
     t->nlog = 0;
     t->epochs++;
-    t->paused = 0;
+    t->paused = last;
     weft_condition_release(&t->c);
 }
 
@@ -241,10 +246,12 @@ static void controller(struct cond_torture *t, double seconds)
             weft_sleep(0.001);
             scope_cancel(&t->scopes[testing_rng_below(&rng, WAITERS)]);
         }
-        close_epoch(t);
+        close_epoch(t, 0);
     }
+    /* Set before the last epoch takes the lock: a waiter that takes it
+     * later sees it and waits no more. */
     atomic_store(&t->stop, 1);
-    close_epoch(t);
+    close_epoch(t, 1);
 }
 
 struct member_arg {
