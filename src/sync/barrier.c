@@ -5,7 +5,10 @@
  * RESETTING (reset() while threads wait: they leave broken), BROKEN.
  * Threads that arrive while the barrier drains or resets wait for FILLING.
  * Every state change wakes every thread parked on gen_'s address; each
- * looks at the state again under the lock.
+ * looks at the state again under the lock. Which event justifies a return
+ * of 0: the state DRAINING, which only the last arrival of the waiter's own
+ * generation sets, and which lasts until that generation's last party has
+ * left (so no waiter of it can miss it); a wake-up alone proves nothing.
  *
  * Shared (weft_barrier_init_shared): the lock is a shared Lock, and a waiter
  * reads gen_ under it, releases it and sleeps on the kernel's futex of gen_

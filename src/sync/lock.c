@@ -12,6 +12,11 @@
  * and no wake-up is lost: a waiter either fails validation (the word
  * changed) or is queued before the releaser looks.
  *
+ * Which event justifies a return of 0: this caller's own compare-and-swap
+ * that set LOCKED, or a release that handed the lock over (its token says
+ * so, and it left LOCKED set for the waiter). Any other wake-up only sends
+ * the waiter back to compete.
+ *
  * Fairness: about every 0.5 ms park asks an unpark to be fair; the release
  * then hands the lock over directly (the word stays LOCKED, the woken waiter
  * owns it), so a waiter cannot be starved by a thread that re-acquires in a

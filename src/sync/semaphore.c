@@ -7,6 +7,9 @@
  * other's write, so a release never skips the unpark that a sleeper needs,
  * and an uncontended release costs no park call at all.
  *
+ * Which event justifies a return of 0: this caller's own decrement of a
+ * positive value_; a wake-up only sends a waiter back to try.
+ *
  * Shared (the _init_shared variants): the same protocol, with the waiter
  * sleeping on the kernel's futex of value_ while it holds 0, and release
  * waking through that futex. */
