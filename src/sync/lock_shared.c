@@ -32,8 +32,8 @@
  * checker can read a record that is not the holder's. The protocol makes
  * sure that a record naming the holder's process id is the holder's own:
  *   1. Before the compare-and-swap that makes it the holder (from a free
- *      word, or taking over), a process tries once to swap reserved_ from
- *      the value it read before it read the word to its own record.
+ *      word, or taking over), a process tries to swap reserved_ from the
+ *      value it last read to its own record.
  *   2. Once it holds the word, it stores its own record.
  * Take a holder H with id P. A record of another process with id P is one
  * written before H existed (the id was not yet free again) or after H
@@ -95,8 +95,8 @@ static uint64_t read_record(const weft_lock_t *l)
     return __atomic_load_n(&l->reserved_, __ATOMIC_ACQUIRE);
 }
 
-/* Step 1 of the record's protocol: swap reserved_ from seen (read before
- * the word) to this process's record; 1 if it was swapped. */
+/* Step 1 of the record's protocol: swap reserved_ from seen (the value
+ * last read) to this process's record; 1 if it was swapped. */
 static int claim_record(weft_lock_t *l, uint64_t seen)
 {
     return __atomic_compare_exchange_n(&l->reserved_, &seen,
@@ -111,7 +111,7 @@ static void record_holder(weft_lock_t *l)
 }
 
 /* Take the lock if it is free; 1 if taken. *w is the word seen, record
- * the record read before it. */
+ * the record last read. */
 static int take_free(weft_lock_t *l, uint32_t *w, uint64_t record,
                      uint32_t extra)
 {
