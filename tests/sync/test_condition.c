@@ -375,6 +375,10 @@ static void check_notify(struct check_notify *t)
     assert_int_equal(weft_condition_notify(&t->v.c, 5), 0);
     t->phase = 2;
     weft_condition_release(&t->v.c);
+    /* All five woken have returned, and the two from their first wait are
+     * in their second. */
+    assert_true(held_once_reached(t, &t->returned, 8));
+    weft_condition_release(&t->v.c);
     assert_true(held_once_reached(t, &t->entered2, NOTIFIED));
     assert_int_equal(t->returned, 8);
     check_phases(t->r1, 5, (const int[]){1, 1, 1, 2, 2});
