@@ -21,19 +21,31 @@
  * a cancel scope notices the cancel within 20 ms. Beyond Python, a shared
  * Lock or RLock whose holder's process dies is not held forever: the next
  * acquirer takes it over and gets WEFT_EOWNERDEAD (within 50 ms of the
- * death; see weft_lock_acquire). Set up a shared primitive once, in one
- * process; the storage must stay mapped at the same offsets in every
- * process that uses it. The in-process variants cost nothing for this.
+ * death; see weft_lock_acquire). A holder is known by more than its process
+ * id, so a process that later gets a dead holder's id is neither taken for
+ * the holder nor made an owner of its RLock (on kernels before Linux 6.9,
+ * which lack pidfs, one that started within the clock tick in which the
+ * holder started passes for alive: the take-over then waits for it to end,
+ * and two holders never result). The processes must share one pid
+ * namespace. Set up a shared primitive once, in one process; the storage
+ * must stay mapped at the same offsets in every process that uses it. The
+ * in-process variants cost nothing for this.
  *
  * Timeouts are double seconds: WEFT_FOREVER blocks, 0 tries without waiting
  * (Python's blocking=False), and a timeout that passes returns
  * WEFT_ETIMEDOUT. NaN or a negative timeout other than WEFT_FOREVER is
- * WEFT_EINVAL.
+ * WEFT_EINVAL, checked first: such a call changes nothing, even where it
+ * could have succeeded at once (a free lock, a set flag, a held RLock).
  *
  * Defaults for this layer: thread-safe; non-blocking unless marked; a failed
  * call changes nothing (no lock held, no count taken); user callbacks (the
  * Barrier's action, wait_for's predicate) never run under an internal lock
  * of weft's.
+ *
+ * Global state: for the shared variants, the calling process's id, the
+ * record that names it as a holder and a random number that tells its
+ * contexts from other processes' (drawn on first use; a child made by
+ * fork() draws its own).
  */
 #ifndef WEFT_SYNC_H
 #define WEFT_SYNC_H
@@ -139,12 +151,15 @@ WEFT_API unsigned weft_rlock_count(const weft_rlock_t *r);
 
 /* ----- Condition (threading.Condition) ----- */
 
-/* A condition variable with its own re-entrant lock, as Python's
- * Condition() makes when given none. 64 bytes. */
+/* A condition variable over a lock: its own re-entrant lock, as Python's
+ * Condition() makes when given none, or a Lock or RLock of the caller's
+ * (Condition(lock)), which several conditions may share. 64 bytes. */
 typedef struct weft_condition {
     weft_rlock_t rlock_;
     _Atomic uint32_t seq_;
-    uint32_t reserved_[7];
+    uint32_t kind_;
+    int64_t lock_at_;
+    uint32_t reserved_[4];
 } weft_condition_t;
 
 WEFT_API int weft_condition_init(weft_condition_t *c);
@@ -157,13 +172,42 @@ WEFT_API int weft_condition_init_shared(weft_condition_t *c);
 WEFT_API int weft_condition_new(weft_condition_t **out);
 WEFT_API void weft_condition_free(weft_condition_t *c);
 
-/* The condition's lock: as weft_rlock_acquire()/release() on it. */
+/* Set up c over the caller's Lock l or RLock r (Condition(lock)); any
+ * number of conditions may share one lock, and the lock stays usable on its
+ * own. c's acquire and release are the lock's; a wait releases it (an RLock
+ * with all its levels, taken back as many) and takes it back. "Held", for
+ * wait and notify, is Python's: an RLock held by the calling context, a
+ * Lock held by anyone.
+ * c records where the lock lies relative to itself, not a pointer: the lock
+ * must stay where it is for as long as c is used, and c must not be copied.
+ * If the lock was set up with _init_shared, c is a shared condition
+ * (multiprocessing.Condition(lock)): it then works across processes when c
+ * and the lock lie in the same shared mapping (the offset between them is
+ * then the same in every process), and not otherwise.
+ * Ownership: the lock is borrowed; _destroy of c leaves it alone.
+ * Errors: WEFT_EINVAL (NULL c or lock). */
+WEFT_API int weft_condition_init_with_lock(weft_condition_t *c,
+                                           weft_lock_t *l);
+WEFT_API int weft_condition_init_with_rlock(weft_condition_t *c,
+                                            weft_rlock_t *r);
+
+#ifndef __cplusplus
+/* Either of the two, chosen by the type of lock. */
+#define weft_condition_init_with(c, lock)                                      \
+    _Generic((lock),                                                           \
+        weft_lock_t *: weft_condition_init_with_lock,                          \
+        weft_rlock_t *: weft_condition_init_with_rlock)((c), (lock))
+#endif
+
+/* The condition's lock: as weft_rlock_acquire()/release() on it, or
+ * weft_lock_acquire()/release() for a caller's Lock. */
 WEFT_API int weft_condition_acquire(weft_condition_t *c, double timeout);
 WEFT_API int weft_condition_release(weft_condition_t *c);
 
-/* Release the lock (all levels), wait until notified or timeout seconds
- * pass, and take the lock back (all levels) before returning, whatever the
- * outcome. Blocks: yes.
+/* Release the lock (an RLock with all its levels), wait until notified or
+ * timeout seconds pass, and take the lock back (as many levels) before
+ * returning, whatever the outcome. Returns 0 only for a notify made after
+ * the wait began. Blocks: yes.
  * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL, WEFT_EPERM (the
  * caller does not hold the lock: "cannot wait on un-acquired lock"),
  * WEFT_EOWNERDEAD (shared: a process died holding the lock while the caller
@@ -180,9 +224,9 @@ WEFT_API int weft_condition_wait_for(weft_condition_t *c,
                                      int (*predicate)(void *arg), void *arg,
                                      double timeout);
 
-/* Wake up to n waiters (notify), or all of them (notify_all). The caller
- * must hold the lock. Errors: WEFT_EPERM ("cannot notify on un-acquired
- * lock"), WEFT_EINVAL (n == 0 is allowed and wakes none). */
+/* Wake the n longest-waiting waiters (notify; fewer if fewer wait), or all
+ * of them (notify_all); n == 0 wakes none. The caller must hold the lock.
+ * Errors: WEFT_EPERM ("cannot notify on un-acquired lock"). */
 WEFT_API int weft_condition_notify(weft_condition_t *c, unsigned n);
 WEFT_API int weft_condition_notify_all(weft_condition_t *c);
 
@@ -248,7 +292,9 @@ WEFT_API int weft_event_is_set(const weft_event_t *e);
 
 /* Return 0 once the flag is set (at once if it is), waiting up to timeout
  * seconds. A waiter woken by set() returns 0 even if the flag was cleared
- * again before it ran, as in Python. Blocks: yes, unless timeout is 0.
+ * again before it ran, as in Python; a wait returns 0 only for the flag set
+ * at entry or a set() made after it began, never for an earlier set().
+ * Blocks: yes, unless timeout is 0.
  * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL. */
 WEFT_API int weft_event_wait(weft_event_t *e, double timeout);
 

@@ -133,6 +133,7 @@ static int leave(weft_waiter_t *w, const weft_park_ops_t *ops, void *ctx,
                  int reason, uintptr_t *token)
 {
     struct bucket *b = bucket_of(w->addr_);
+    WEFT_CHAOS_POINT(); /* a timeout racing with an unparker */
     weft__wordlock_lock(&b->lock);
     int removed = remove_if_queued(b, w);
     if (removed && ops && ops->left)
@@ -179,6 +180,8 @@ int weft_park(const void *addr, const weft_park_ops_t *ops, void *ctx,
         return WEFT_ECANCELLED;
 
     struct bucket *b = bucket_of(addr);
+    WEFT_CHAOS_POINT(); /* between the caller's look at its word and the
+                           re-check under the bucket lock */
     weft__wordlock_lock(&b->lock);
     if (ops && ops->validate && !ops->validate(ctx)) {
         weft__wordlock_unlock(&b->lock);
@@ -194,6 +197,7 @@ int weft_park(const void *addr, const weft_park_ops_t *ops, void *ctx,
     enqueue(b, w);
     weft__wordlock_unlock(&b->lock);
 
+    WEFT_CHAOS_POINT(); /* queued, not yet asleep */
     if (ops && ops->before_sleep)
         ops->before_sleep(ctx);
     return sleep_until_unparked(w, ops, ctx, deadline, token);
@@ -206,6 +210,7 @@ size_t weft_unpark_one(const void *addr,
                        void *ctx)
 {
     struct bucket *b = bucket_of(addr);
+    WEFT_CHAOS_POINT(); /* between the caller's store and the look */
     weft__wordlock_lock(&b->lock);
     weft_waiter_t *prev = NULL, *w = b->head;
     while (w && w->addr_ != addr) {
@@ -223,6 +228,7 @@ size_t weft_unpark_one(const void *addr,
     if (w)
         w->token_ = token;
     weft__wordlock_unlock(&b->lock);
+    WEFT_CHAOS_POINT(); /* chosen, not yet woken */
     if (w)
         w->ops->wake(w, WEFT_WAITER_UNPARKED);
     return r.unparked;
@@ -233,6 +239,7 @@ size_t weft_unpark_some(const void *addr, size_t n, uintptr_t token)
     struct bucket *b = bucket_of(addr);
     weft_waiter_t *chosen = NULL, **tail = &chosen;
     size_t count = 0;
+    WEFT_CHAOS_POINT(); /* between the caller's store and the look */
     weft__wordlock_lock(&b->lock);
     weft_waiter_t *prev = NULL, *w = b->head;
     while (w && count < n) {
@@ -252,6 +259,7 @@ size_t weft_unpark_some(const void *addr, size_t n, uintptr_t token)
     /* The chosen are ours alone until woken; read next_ before waking, as
      * a woken waiter may be gone at once. */
     while (chosen) {
+        WEFT_CHAOS_POINT(); /* chosen, not yet woken */
         weft_waiter_t *next = chosen->next_;
         chosen->ops->wake(chosen, WEFT_WAITER_UNPARKED);
         chosen = next;

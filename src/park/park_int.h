@@ -3,6 +3,7 @@
 #ifndef WEFT_PARK_INT_H
 #define WEFT_PARK_INT_H
 
+#include "base/chaos.h"
 #include "weft/park.h"
 
 /* Kernel futex: wait while *word == expected, until the absolute monotonic

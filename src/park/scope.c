@@ -100,6 +100,7 @@ void weft_cancel_scope_cancel(weft_cancel_scope_t *s)
     int none = 0;
     /* seq_cst: pairs with the load in weft__scope_check() after queueing. */
     atomic_compare_exchange_strong(&s->cancelled_, &none, WEFT_ECANCELLED);
+    WEFT_CHAOS_POINT(); /* between the flag and the poke */
     weft__wordlock_lock(&s->lock_);
     weft_waiter_t *w = s->waiter_;
     if (w)
@@ -160,9 +161,11 @@ int weft_sleep(double seconds)
     int rc = weft_deadline(seconds, &deadline);
     if (rc)
         return rc;
-    /* Park on an address no one unparks: only the deadline or a cancel
-     * ends the sleep. */
-    rc = weft_park(&w->token_, NULL, NULL, deadline, NULL);
+    /* Park on an address no one should unpark; one that does anyway has
+     * not ended the sleep: only the deadline or a cancel ends it. */
+    do
+        rc = weft_park(&w->token_, NULL, NULL, deadline, NULL);
+    while (rc == 0);
     if (rc == WEFT_ECANCELLED)
         return weft_fail(WEFT_ECANCELLED, "sleep cancelled");
     return 0;

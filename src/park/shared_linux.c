@@ -22,6 +22,7 @@ int weft_park_wait_shared(const _Atomic uint32_t *word, uint32_t expected,
             dl = now + CANCEL_SLICE_NS;
         if (atomic_load_explicit(word, memory_order_acquire) != expected)
             return 0;
+        WEFT_CHAOS_POINT(); /* between the look and the kernel's re-check */
         /* Woken, or the word changed: the caller looks again. Timed out at
          * a slice's or the deadline's end: the loop tells which. */
         if (weft__futex_wait(word, expected, dl, 1) == 0)

@@ -20,6 +20,7 @@ static void thread_wake(weft_waiter_t *w, uint32_t bits)
     /* Release: pairs with the acquire load of state in park, publishing
      * the token written before. */
     atomic_fetch_or_explicit(&w->state, bits, memory_order_release);
+    WEFT_CHAOS_POINT(); /* between the bits and the futex wake */
     weft__futex_wake(&w->state, 1, 0);
 }
 

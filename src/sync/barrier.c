@@ -5,7 +5,10 @@
  * RESETTING (reset() while threads wait: they leave broken), BROKEN.
  * Threads that arrive while the barrier drains or resets wait for FILLING.
  * Every state change wakes every thread parked on gen_'s address; each
- * looks at the state again under the lock.
+ * looks at the state again under the lock. Which event justifies a return
+ * of 0: the state DRAINING, which only the last arrival of the waiter's own
+ * generation sets, and which lasts until that generation's last party has
+ * left (so no waiter of it can miss it); a wake-up alone proves nothing.
  *
  * Shared (weft_barrier_init_shared): the lock is a shared Lock, and a waiter
  * reads gen_ under it, releases it and sleeps on the kernel's futex of gen_
@@ -42,7 +45,9 @@ int weft_barrier_init(weft_barrier_t *b, unsigned parties,
     b->state_ = FILLING;
     b->parties_ = parties;
     b->count_ = 0;
-    b->timeout_ns_ = timeout == WEFT_FOREVER ? -1 : (int64_t)(timeout * 1e9);
+    /* A timeout past weft_deadline's horizon (about 292 years) is as good
+     * as none, and would not fit in nanoseconds. */
+    b->timeout_ns_ = dl == WEFT_NEVER ? -1 : (int64_t)(timeout * 1e9);
     b->action_ = action;
     b->arg_ = arg;
     b->reserved_ = 0;
@@ -91,6 +96,7 @@ static void set_state(weft_barrier_t *b, int state)
 {
     b->state_ = state;
     atomic_fetch_add_explicit(&b->gen_, 1, memory_order_relaxed);
+    WEFT_CHAOS_POINT(); /* changed, waiters not yet woken */
     if (weft__shared(b->lock_.flags_))
         weft__wake_shared(&b->gen_, UINT64_MAX);
     else
@@ -104,6 +110,7 @@ static int wait_change(weft_barrier_t *b, int64_t deadline)
                                     deadline);
     uint32_t gen = atomic_load_explicit(&b->gen_, memory_order_relaxed);
     weft_lock_release(&b->lock_);
+    WEFT_CHAOS_POINT(); /* released, not yet asleep: a change may come */
     int rc = weft_park_wait_shared(&b->gen_, gen, deadline);
     weft_lock_acquire_shielded(&b->lock_);
     return rc;

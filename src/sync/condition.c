@@ -1,31 +1,85 @@
-/* Condition: threading.Condition, with its own RLock.
+/* Condition: threading.Condition, over its own RLock or a caller's Lock or
+ * RLock (Condition(lock)), which several conditions may share.
  *
- * Waiters park on seq_'s address. A waiter is queued before it releases the
- * lock (park's before_sleep), and notify requires the lock, so a notify
- * always sees every waiter that came before it: Python's guarantee. notify
- * bumps seq_ so that the shared-memory variant can wait on the word; here it
- * only documents how many notifies happened.
+ * The lock. A condition made by weft_condition_init uses the RLock inside
+ * it; one made with weft_condition_init_with_lock/_rlock records where the
+ * caller's lock lies as an offset from the condition itself, not as a
+ * pointer, so that a condition and its lock placed together in one shared
+ * mapping work in every process that maps it, wherever it lands. "Held"
+ * means what Python's _is_owned() means: an RLock is held by the calling
+ * context; a Lock is held when it is locked, by anyone. A wait releases an
+ * RLock fully (all its levels) and restores them after, Python's
+ * _release_save and _acquire_restore; a Lock is released once.
  *
- * Shared (weft_condition_init_shared): a waiter reads seq_ while it holds
- * the lock, releases the lock, and sleeps on the kernel's futex of seq_
- * while seq_ still holds what it read. A notify, which needs the lock, comes
- * after that read, so it either changes seq_ before the waiter sleeps (the
- * futex wait then returns at once) or finds it asleep: no notify is missed.
- * Waiters that were between the two steps all return, so a notify(n) may
- * wake more than n of them: callers loop on their predicate, as wait_for()
- * does. */
+ * In a process, waiters park on seq_'s address. A waiter is queued before
+ * it releases the lock (park's before_sleep), and notify requires the lock,
+ * so a notify always sees every waiter that came before it, and wakes the
+ * oldest n of them: Python's guarantee. Which notify justifies a wake: the
+ * one whose unpark chose this waiter under park's bucket lock; a waiter
+ * whose timeout races with it either left the queue first (and returns
+ * WEFT_ETIMEDOUT, the notify going to the next waiter) or was chosen (and
+ * returns 0), never both and never neither, so no notify is lost. notify
+ * bumps seq_ too; here that only counts notifies.
+ *
+ * Shared (a shared lock: weft_condition_init_shared, or a caller's lock set
+ * up with _init_shared): a waiter reads seq_ while it holds the lock,
+ * releases the lock, and sleeps on the kernel's futex of seq_ until seq_
+ * moves. A notify, which needs the lock, comes after that read, so it
+ * either moves seq_ before the waiter sleeps (the futex wait then returns
+ * at once) or finds it asleep: no notify is missed. The futex also returns
+ * for signals and stray wake-ups: a waiter returns 0 only once seq_ moved,
+ * that is, after a notify. Waiters that were between the two steps all
+ * return, so a notify(n) may wake more than n of them: callers loop on
+ * their predicate, as wait_for() does. */
 #include "sync_int.h"
 
 _Static_assert(sizeof(weft_condition_t) == 64, "weft_condition_t is 64 bytes");
+
+/* Whose lock a condition waits under (kind_). */
+enum { OWN_RLOCK = 0, CALLERS_LOCK = 1, CALLERS_RLOCK = 2 };
+
+static void *callers(const weft_condition_t *c)
+{
+    return (void *)((uintptr_t)c + (uintptr_t)c->lock_at_);
+}
+
+/* The RLock c waits under, or NULL when it is a caller's Lock. */
+static weft_rlock_t *rlock_of(weft_condition_t *c)
+{
+    if (c->kind_ == CALLERS_LOCK)
+        return NULL;
+    return c->kind_ == CALLERS_RLOCK ? callers(c) : &c->rlock_;
+}
+
+/* The Lock underneath: the one a wait releases and takes back. */
+static weft_lock_t *lock_of(weft_condition_t *c)
+{
+    weft_rlock_t *r = rlock_of(c);
+    return r ? &r->lock_ : callers(c);
+}
+
+/* Python's _is_owned(). */
+static int held(weft_condition_t *c)
+{
+    weft_rlock_t *r = rlock_of(c);
+    return r ? weft_rlock_is_owned(r) : weft_lock_locked(lock_of(c));
+}
+
+static void setup(weft_condition_t *c, uint32_t kind, const void *lock)
+{
+    atomic_init(&c->seq_, 0);
+    c->kind_ = kind;
+    c->lock_at_ = lock ? (int64_t)((uintptr_t)lock - (uintptr_t)c) : 0;
+    for (int i = 0; i < 4; i++)
+        c->reserved_[i] = 0;
+}
 
 int weft_condition_init(weft_condition_t *c)
 {
     if (c == NULL)
         return weft_fail(WEFT_EINVAL, "weft_condition_init: NULL condition");
     weft_rlock_init(&c->rlock_);
-    atomic_init(&c->seq_, 0);
-    for (int i = 0; i < 7; i++)
-        c->reserved_[i] = 0;
+    setup(c, OWN_RLOCK, NULL);
     return 0;
 }
 
@@ -35,52 +89,92 @@ int weft_condition_init_shared(weft_condition_t *c)
     return rc ? rc : weft_rlock_init_shared(&c->rlock_);
 }
 
+int weft_condition_init_with_lock(weft_condition_t *c, weft_lock_t *l)
+{
+    if (c == NULL || l == NULL)
+        return weft_fail(WEFT_EINVAL, "weft_condition_init_with_lock: %s",
+                         c ? "NULL lock" : "NULL condition");
+    weft_rlock_init(&c->rlock_); /* unused, but set up all the same */
+    setup(c, CALLERS_LOCK, l);
+    return 0;
+}
+
+int weft_condition_init_with_rlock(weft_condition_t *c, weft_rlock_t *r)
+{
+    if (c == NULL || r == NULL)
+        return weft_fail(WEFT_EINVAL, "weft_condition_init_with_rlock: %s",
+                         c ? "NULL lock" : "NULL condition");
+    weft_rlock_init(&c->rlock_);
+    setup(c, CALLERS_RLOCK, r);
+    return 0;
+}
+
 int weft_condition_destroy(weft_condition_t *c)
 {
     if (c == NULL)
         return weft_fail(WEFT_EINVAL, "weft_condition_destroy: NULL");
-    return weft_rlock_destroy(&c->rlock_);
+    /* A caller's lock stays the caller's. */
+    return c->kind_ == OWN_RLOCK ? weft_rlock_destroy(&c->rlock_) : 0;
 }
 
 WEFT_HEAP_PRIMITIVE(weft_condition_t, condition)
 
 int weft_condition_acquire(weft_condition_t *c, double timeout)
 {
-    return weft_rlock_acquire(&c->rlock_, timeout);
+    weft_rlock_t *r = rlock_of(c);
+    return r ? weft_rlock_acquire(r, timeout)
+             : weft_lock_acquire(lock_of(c), timeout);
 }
 
 int weft_condition_release(weft_condition_t *c)
 {
-    return weft_rlock_release(&c->rlock_);
+    weft_rlock_t *r = rlock_of(c);
+    return r ? weft_rlock_release(r) : weft_lock_release(lock_of(c));
 }
 
-/* The shared wait: read seq_ under the lock, release, sleep on seq_, take
- * the lock back. Returns what the sleep returned, or WEFT_EOWNERDEAD when
- * taking the lock back found its holder dead. */
-static int wait_shared(weft_condition_t *c, int64_t deadline)
+/* The shared wait: read seq_ under the lock l, release l, sleep on seq_
+ * until it moves, take l back. Returns 0 (notified), WEFT_ETIMEDOUT,
+ * WEFT_ECANCELLED, or WEFT_EOWNERDEAD when taking l back found its holder
+ * dead. */
+static int wait_shared(weft_condition_t *c, weft_lock_t *l, int64_t deadline)
 {
     uint32_t seq = atomic_load_explicit(&c->seq_, memory_order_relaxed);
-    weft_lock_release(&c->rlock_.lock_);
-    int rc = weft_park_wait_shared(&c->seq_, seq, deadline);
-    int taken = weft__lock_reacquire(&c->rlock_.lock_);
+    weft_lock_release(l);
+    WEFT_CHAOS_POINT(); /* released, not yet asleep: a notify may come */
+    int rc;
+    do {
+        /* The futex returns early for a signal or a stray wake-up too;
+         * only a moved seq_ says that a notify came. */
+        rc = weft_park_wait_shared(&c->seq_, seq, deadline);
+    } while (rc == 0 &&
+             atomic_load_explicit(&c->seq_, memory_order_relaxed) == seq);
+    if (atomic_load_explicit(&c->seq_, memory_order_relaxed) != seq)
+        rc = 0; /* notified, if at the last moment */
+    int taken = weft__lock_reacquire(l);
     return taken == WEFT_EOWNERDEAD ? taken : rc;
 }
 
-/* Release every level of the RLock around a wait, and restore them after:
- * Python's _release_save and _acquire_restore. */
+/* Release the lock around a wait and take it back after; an RLock with all
+ * its levels, restored after: Python's _release_save and _acquire_restore. */
 static int wait_until(weft_condition_t *c, int64_t deadline)
 {
-    weft_rlock_t *r = &c->rlock_;
-    uint32_t count = r->count_;
-    uint64_t owner = atomic_load_explicit(&r->owner_, memory_order_relaxed);
-    r->count_ = 0;
-    atomic_store_explicit(&r->owner_, 0, memory_order_relaxed);
-    int rc = weft__shared(r->lock_.flags_)
-                 ? wait_shared(c, deadline)
-                 : weft__wait_releasing(&c->seq_, &r->lock_, NULL, NULL,
-                                        deadline);
-    atomic_store_explicit(&r->owner_, owner, memory_order_relaxed);
-    r->count_ = count;
+    weft_rlock_t *r = rlock_of(c);
+    weft_lock_t *l = lock_of(c);
+    uint32_t count = 0;
+    uint64_t owner = 0;
+    if (r) {
+        count = r->count_;
+        owner = atomic_load_explicit(&r->owner_, memory_order_relaxed);
+        r->count_ = 0;
+        atomic_store_explicit(&r->owner_, 0, memory_order_relaxed);
+    }
+    int rc = weft__shared(l->flags_)
+                 ? wait_shared(c, l, deadline)
+                 : weft__wait_releasing(&c->seq_, l, NULL, NULL, deadline);
+    if (r) {
+        atomic_store_explicit(&r->owner_, owner, memory_order_relaxed);
+        r->count_ = count;
+    }
     if (rc == WEFT_EOWNERDEAD)
         return weft_fail(rc, "a process died holding the condition's lock: "
                              "the lock is held by the caller again");
@@ -93,7 +187,9 @@ static int wait_until(weft_condition_t *c, int64_t deadline)
 
 int weft_condition_wait(weft_condition_t *c, double timeout)
 {
-    if (!weft_rlock_is_owned(&c->rlock_))
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
+    if (!held(c))
         return weft_fail(WEFT_EPERM, "cannot wait on un-acquired lock");
     int64_t deadline;
     int rc = weft_deadline(timeout, &deadline);
@@ -105,7 +201,9 @@ int weft_condition_wait_for(weft_condition_t *c, int (*predicate)(void *arg),
 {
     if (predicate == NULL)
         return weft_fail(WEFT_EINVAL, "wait_for: NULL predicate");
-    if (!weft_rlock_is_owned(&c->rlock_))
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
+    if (!held(c))
         return weft_fail(WEFT_EPERM, "cannot wait on un-acquired lock");
     int64_t deadline;
     int rc = weft_deadline(timeout, &deadline);
@@ -123,12 +221,13 @@ int weft_condition_wait_for(weft_condition_t *c, int (*predicate)(void *arg),
 
 int weft_condition_notify(weft_condition_t *c, unsigned n)
 {
-    if (!weft_rlock_is_owned(&c->rlock_))
+    if (!held(c))
         return weft_fail(WEFT_EPERM, "cannot notify on un-acquired lock");
     if (n == 0)
         return 0;
     atomic_fetch_add_explicit(&c->seq_, 1, memory_order_relaxed);
-    if (weft__shared(c->rlock_.lock_.flags_))
+    WEFT_CHAOS_POINT(); /* counted, waiters not yet woken */
+    if (weft__shared(lock_of(c)->flags_))
         weft__wake_shared(&c->seq_, n);
     else
         weft_unpark_some(&c->seq_, n, 0);

@@ -12,6 +12,11 @@
  * and no wake-up is lost: a waiter either fails validation (the word
  * changed) or is queued before the releaser looks.
  *
+ * Which event justifies a return of 0: this caller's own compare-and-swap
+ * that set LOCKED, or a release that handed the lock over (its token says
+ * so, and it left LOCKED set for the waiter). Any other wake-up only sends
+ * the waiter back to compete.
+ *
  * Fairness: about every 0.5 ms park asks an unpark to be fair; the release
  * then hands the lock over directly (the word stays LOCKED, the woken waiter
  * owns it), so a waiter cannot be starved by a thread that re-acquires in a
@@ -150,6 +155,8 @@ static int acquire_slow(weft_lock_t *l, int64_t deadline)
                     memory_order_relaxed, memory_order_relaxed))
                 continue;
         }
+        WEFT_CHAOS_POINT(); /* PARKED is up; the word may change before park
+                               looks again */
         uintptr_t token = 0;
         int rc = weft_park(&l->word_, &lock_park_ops, l, deadline, &token);
         if (rc == 0 && token == TOKEN_HANDOFF)
@@ -162,10 +169,13 @@ static int acquire_slow(weft_lock_t *l, int64_t deadline)
     }
 }
 
-int weft_lock_acquire(weft_lock_t *l, double timeout)
+/* Everything but a good timeout and a free lock: kept out of line, so that
+ * the fast path below needs no stack frame. */
+static __attribute__((noinline)) int acquire_other(weft_lock_t *l,
+                                                   double timeout)
 {
-    if (try_lock(l))
-        return 0;
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
     int64_t deadline;
     int rc = weft_deadline(timeout, &deadline);
     if (rc)
@@ -178,6 +188,15 @@ int weft_lock_acquire(weft_lock_t *l, double timeout)
                                : weft_fail(WEFT_ETIMEDOUT, "lock is held");
     }
     return acquire_slow(l, deadline);
+}
+
+int weft_lock_acquire(weft_lock_t *l, double timeout)
+{
+    /* The timeout is checked before the lock is tried: a bad one is
+     * refused even when the lock is free. */
+    if (!weft__timeout_bad(timeout) && try_lock(l))
+        return 0;
+    return acquire_other(l, timeout);
 }
 
 /* The slow half of a shielded acquire: no timeout, cancels kept out. */
@@ -221,6 +240,7 @@ static int release_slow(weft_lock_t *l)
 {
     if (weft__shared(l->flags_))
         return weft__lock_release_shared(l);
+    WEFT_CHAOS_POINT(); /* PARKED seen; waiters may come and go */
     weft_unpark_one(&l->word_, hand_over, l);
     return 0;
 }

@@ -18,14 +18,41 @@
  *
  * A dead holder. Sleeping is cut into slices of OWNER_CHECK_NS; after each
  * slice in which the word did not change, the waiter asks whether the
- * holder's process has ended (weft__sync_holder_gone: its pidfd is readable,
- * or another process now has its id). For the second question the holder
- * records its incarnation (id and start time) in reserved_ just after
- * taking the lock.
- * If it has, the waiter swaps the dead holder's word for its own, in one
- * compare-and-swap from exactly the word it saw, so one waiter alone takes
- * the lock over, and returns WEFT_EOWNERDEAD holding it. The data the lock
- * guards may be half-updated: the caller decides what to do about that.
+ * holder has ended (weft__sync_holder_gone). The word names the holder by
+ * its process id only, which the kernel gives to another process once the
+ * holder is reaped; so the lock also keeps, in reserved_, a record of the
+ * holder that no other process with its id shares (its id and a
+ * discriminator: shared_linux.c). If the holder has ended, the waiter takes
+ * the lock over from the very word it judged, in one compare-and-swap, so
+ * that one waiter alone takes it, and returns WEFT_EOWNERDEAD holding it.
+ * The data the lock guards may be half-updated: the caller decides what to
+ * do about that.
+ *
+ * The record. reserved_ is a second word, written after the lock word, so a
+ * checker can read a record that is not the holder's. The protocol makes
+ * sure that a record naming the holder's process id is the holder's own:
+ *   1. Before the compare-and-swap that makes it the holder (from a free
+ *      word, or taking over), a process tries to swap reserved_ from the
+ *      value it last read to its own record.
+ *   2. Once it holds the word, it stores its own record.
+ * Take a holder H with id P. A record of another process with id P is one
+ * written before H existed (the id was not yet free again) or after H
+ * ended. H's attempt in step 1 (made while H lives, before H took the word)
+ * either wrote reserved_ or failed because someone wrote it after H's read:
+ * either way the value from before H's time is gone, and nobody alive with
+ * id P but H writes it later while H lives. So while H lives, reserved_ is
+ * H's record or one naming another id. A checker reads the word (acquire)
+ * and then reserved_: a record naming the word's id is exactly the
+ * holder's, and is asked about exactly (a live holder is never taken for
+ * dead); any other record says nothing, and then only the id is asked
+ * (gone, or a zombie: dead; in use: taken for alive, perhaps wrongly, which
+ * delays a take-over but never doubles a holder).
+ * Two checkers, or a checker and a newcomer at the dead holder's id (whose
+ * lock word would look the same as the holder's), may judge one word at
+ * once: each must first swap reserved_ from the record it judged to its
+ * own (step 1, here required to succeed), so only one goes on to swap the
+ * word; a checker that comes after a completed take-over finds another
+ * record and gives up.
  * This is the owner-id check rather than the kernel's robust futex list:
  * a robust list has one head per thread, which glibc already owns for its
  * robust mutexes, and its entries must sit at a fixed offset from the word
@@ -63,37 +90,62 @@ static uint32_t own_word(void)
     return (weft__sync_pid() << SH_ID_SHIFT) | SH_MARK | SH_LOCKED;
 }
 
-/* Say who holds l now, for waiters checking on a holder that seems dead. */
-static void record_holder(weft_lock_t *l)
+static uint64_t read_record(const weft_lock_t *l)
 {
-    __atomic_store_n(&l->reserved_, weft__sync_incarnation(),
-                     __ATOMIC_RELEASE);
+    return __atomic_load_n(&l->reserved_, __ATOMIC_ACQUIRE);
 }
 
-/* Take the lock if it is free; 1 if taken. *w is the word seen. */
-static int take_free(weft_lock_t *l, uint32_t *w, uint32_t extra)
+/* Step 1 of the record's protocol: swap reserved_ from seen (the value
+ * last read) to this process's record; 1 if it was swapped. */
+static int claim_record(weft_lock_t *l, uint64_t seen)
+{
+    return __atomic_compare_exchange_n(&l->reserved_, &seen,
+                                       weft__sync_record(), 0,
+                                       __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+/* Step 2: say who holds l now. */
+static void record_holder(weft_lock_t *l)
+{
+    __atomic_store_n(&l->reserved_, weft__sync_record(), __ATOMIC_RELEASE);
+}
+
+/* Take the lock if it is free; 1 if taken. *w is the word seen, record
+ * the record last read. */
+static int take_free(weft_lock_t *l, uint32_t *w, uint64_t record,
+                     uint32_t extra)
 {
     while (!(*w & SH_LOCKED)) {
-        /* Acquire: pairs with the release in weft__lock_release_shared(). */
+        claim_record(l, record);
+        /* Acquire: pairs with the release in weft__lock_release_shared().
+         * Release: a checker that sees this word sees the claim too. */
         if (atomic_compare_exchange_weak_explicit(
                 &l->word_, w, own_word() | extra | (*w & SH_PARKED),
-                memory_order_acquire, memory_order_relaxed)) {
+                memory_order_acq_rel, memory_order_relaxed)) {
             record_holder(l);
             return 1;
         }
+        record = read_record(l);
     }
     return 0;
 }
 
-/* The holder recorded in w has ended: take the lock over from it, if the
- * word still holds w. */
+/* The holder that word w names has ended: take the lock over from it, if
+ * the word still holds w and no one else is taking it over. */
 static int take_from_dead(weft_lock_t *l, uint32_t w)
 {
-    uint64_t tag = __atomic_load_n(&l->reserved_, __ATOMIC_ACQUIRE);
-    if (!weft__sync_holder_gone(w >> SH_ID_SHIFT, tag))
+    /* The record must be read after a word read with acquire (see "The
+     * record"). */
+    if (atomic_load_explicit(&l->word_, memory_order_acquire) != w)
         return 0;
+    uint64_t record = read_record(l);
+    if (!weft__sync_holder_gone(w >> SH_ID_SHIFT, record))
+        return 0;
+    WEFT_CHAOS_POINT(); /* judged dead; the word may move on */
+    if (!claim_record(l, record))
+        return 0; /* someone else is taking it over, or took it */
     if (!atomic_compare_exchange_strong_explicit(
-            &l->word_, &w, own_word() | SH_PARKED, memory_order_acquire,
+            &l->word_, &w, own_word() | SH_PARKED, memory_order_acq_rel,
             memory_order_relaxed))
         return 0;
     record_holder(l);
@@ -154,8 +206,10 @@ int weft__lock_acquire_shared(weft_lock_t *l, int64_t deadline, int try_only)
 {
     uint32_t extra = 0;
     for (unsigned spins = 0;; spins++) {
-        uint32_t w = atomic_load_explicit(&l->word_, memory_order_relaxed);
-        if (take_free(l, &w, extra))
+        uint64_t record = read_record(l);
+        /* Acquire: a holder's claim of reserved_ is seen with its word. */
+        uint32_t w = atomic_load_explicit(&l->word_, memory_order_acquire);
+        if (take_free(l, &w, record, extra))
             return 0;
         if (try_only)
             return take_from_dead(l, w)
@@ -167,6 +221,7 @@ int weft__lock_acquire_shared(weft_lock_t *l, int64_t deadline, int try_only)
         }
         if (!mark_parked(l, &w))
             continue;
+        WEFT_CHAOS_POINT(); /* PARKED is up, not yet asleep */
         int rc = sleep_slice(l, w, deadline);
         if (rc == WEFT_EAGAIN && take_from_dead(l, w))
             return owner_dead();
@@ -187,6 +242,7 @@ int weft__lock_release_shared(weft_lock_t *l)
         /* Release: pairs with the acquire in take_free(). */
     } while (!atomic_compare_exchange_weak_explicit(
         &l->word_, &w, SH_FREE, memory_order_release, memory_order_relaxed));
+    WEFT_CHAOS_POINT(); /* released, sleepers not yet woken */
     if (w & SH_PARKED)
         weft_park_wake_shared(&l->word_, 1);
     return 0;

@@ -3,10 +3,12 @@
  * they are not the owner, for which a stale value is as good as a fresh one
  * (it can never be their own id unless they wrote it).
  *
- * A shared RLock (weft_rlock_init_shared) records ids that are unique across
- * processes (weft__shared_context_id: the process id beside the context's),
- * and its Lock reports a dead holder: the next acquirer then holds the RLock
- * once and gets WEFT_EOWNERDEAD. */
+ * A shared RLock (weft_rlock_init_shared) records ids that no context of
+ * another process has (weft__shared_context_id: the context's id mixed with
+ * a random number of its process), so a process that gets a dead owner's
+ * process id, and a main thread with the dead owner's thread id, is still
+ * not the owner. Its Lock reports a dead holder: the next acquirer then
+ * holds the RLock once and gets WEFT_EOWNERDEAD. */
 #include "sync_int.h"
 
 _Static_assert(sizeof(weft_rlock_t) == 32, "weft_rlock_t is 32 bytes");
@@ -51,6 +53,8 @@ static uint64_t me_for(const weft_rlock_t *r)
 
 int weft_rlock_acquire(weft_rlock_t *r, double timeout)
 {
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
     uint64_t me = me_for(r);
     if (owner_of(r) == me) {
         if (r->count_ == UINT32_MAX)
@@ -61,6 +65,7 @@ int weft_rlock_acquire(weft_rlock_t *r, double timeout)
     int rc = weft_lock_acquire(&r->lock_, timeout);
     if (rc != 0 && rc != WEFT_EOWNERDEAD)
         return rc;
+    WEFT_CHAOS_POINT(); /* held, owner not yet recorded */
     atomic_store_explicit(&r->owner_, me, memory_order_relaxed);
     r->count_ = 1;
     return rc;

@@ -7,6 +7,9 @@
  * other's write, so a release never skips the unpark that a sleeper needs,
  * and an uncontended release costs no park call at all.
  *
+ * Which event justifies a return of 0: this caller's own decrement of a
+ * positive value_; a wake-up only sends a waiter back to try.
+ *
  * Shared (the _init_shared variants): the same protocol, with the waiter
  * sleeping on the kernel's futex of value_ while it holds 0, and release
  * waking through that futex. */
@@ -125,6 +128,7 @@ static int acquire_slow(weft_semaphore_t *s, int64_t deadline)
     int rc = 0;
     atomic_fetch_add(&s->waiters_, 1);
     while (!try_take(s)) {
+        WEFT_CHAOS_POINT(); /* seen at 0; a release may come now */
         rc = sleep_on(s, deadline);
         if (rc == WEFT_ETIMEDOUT || rc == WEFT_ECANCELLED)
             break;
@@ -140,6 +144,8 @@ static int acquire_slow(weft_semaphore_t *s, int64_t deadline)
 
 int weft_semaphore_acquire(weft_semaphore_t *s, double timeout)
 {
+    if (weft__timeout_bad(timeout))
+        return weft__timeout_refused(timeout);
     if (try_take(s))
         return 0;
     int64_t deadline;
@@ -164,8 +170,10 @@ int weft_semaphore_release(weft_semaphore_t *s, unsigned n)
                              bounded ? "Semaphore released too many times"
                                      : "semaphore value would overflow");
     } while (!atomic_compare_exchange_weak(&s->value_, &v, v + n));
+    WEFT_CHAOS_POINT(); /* raised, waiters not yet looked at */
     if (atomic_load(&s->waiters_) == 0)
         return 0;
+    WEFT_CHAOS_POINT(); /* between the look and the wake */
     if (weft__shared(s->flags_))
         weft__wake_shared(&s->value_, n);
     else

@@ -4,12 +4,25 @@
 
 #include <stdlib.h>
 
+#include "base/chaos.h"
 #include "weft/park.h"
 #include "weft/sync.h"
 
 /* Lock word bits. */
 #define LOCK_LOCKED 1u
 #define LOCK_PARKED 2u
+
+/* Nonzero for a timeout that is neither >= 0 nor WEFT_FOREVER (NaN
+ * included, since NaN >= 0 is false). Every call that takes a timeout asks
+ * this first, before any fast path, so that bad input is refused whatever
+ * the state of the primitive; on the common path it costs one compare. */
+static inline int weft__timeout_bad(double timeout)
+{
+    return __builtin_expect(!(timeout >= 0) && timeout != WEFT_FOREVER, 0);
+}
+
+/* Record why timeout is refused, naming it, and return WEFT_EINVAL. */
+int weft__timeout_refused(double timeout);
 
 /* weft_lock_acquire_shielded() that says how it went: 0, or
  * WEFT_EOWNERDEAD when l is shared and its holder died (l is held by the
@@ -37,23 +50,29 @@ uint32_t weft__sync_pid(void);
  * reaped). Costs a few system calls: for slow paths only. */
 int weft__sync_pid_gone(uint32_t pid);
 
-/* This process's incarnation: its id and start time in one number, which a
- * process that later gets the same id does not share (cached; dropped in a
- * child after fork()). */
-uint64_t weft__sync_incarnation(void);
+/* This process's holder record: its id and a discriminator that no other
+ * process with that id ever shares (shared_linux.c says which), in one
+ * nonzero number. Cached; a child after fork() makes its own. */
+uint64_t weft__sync_record(void);
 
-/* Nonzero when the holder recorded as pid with incarnation tag has ended:
- * its process is gone, or another process now has its id. For slow paths
- * only (it reads /proc). */
-int weft__sync_holder_gone(uint32_t pid, uint64_t tag);
+/* The process id in a record. */
+uint64_t weft__sync_record_pid(uint64_t record);
+
+/* Nonzero when the holder of a lock word naming pid, whose record reads
+ * record (0, or another process's, when it could not be trusted), has
+ * ended. Never nonzero for a live holder. For slow paths only: it costs a
+ * few system calls. */
+int weft__sync_holder_gone(uint32_t pid, uint64_t record);
 
 /* Lock: acquire by the deadline (try_only: without waiting at all), release.
  * See lock_shared.c for the word's layout and the owner check. */
 int weft__lock_acquire_shared(weft_lock_t *l, int64_t deadline, int try_only);
 int weft__lock_release_shared(weft_lock_t *l);
 
-/* The id a shared RLock records for the calling context: the process id in
- * the high half, the context's own id (weft_park_context_id) in the low. */
+/* The id a shared RLock records for the calling context: the context's
+ * own id (weft_park_context_id) mixed with a random number of this process,
+ * so that no context of another process, even one with the same process
+ * and thread ids, has it. Never 0. */
 uint64_t weft__shared_context_id(void);
 
 /* Wake up to n waiters of a shared word (n may exceed INT_MAX: all). */

@@ -1,5 +1,14 @@
-/* Waiting while releasing a lock: the step Condition and Barrier share. */
+/* Waiting while releasing a lock: the step Condition and Barrier share;
+ * and the refusal of a bad timeout, which every waiting call shares. */
 #include "sync_int.h"
+
+int weft__timeout_refused(double timeout)
+{
+    int64_t unused;
+    /* weft_deadline() refuses it with the layer-wide message. */
+    int rc = weft_deadline(timeout, &unused);
+    return rc ? rc : weft_fail(WEFT_EINVAL, "bad timeout %g", timeout);
+}
 
 struct releasing {
     weft_lock_t *lock;
@@ -21,6 +30,7 @@ static void release_lock(void *p)
     struct releasing *r = p;
     r->released = 1;
     weft_lock_release(r->lock);
+    WEFT_CHAOS_POINT(); /* released, not yet asleep: a notify may come */
 }
 
 static const weft_park_ops_t releasing_ops = {releasing_validate,

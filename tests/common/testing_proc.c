@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct snapshot {
@@ -152,4 +153,33 @@ char *testing_read_all(int fd)
     }
     buf[len] = '\0';
     return buf;
+}
+
+/* The exit status of a child that came up at the wrong id. */
+#define WRONG_ID 97
+
+pid_t testing_fork_at_pid(pid_t pid, int (*fn)(void *arg), void *arg,
+                          const char **why)
+{
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+        char buf[32];
+        int len = snprintf(buf, sizeof buf, "%ld", (long)pid - 1);
+        if (fd < 0 || write(fd, buf, (size_t)len) != len) {
+            if (fd >= 0)
+                close(fd);
+            *why = "cannot write /proc/sys/kernel/ns_last_pid (needs "
+                   "CAP_SYS_ADMIN over the pid namespace)";
+            return -1;
+        }
+        close(fd);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0)
+            _exit(getpid() == pid ? fn(arg) : WRONG_ID);
+        if (child == pid)
+            return child;
+        waitpid(child, NULL, 0); /* another process took the id first */
+    }
+    return 0;
 }

@@ -6,6 +6,8 @@
 
 #include "testing.h"
 
+#include <sys/types.h>
+
 /* cmocka setup and teardown: take the snapshot, then compare (failing the
  * test if a child or a /dev/shm entry named weft-<pid>-... came or went).
  * weft's own helpers (the fork server, the shm tracker) do not count. */
@@ -29,5 +31,13 @@ void testing_pipe(int fds[2]);
 
 /* Read what a child wrote until end of file (NUL-terminated, caller frees). */
 char *testing_read_all(int fd);
+
+/* Fork a child that gets process id pid, a dead process's id coming back
+ * (through /proc/sys/kernel/ns_last_pid), and runs fn(arg), exiting with
+ * what it returns. Returns the child's id; 0 when another process took the
+ * id first (try again with another dead process); -1 when ids cannot be
+ * steered here (*why then says why: the caller skips). */
+pid_t testing_fork_at_pid(pid_t pid, int (*fn)(void *arg), void *arg,
+                          const char **why);
 
 #endif

@@ -150,6 +150,41 @@ static void a_watched_bit_cancels_and_a_poke_wakes(void **state)
     assert_int_equal(atomic_load(&w.scope.cancelled_), 0);
 }
 
+/* Only the length (or a cancel) ends a sleep: an unpark aimed at the
+ * address a sleeping context parks on does not. */
+struct stray {
+    _Atomic(weft_waiter_t *) sleeper;
+    _Atomic int done;
+    int rc;
+    double slept;
+};
+
+static void sleep_a_while(void *arg)
+{
+    struct stray *st = arg;
+    atomic_store(&st->sleeper, weft_park_current());
+    double t0 = weft_monotonic();
+    st->rc = weft_sleep(0.2);
+    st->slept = weft_monotonic() - t0;
+    atomic_store(&st->done, 1);
+}
+
+static void a_stray_unpark_does_not_end_a_sleep(void **state)
+{
+    struct stray st;
+    memset(&st, 0, sizeof st);
+    testing_thread_t *t = testing_thread_start(sleep_a_while, &st);
+    while (!atomic_load(&st.done)) {
+        weft_waiter_t *w = atomic_load(&st.sleeper);
+        if (w)
+            weft_unpark_all(&w->token_, 0);
+        weft_sleep(0.001);
+    }
+    testing_thread_join(t);
+    assert_int_equal(st.rc, 0);
+    assert_true(st.slept >= 0.2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +196,7 @@ int main(void)
         cmocka_unit_test(scopes_must_exit_innermost_first),
         cmocka_unit_test(sleep_sleeps_at_least_its_length),
         cmocka_unit_test(a_watched_bit_cancels_and_a_poke_wakes),
+        cmocka_unit_test(a_stray_unpark_does_not_end_a_sleep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,11 @@
 /* shm: Value and Array, their locks, and children that share them. */
 #include "testing_proc.h"
 
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -185,6 +188,133 @@ static void a_child_killed_holding_the_lock_hands_it_on(void **state)
     weft_value_free(v);
 }
 
+
+/* ----- A dead holder whose process id comes back -----
+ *
+ * The lock of a Value or an Array is a shared RLock. A holder is killed and
+ * reaped, and a newcomer (a plain fork, so that its main thread has the
+ * holder's thread id too) is made to get the holder's process id: it is
+ * still not the owner, takes the lock over once with WEFT_EOWNERDEAD, and
+ * while it holds the lock nobody else does. */
+struct dead_and_back {
+    weft_rlock_t *lock;
+    int fd;
+};
+
+struct found {
+    int rc;
+    unsigned count;
+};
+
+static int hold_twice_and_pause(void *arg)
+{
+    struct dead_and_back *d = arg;
+    if (weft_rlock_acquire(d->lock, WEFT_FOREVER) != 0 ||
+        weft_rlock_acquire(d->lock, WEFT_FOREVER) != 0)
+        return 1;
+    struct found f = {0, weft_rlock_count(d->lock)};
+    if (write(d->fd, &f, sizeof f) != sizeof f)
+        return 2;
+    alarm(60); /* gone in time even if the test fails before it kills */
+    for (;;)
+        pause();
+}
+
+static int try_and_pause(void *arg)
+{
+    struct dead_and_back *d = arg;
+    struct found f;
+    f.rc = weft_rlock_acquire(d->lock, 0);
+    f.count = weft_rlock_count(d->lock);
+    if (write(d->fd, &f, sizeof f) != sizeof f)
+        return 2;
+    alarm(60); /* gone in time even if the test fails before it kills */
+    for (;;)
+        pause();
+}
+
+/* Run fn in a child (at id pid if pid > 0) and read what it found. Returns
+ * the child's id; 0 when another process took pid first; skips when ids
+ * cannot be steered. */
+static pid_t run_child(weft_rlock_t *lock, pid_t pid, int (*fn)(void *),
+                       struct found *f)
+{
+    int fds[2];
+    testing_pipe(fds);
+    struct dead_and_back d = {lock, fds[1]};
+    const char *why = NULL;
+    pid_t child;
+    if (pid > 0) {
+        child = testing_fork_at_pid(pid, fn, &d, &why);
+    } else {
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0)
+            _exit(fn(&d));
+    }
+    close(fds[1]);
+    if (child > 0)
+        assert_int_equal(read(fds[0], f, sizeof *f), (ssize_t)sizeof *f);
+    close(fds[0]);
+    if (child < 0) {
+        fprintf(stderr, "skipped: %s\n", why);
+        skip();
+    }
+    return child;
+}
+
+static void kill_and_reap(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static void a_dead_holders_id_coming_back_is_not_the_owner(weft_rlock_t *lock)
+{
+    int done = 0;
+    for (int attempt = 0; attempt < 20 && done < 3; attempt++) {
+        struct found f;
+        pid_t dead = run_child(lock, 0, hold_twice_and_pause, &f);
+        assert_int_equal(f.count, 2);
+        kill_and_reap(dead);
+        pid_t back = run_child(lock, dead, try_and_pause, &f);
+        if (back == 0) {
+            assert_int_equal(weft_rlock_acquire(lock, 5.0), WEFT_EOWNERDEAD);
+            weft_rlock_release(lock);
+            continue; /* another process took the id first */
+        }
+        done++;
+        assert_int_equal(f.rc, WEFT_EOWNERDEAD);
+        assert_int_equal(f.count, 1);
+        assert_fails_with(weft_rlock_acquire(lock, 0), WEFT_ETIMEDOUT, "held");
+        kill_and_reap(back); /* it dies holding the lock, in turn */
+        assert_fails_with(weft_rlock_acquire(lock, 0), WEFT_EOWNERDEAD,
+                          "died");
+        assert_int_equal(weft_rlock_count(lock), 1);
+        assert_int_equal(weft_rlock_release(lock), 0);
+    }
+    if (done == 0) {
+        fprintf(stderr, "skipped: other processes took every id first\n");
+        skip();
+    }
+}
+
+static void a_values_lock_is_not_owned_by_a_dead_holders_namesake(void **state)
+{
+    weft_value_t *v;
+    assert_int_equal(weft_value_new(&v, 'i', 1), 0);
+    a_dead_holders_id_coming_back_is_not_the_owner(weft_value_get_lock(v));
+    weft_value_free(v);
+}
+
+static void an_arrays_lock_is_not_owned_by_a_dead_holders_namesake(void **state)
+{
+    weft_array_t *a;
+    assert_int_equal(weft_array_new(&a, 'd', 4, 1), 0);
+    a_dead_holders_id_coming_back_is_not_the_owner(weft_array_get_lock(a));
+    weft_array_free(a);
+}
+
 static void shares_of_the_wrong_kind_are_refused(void **state)
 {
     weft_value_t *v;
@@ -212,6 +342,10 @@ int main(void)
             processes_counting_under_the_values_lock_count_exactly),
         testing_proc_test(a_child_fills_an_array),
         testing_proc_test(a_child_killed_holding_the_lock_hands_it_on),
+        testing_proc_test(
+            a_values_lock_is_not_owned_by_a_dead_holders_namesake),
+        testing_proc_test(
+            an_arrays_lock_is_not_owned_by_a_dead_holders_namesake),
         cmocka_unit_test(shares_of_the_wrong_kind_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

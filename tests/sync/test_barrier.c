@@ -1,6 +1,8 @@
 /* sync: Barrier. */
 #include "testing.h"
 
+#include <math.h>
+
 #include <string.h>
 
 struct meet {
@@ -153,6 +155,33 @@ static void a_failing_action_breaks_the_barrier(void **state)
     assert_true(weft_barrier_broken(&s.b));
 }
 
+static const double bad_timeouts[] = {-2.0, -0.5, -1e300, -INFINITY, NAN};
+#define N_BAD (sizeof bad_timeouts / sizeof bad_timeouts[0])
+
+/* A barrier of one party would pass at once; a bad timeout is refused
+ * first, and the barrier is left as it was. A timeout too long for
+ * nanoseconds is no timeout. */
+static void a_bad_timeout_is_refused_before_the_barrier_is_entered(void **state)
+{
+    weft_barrier_t b;
+    assert_int_equal(weft_barrier_init(&b, 1, NULL, NULL, WEFT_FOREVER), 0);
+    for (size_t i = 0; i < N_BAD; i++) {
+        assert_fails_with(weft_barrier_wait_timeout(&b, bad_timeouts[i], NULL),
+                          WEFT_EINVAL, "timeout");
+        assert_false(weft_barrier_broken(&b));
+        assert_fails_with(weft_barrier_init(&b, 1, NULL, NULL,
+                                            bad_timeouts[i]),
+                          WEFT_EINVAL, "timeout");
+    }
+    unsigned index = 9;
+    assert_int_equal(weft_barrier_wait_timeout(&b, INFINITY, &index), 0);
+    assert_int_equal(index, 0);
+    assert_int_equal(weft_barrier_init(&b, 1, NULL, NULL, 1e300), 0);
+    assert_int_equal(weft_barrier_wait(&b, &index), 0);
+    assert_int_equal(weft_barrier_init(&b, 1, NULL, NULL, INFINITY), 0);
+    assert_int_equal(weft_barrier_wait(&b, &index), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +192,8 @@ int main(void)
         cmocka_unit_test(abort_fails_every_waiter),
         cmocka_unit_test(reset_fails_the_waiters_and_refills),
         cmocka_unit_test(a_failing_action_breaks_the_barrier),
+        cmocka_unit_test(
+            a_bad_timeout_is_refused_before_the_barrier_is_entered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* sync: Lock. */
 #include "testing.h"
 
+#include <math.h>
+
 #include <string.h>
 
 static void acquire_release_and_locked(void **state)
@@ -175,6 +177,27 @@ static void heap_locks(void **state)
     assert_fails_with(weft_lock_new(NULL), WEFT_EINVAL, "NULL");
 }
 
+static const double bad_timeouts[] = {-2.0, -0.5, -1e300, -INFINITY, NAN};
+#define N_BAD (sizeof bad_timeouts / sizeof bad_timeouts[0])
+
+/* WEFT_FOREVER waits, 0 polls, any other negative or NaN is WEFT_EINVAL:
+ * also when the lock is free and could be taken at once; nothing is taken
+ * then. */
+static void a_bad_timeout_is_refused_even_when_the_lock_is_free(void **state)
+{
+    weft_lock_t l = WEFT_LOCK_INIT;
+    for (size_t i = 0; i < N_BAD; i++) {
+        assert_fails_with(weft_lock_acquire(&l, bad_timeouts[i]), WEFT_EINVAL,
+                          "timeout");
+        assert_false(weft_lock_locked(&l));
+    }
+    assert_int_equal(weft_lock_acquire(&l, -0.0), 0); /* -0.0 is 0 */
+    assert_fails_with(weft_lock_acquire(&l, NAN), WEFT_EINVAL, "timeout");
+    assert_int_equal(weft_lock_release(&l), 0);
+    assert_int_equal(weft_lock_acquire(&l, INFINITY), 0);
+    assert_int_equal(weft_lock_release(&l), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +211,7 @@ int main(void)
         cmocka_unit_test(a_cancelled_waiter_gives_up_the_wait),
         cmocka_unit_test(a_shielded_acquire_waits_even_in_a_cancelled_scope),
         cmocka_unit_test(heap_locks),
+        cmocka_unit_test(a_bad_timeout_is_refused_even_when_the_lock_is_free),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

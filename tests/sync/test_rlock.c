@@ -1,6 +1,8 @@
 /* sync: RLock. */
 #include "testing.h"
 
+#include <math.h>
+
 static void the_owner_may_reenter(void **state)
 {
     weft_rlock_t r;
@@ -78,12 +80,37 @@ static void reentry_counts_exactly(void **state)
     assert_int_equal(c.count, 5000);
 }
 
+static const double bad_timeouts[] = {-2.0, -0.5, -1e300, -INFINITY, NAN};
+#define N_BAD (sizeof bad_timeouts / sizeof bad_timeouts[0])
+
+/* Refused before anything else: when r is free, and when the caller holds
+ * it and would only count one more level. */
+static void a_bad_timeout_is_refused_free_or_held(void **state)
+{
+    weft_rlock_t r;
+    weft_rlock_init(&r);
+    for (size_t i = 0; i < N_BAD; i++) {
+        assert_fails_with(weft_rlock_acquire(&r, bad_timeouts[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_false(weft_rlock_is_owned(&r));
+    }
+    assert_int_equal(weft_rlock_acquire(&r, 0), 0);
+    for (size_t i = 0; i < N_BAD; i++) {
+        assert_fails_with(weft_rlock_acquire(&r, bad_timeouts[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_int_equal(weft_rlock_count(&r), 1);
+    }
+    assert_int_equal(weft_rlock_release(&r), 0);
+    assert_false(weft_lock_locked(&r.lock_));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_owner_may_reenter),
         cmocka_unit_test(others_can_neither_release_nor_take_it),
         cmocka_unit_test(reentry_counts_exactly),
+        cmocka_unit_test(a_bad_timeout_is_refused_free_or_held),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* sync: Semaphore and BoundedSemaphore. */
 #include "testing.h"
 
+#include <math.h>
+
 static void acquire_takes_and_release_gives(void **state)
 {
     weft_semaphore_t s;
@@ -107,6 +109,24 @@ static void release_n_wakes_n_waiters(void **state)
     assert_int_equal(weft_semaphore_value(&h.s), 0);
 }
 
+static const double bad_timeouts[] = {-2.0, -0.5, -1e300, -INFINITY, NAN};
+#define N_BAD (sizeof bad_timeouts / sizeof bad_timeouts[0])
+
+static void a_bad_timeout_is_refused_even_with_the_counter_up(void **state)
+{
+    weft_semaphore_t s;
+    weft_semaphore_init(&s, 3);
+    for (size_t i = 0; i < N_BAD; i++) {
+        assert_fails_with(weft_semaphore_acquire(&s, bad_timeouts[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_int_equal(weft_semaphore_value(&s), 3);
+    }
+    weft_bounded_semaphore_init(&s, 1);
+    assert_fails_with(weft_semaphore_acquire(&s, NAN), WEFT_EINVAL,
+                      "timeout");
+    assert_int_equal(weft_semaphore_value(&s), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +136,7 @@ int main(void)
         cmocka_unit_test(acquire_times_out_within_bounds),
         cmocka_unit_test(a_semaphore_admits_at_most_its_value),
         cmocka_unit_test(release_n_wakes_n_waiters),
+        cmocka_unit_test(a_bad_timeout_is_refused_even_with_the_counter_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,18 @@
 /* sync: the _init_shared variants, used across processes made by fork() on
  * a MAP_SHARED mapping, and between threads of one process. */
-#include "testing.h"
+#include "testing_proc.h"
+
+#include <math.h>
 
 #include "sync/sync_int.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +20,7 @@ struct shared {
     weft_lock_t lock;
     weft_rlock_t rlock;
     weft_condition_t cond;
+    weft_condition_t cond_over_lock; /* over lock, in the same mapping */
     weft_semaphore_t sem;
     weft_event_t event;
     weft_barrier_t barrier;
@@ -332,6 +339,46 @@ static void a_shared_condition_wakes_a_waiter_in_another_process(void **state)
     unmap(s);
 }
 
+
+static int wait_for_flag_over_lock(struct shared *s, int fd)
+{
+    if (weft_condition_acquire(&s->cond_over_lock, WEFT_FOREVER) != 0)
+        return 1;
+    char c = 'x';
+    if (write(fd, &c, 1) != 1)
+        return 3;
+    int rc = weft_condition_wait_for(&s->cond_over_lock, flag_is_set, s, 5.0);
+    weft_condition_release(&s->cond_over_lock);
+    return rc == 0 ? 0 : 2;
+}
+
+/* multiprocessing.Condition(lock): a condition over a shared Lock that lies
+ * in the same mapping works across processes. */
+static void a_condition_over_a_shared_lock_wakes_another_process(void **state)
+{
+    struct shared *s = map_shared();
+    weft_lock_init_shared(&s->lock);
+    assert_int_equal(
+        weft_condition_init_with_lock(&s->cond_over_lock, &s->lock), 0);
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t a = child(wait_for_flag_over_lock, s, p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 1);
+    close(p[0]);
+    close(p[1]);
+    /* The child took the lock before it wrote, so once the lock is ours it
+     * is waiting. */
+    assert_int_equal(weft_condition_acquire(&s->cond_over_lock, 5.0), 0);
+    assert_true(weft_lock_locked(&s->lock));
+    s->flag = 1;
+    assert_int_equal(weft_condition_notify(&s->cond_over_lock, 1), 0);
+    assert_int_equal(weft_condition_release(&s->cond_over_lock), 0);
+    assert_int_equal(exit_status(a), 0);
+    assert_false(weft_lock_locked(&s->lock));
+    unmap(s);
+}
+
 static int meet_at_barrier(struct shared *s, int fd)
 {
     unsigned index = 99;
@@ -358,22 +405,413 @@ static void a_shared_barrier_releases_parties_across_processes(void **state)
     unmap(s);
 }
 
-/* A holder is known by its id and start time: a process found at the id
- * with another start time is a newcomer that reuses a dead holder's id. */
-static void a_reused_process_id_does_not_pass_for_the_holder(void **state)
+
+/* ----- A dead holder whose process id comes back -----
+ *
+ * A holder is killed and reaped, and a new process is made to get its id
+ * (testing_fork_at_pid). The holder is still dead: the next acquirer takes
+ * the lock over with WEFT_EOWNERDEAD, and the newcomer is never taken for
+ * the holder. Holder, reaping and newcomer follow one another within a few
+ * milliseconds, mostly within one clock tick of the holder's start. */
+#define TRIALS 20
+
+struct newcomer {
+    struct shared *s;
+    int fd;
+};
+
+/* Kill pid and reap it: its id is free for the next process. */
+static void kill_and_reap(pid_t pid)
 {
-    uint64_t me = weft__sync_incarnation();
+    kill(pid, SIGKILL);
+    exit_status(pid);
+}
+
+static int hold_and_pause(struct shared *s, int fd,
+                          int (*take)(struct shared *))
+{
+    if (take(s) != 0)
+        return 1;
+    char c = 'x';
+    if (write(fd, &c, 1) != 1)
+        return 2;
+    alarm(60); /* gone in time even if the test fails before it kills */
+    for (;;)
+        pause();
+}
+
+static int take_lock(struct shared *s)
+{
+    return weft_lock_acquire(&s->lock, WEFT_FOREVER);
+}
+
+static int take_rlock_twice(struct shared *s)
+{
+    int rc = weft_rlock_acquire(&s->rlock, WEFT_FOREVER);
+    return rc ? rc : weft_rlock_acquire(&s->rlock, WEFT_FOREVER);
+}
+
+static int take_condition(struct shared *s)
+{
+    return weft_condition_acquire(&s->cond, WEFT_FOREVER);
+}
+
+static int hold_lock_and_pause(struct shared *s, int fd)
+{
+    return hold_and_pause(s, fd, take_lock);
+}
+
+static int hold_rlock_and_pause(struct shared *s, int fd)
+{
+    return hold_and_pause(s, fd, take_rlock_twice);
+}
+
+static int hold_condition_and_pause(struct shared *s, int fd)
+{
+    return hold_and_pause(s, fd, take_condition);
+}
+
+/* Start a newcomer at dead's id running fn, and wait for what it writes
+ * (len bytes into out). Returns its id, 0 when another process took the id
+ * first, -1 when ids cannot be steered (*why says why). */
+static pid_t newcomer_at(pid_t dead, struct shared *s, int (*fn)(void *),
+                         void *out, size_t len, const char **why)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct newcomer n = {s, p[1]};
+    pid_t back = testing_fork_at_pid(dead, fn, &n, why);
+    close(p[1]);
+    if (back > 0)
+        assert_int_equal(read(p[0], out, len), (ssize_t)len);
+    close(p[0]);
+    return back;
+}
+
+static void skip_because(const char *why)
+{
+    fprintf(stderr, "skipped: %s\n", why);
+    skip();
+}
+
+/* Field 22 of /proc/<pid>/stat: the start time in clock ticks. */
+static unsigned long long start_ticks_of(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    for (int field = 2; p && field < 22; field++)
+        p = strchr(p + 1, ' ');
+    assert_non_null(p);
+    return strtoull(p + 1, NULL, 10);
+}
+
+/* One trial: a holder started with hold (it takes a lock, says so, and
+ * pauses) is killed and reaped, and a newcomer made at its id runs fn and
+ * writes len bytes into out. Returns the newcomer's id, or 0 when another
+ * process took the id first (the trial does not count); skips the test
+ * when ids cannot be steered. *same_tick says whether the newcomer started
+ * within the clock tick in which the holder did. */
+static pid_t holder_then_newcomer(struct shared *s,
+                                  int (*hold)(struct shared *s, int fd),
+                                  int (*fn)(void *), void *out, size_t len,
+                                  int *same_tick)
+{
+    pid_t dead = start_holder(s, hold);
+    unsigned long long started = start_ticks_of(dead);
+    kill_and_reap(dead);
+    const char *why = NULL;
+    pid_t back = newcomer_at(dead, s, fn, out, len, &why);
+    if (back < 0) {
+        unmap(s);
+        skip_because(why);
+    }
+    *same_tick = back > 0 && start_ticks_of(back) == started;
+    return back;
+}
+
+static int say_here_and_pause(void *arg)
+{
+    struct newcomer *n = arg;
+    char c = 'x';
+    if (write(n->fd, &c, 1) != 1)
+        return 2;
+    alarm(60); /* gone in time even if the test fails before it kills */
+    for (;;)
+        pause();
+}
+
+/* The newcomer does not use the lock; the parent's try must take the lock
+ * over, also (above all) when the newcomer started within the tick in
+ * which the holder did, so that its start time is the holder's. */
+static void a_dead_holders_lock_is_taken_over_when_its_id_comes_back(
+    void **state)
+{
+    struct shared *s = map_shared();
+    int done = 0, same_tick = 0, taken_over = 0;
+    for (int attempt = 0; attempt < 5 * TRIALS && done < TRIALS; attempt++) {
+        weft_lock_init_shared(&s->lock);
+        int same;
+        char c;
+        pid_t back = holder_then_newcomer(s, hold_lock_and_pause,
+                                          say_here_and_pause, &c, 1, &same);
+        if (back == 0)
+            continue;
+        done++;
+        same_tick += same;
+        int rc = weft_lock_acquire(&s->lock, 0);
+        if (rc == WEFT_EOWNERDEAD)
+            taken_over++;
+        else
+            fprintf(stderr, "trial %d (%s tick): %s, not WEFT_EOWNERDEAD\n",
+                    done, same ? "same" : "another", weft_strerror(rc));
+        if (rc == 0 || rc == WEFT_EOWNERDEAD)
+            weft_lock_release(&s->lock);
+        kill_and_reap(back);
+    }
+    unmap(s);
+    fprintf(stderr, "%d trials, %d with the newcomer in the holder's tick\n",
+            done, same_tick);
+    if (done == 0)
+        skip_because("other processes took every id first");
+    assert_int_equal(taken_over, done);
+}
+
+/* What a newcomer found when it tried the lock of the dead holder whose id
+ * it has. */
+struct finding {
+    int rc;         /* of its acquire */
+    unsigned count; /* RLock levels it then held */
+    int notify_rc;  /* of a notify tried first (conditions) */
+};
+
+#define COUNTED 5000
+
+/* After the parent has looked (flag), give the RLock back and count
+ * together with the parent: no update may be lost. */
+static int count_with_the_parent(struct shared *s, weft_rlock_t *r)
+{
+    double until = weft_monotonic() + 10 * testing_scale();
+    while (!s->flag)
+        if (weft_sleep(0.001) != 0 || weft_monotonic() > until)
+            return 4; /* the parent gave up: do not outlive it */
+    while (weft_rlock_count(r) > 0)
+        weft_rlock_release(r);
+    for (int i = 0; i < COUNTED; i++) {
+        if (weft_rlock_acquire(r, 10.0) != 0)
+            return 3;
+        s->counter = s->counter + 1;
+        weft_rlock_release(r);
+    }
+    return 0;
+}
+
+static int try_the_dead_owners_rlock(void *arg)
+{
+    struct newcomer *n = arg;
+    struct finding f = {0, 0, 0};
+    f.rc = weft_rlock_acquire(&n->s->rlock, 0);
+    f.count = weft_rlock_count(&n->s->rlock);
+    if (write(n->fd, &f, sizeof f) != sizeof f)
+        return 2;
+    return count_with_the_parent(n->s, &n->s->rlock);
+}
+
+static void count_with_the_child(struct shared *s, weft_rlock_t *r)
+{
+    s->flag = 1;
+    for (int i = 0; i < COUNTED; i++) {
+        assert_int_equal(weft_rlock_acquire(r, 10.0), 0);
+        s->counter = s->counter + 1;
+        weft_rlock_release(r);
+    }
+}
+
+/* The newcomer's main thread has the dead owner's process id and thread
+ * id: it is still not the owner. It takes the RLock over, once. */
+static void a_newcomer_with_the_dead_owners_id_does_not_own_its_rlock(
+    void **state)
+{
+    struct shared *s = map_shared();
+    int done = 0;
+    for (int trial = 0; trial < TRIALS && done < TRIALS / 4; trial++) {
+        weft_rlock_init_shared(&s->rlock);
+        s->flag = 0;
+        s->counter = 0;
+        struct finding f;
+        int same;
+        pid_t back = holder_then_newcomer(s, hold_rlock_and_pause,
+                                          try_the_dead_owners_rlock, &f,
+                                          sizeof f, &same);
+        if (back == 0)
+            continue;
+        done++;
+        if (f.rc != WEFT_EOWNERDEAD || f.count != 1)
+            fprintf(stderr, "trial %d: the newcomer got %s holding %u\n",
+                    trial, weft_strerror(f.rc), f.count);
+        assert_int_equal(f.rc, WEFT_EOWNERDEAD);
+        assert_int_equal(f.count, 1);
+        /* It holds the RLock now: nobody else does. */
+        assert_fails_with(weft_rlock_acquire(&s->rlock, 0), WEFT_ETIMEDOUT,
+                          "held");
+        count_with_the_child(s, &s->rlock);
+        assert_int_equal(exit_status(back), 0);
+        assert_int_equal(s->counter, 2 * COUNTED);
+        assert_false(weft_lock_locked(&s->rlock.lock_));
+    }
+    unmap(s);
+    if (done == 0)
+        skip_because("other processes took every id first");
+}
+
+static int try_the_dead_owners_condition(void *arg)
+{
+    struct newcomer *n = arg;
+    struct finding f = {0, 0, 0};
+    f.notify_rc = weft_condition_notify(&n->s->cond, 1);
+    f.rc = weft_condition_acquire(&n->s->cond, 0);
+    f.count = weft_rlock_count(&n->s->cond.rlock_);
+    if (write(n->fd, &f, sizeof f) != sizeof f)
+        return 2;
+    return count_with_the_parent(n->s, &n->s->cond.rlock_);
+}
+
+static void a_newcomer_with_the_dead_owners_id_does_not_own_its_condition(
+    void **state)
+{
+    struct shared *s = map_shared();
+    int done = 0;
+    for (int trial = 0; trial < TRIALS && done < TRIALS / 4; trial++) {
+        weft_condition_init_shared(&s->cond);
+        s->flag = 0;
+        s->counter = 0;
+        struct finding f;
+        int same;
+        pid_t back = holder_then_newcomer(s, hold_condition_and_pause,
+                                          try_the_dead_owners_condition, &f,
+                                          sizeof f, &same);
+        if (back == 0)
+            continue;
+        done++;
+        assert_int_equal(f.notify_rc, WEFT_EPERM);
+        assert_int_equal(f.rc, WEFT_EOWNERDEAD);
+        assert_int_equal(f.count, 1);
+        assert_fails_with(weft_condition_acquire(&s->cond, 0), WEFT_ETIMEDOUT,
+                          "held");
+        count_with_the_child(s, &s->cond.rlock_);
+        assert_int_equal(exit_status(back), 0);
+        assert_int_equal(s->counter, 2 * COUNTED);
+    }
+    unmap(s);
+    if (done == 0)
+        skip_because("other processes took every id first");
+}
+
+/* What the record says, asked directly: this process is alive; another
+ * process with this process's id (a discriminator that is not this
+ * process's) has ended; a record naming another id says nothing about
+ * this one, which then counts as alive; a reaped process has ended. */
+static void a_record_names_one_process_and_no_other(void **state)
+{
+    uint64_t me = weft__sync_record();
     uint32_t pid = (uint32_t)getpid();
-    assert_int_equal((uint32_t)(me >> 40), pid);
-    assert_false(weft__sync_holder_gone(pid, me));     /* alive, itself */
-    assert_true(weft__sync_holder_gone(pid, me ^ 1));  /* same id, not it */
-    /* A tag of another id: the holder has not recorded its own yet. */
-    assert_false(weft__sync_holder_gone(pid, me + (UINT64_C(1) << 40)));
+    assert_int_equal(weft__sync_record_pid(me), pid);
+    assert_false(weft__sync_holder_gone(pid, me));
+    assert_true(weft__sync_holder_gone(pid, me ^ 1));
+    assert_false(weft__sync_holder_gone(pid, me + (UINT64_C(1) << 42)));
+    assert_false(weft__sync_holder_gone(pid, 0));
     pid_t child = fork();
     if (child == 0)
         _exit(0);
     waitpid(child, NULL, 0);
-    assert_true(weft__sync_holder_gone((uint32_t)child, 0)); /* reaped */
+    assert_true(weft__sync_holder_gone((uint32_t)child, 0));
+    uint64_t its = ((uint64_t)child << 42) | (me & ((UINT64_C(1) << 42) - 1));
+    assert_true(weft__sync_holder_gone((uint32_t)child, its));
+}
+
+
+/* The shared variants refuse a bad timeout as the others do, free or not. */
+static void a_bad_timeout_is_refused_by_the_shared_variants(void **state)
+{
+    struct shared *s = map_shared();
+    weft_lock_init_shared(&s->lock);
+    weft_rlock_init_shared(&s->rlock);
+    weft_semaphore_init_shared(&s->sem, 2);
+    weft_event_init_shared(&s->event);
+    weft_event_set(&s->event);
+    const double bad[] = {-3.0, NAN};
+    for (size_t i = 0; i < 2; i++) {
+        assert_fails_with(weft_lock_acquire(&s->lock, bad[i]), WEFT_EINVAL,
+                          "timeout");
+        assert_false(weft_lock_locked(&s->lock));
+        assert_fails_with(weft_rlock_acquire(&s->rlock, bad[i]), WEFT_EINVAL,
+                          "timeout");
+        assert_false(weft_rlock_is_owned(&s->rlock));
+        assert_fails_with(weft_semaphore_acquire(&s->sem, bad[i]),
+                          WEFT_EINVAL, "timeout");
+        assert_int_equal(weft_semaphore_value(&s->sem), 2);
+        assert_fails_with(weft_event_wait(&s->event, bad[i]), WEFT_EINVAL,
+                          "timeout");
+    }
+    unmap(s);
+}
+
+
+/* A wait on a shared condition returns 0 only for a notify: a signal that
+ * interrupts the kernel's futex wait (EINTR) is not one. A helper thread
+ * signals the waiter every few milliseconds; with nobody notifying, the
+ * wait must run to its timeout. */
+struct interrupted {
+    struct shared *s;
+    _Atomic pid_t tid;
+    _Atomic int done;
+    int rc;
+    double waited;
+};
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+}
+
+static void wait_on_shared_condition(void *arg)
+{
+    struct interrupted *in = arg;
+    weft_condition_acquire(&in->s->cond, WEFT_FOREVER);
+    atomic_store(&in->tid, gettid());
+    double t0 = weft_monotonic();
+    in->rc = weft_condition_wait(&in->s->cond, 0.3);
+    in->waited = weft_monotonic() - t0;
+    weft_condition_release(&in->s->cond);
+    atomic_store(&in->done, 1);
+}
+
+static void a_signal_does_not_end_a_shared_condition_wait(void **state)
+{
+    struct shared *s = map_shared();
+    weft_condition_init_shared(&s->cond);
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, &old);
+    struct interrupted in = {.s = s};
+    testing_thread_t *t = testing_thread_start(wait_on_shared_condition, &in);
+    while (!atomic_load(&in.done)) {
+        pid_t tid = atomic_load(&in.tid);
+        if (tid > 0)
+            syscall(SYS_tgkill, getpid(), tid, SIGUSR1);
+        weft_sleep(0.002);
+    }
+    testing_thread_join(t);
+    sigaction(SIGUSR1, &old, NULL);
+    assert_int_equal(in.rc, WEFT_ETIMEDOUT);
+    assert_true(in.waited >= 0.3);
+    unmap(s);
 }
 
 int main(void)
@@ -389,10 +827,19 @@ int main(void)
         cmocka_unit_test(a_shared_semaphore_counts_across_processes),
         cmocka_unit_test(a_shared_event_wakes_other_processes),
         cmocka_unit_test(a_shared_condition_wakes_a_waiter_in_another_process),
+        cmocka_unit_test(a_condition_over_a_shared_lock_wakes_another_process),
         cmocka_unit_test(a_shared_barrier_releases_parties_across_processes),
+        cmocka_unit_test(
+            a_dead_holders_lock_is_taken_over_when_its_id_comes_back),
+        cmocka_unit_test(
+            a_newcomer_with_the_dead_owners_id_does_not_own_its_rlock),
+        cmocka_unit_test(
+            a_newcomer_with_the_dead_owners_id_does_not_own_its_condition),
         /* Last: after threads, fork() is not for ThreadSanitizer. */
         cmocka_unit_test(a_shared_lock_also_excludes_threads),
-        cmocka_unit_test(a_reused_process_id_does_not_pass_for_the_holder),
+        cmocka_unit_test(a_signal_does_not_end_a_shared_condition_wait),
+        cmocka_unit_test(a_record_names_one_process_and_no_other),
+        cmocka_unit_test(a_bad_timeout_is_refused_by_the_shared_variants),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
