@@ -134,8 +134,12 @@ WEFT_API void weft_map_free(weft_map_t *m);
 
 /* ----- The thread pool (ThreadPoolExecutor) ----- */
 
+/* The most workers a thread pool takes. */
+#define WEFT_THREAD_POOL_MAX_WORKERS 4096
+
 typedef struct weft_thread_pool_opts {
-    unsigned max_workers;           /* 0: min(32, CPUs + 4), as Python */
+    unsigned max_workers;           /* 0: min(32, CPUs + 4), as Python;
+                                       at most WEFT_THREAD_POOL_MAX_WORKERS */
     const char *thread_name_prefix; /* NULL: "ThreadPoolExecutor-N" */
     weft_fn initializer;            /* run first on each worker */
     void *initarg;
@@ -145,7 +149,8 @@ typedef struct weft_thread_pool_opts {
  * initializer fails on a worker, the pool is broken: queued and new tasks
  * fail with WEFT_EBROKEN. Workers are named PREFIX_0, PREFIX_1, ...
  * Ownership: *out returns new, freed with weft_executor_free().
- * Errors: WEFT_EINVAL, WEFT_ENOMEM. */
+ * Errors: WEFT_EINVAL (NULL out; max_workers over the limit: "max_workers
+ * must be at most 4096"), WEFT_ENOMEM. */
 WEFT_API int weft_thread_pool_new(weft_executor_t **out,
                                   const weft_thread_pool_opts_t *opts);
 

@@ -391,8 +391,9 @@ int weft_thread_pool_new(weft_executor_t **out,
     if (out == NULL)
         return weft_fail(WEFT_EINVAL, "thread_pool_new: NULL out");
     weft_thread_pool_opts_t o = opts ? *opts : (weft_thread_pool_opts_t){0};
-    if (o.max_workers > 4096)
-        return weft_fail(WEFT_EINVAL, "max_workers must be at most 4096");
+    if (o.max_workers > WEFT_THREAD_POOL_MAX_WORKERS)
+        return weft_fail(WEFT_EINVAL, "max_workers must be at most %u (got %u)",
+                         WEFT_THREAD_POOL_MAX_WORKERS, o.max_workers);
     struct pool *p = pool_alloc(&o);
     if (p == NULL)
         return weft_fail(WEFT_ENOMEM, "thread_pool_new: no memory");

@@ -434,6 +434,20 @@ static void idle_workers_sleep_instead_of_spinning(void **state)
     weft_executor_free(ex);
 }
 
+static void max_workers_over_the_limit_is_refused(void **state)
+{
+    weft_executor_t *ex = NULL;
+    weft_thread_pool_opts_t o = {WEFT_THREAD_POOL_MAX_WORKERS + 1, NULL, NULL,
+                                 NULL};
+    assert_fails_with(weft_thread_pool_new(&ex, &o), WEFT_EINVAL,
+                      "max_workers must be at most 4096");
+    assert_null(ex);
+    o.max_workers = WEFT_THREAD_POOL_MAX_WORKERS;
+    assert_int_equal(weft_thread_pool_new(&ex, &o), 0);
+    assert_int_equal(weft_executor_max_workers(ex), 4096);
+    weft_executor_free(ex);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +468,7 @@ int main(void)
         cmocka_unit_test(byte_tasks_run_on_threads_too),
         cmocka_unit_test(a_million_pending_futures_work),
         cmocka_unit_test(idle_workers_sleep_instead_of_spinning),
+        cmocka_unit_test(max_workers_over_the_limit_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
