@@ -21,6 +21,8 @@
  * WEFT_ECANCELLED. */
 #include "threadpool.h"
 
+#include "base/chaos.h"
+
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,17 +113,24 @@ static weft_future_t *steal_any(struct worker *w)
     return NULL;
 }
 
-weft_future_t *weft__worker_find(struct worker *w)
+/* Own deque (newest first), then the injection queue, then the others.
+ * *busy (if busy is not NULL): as in weft__pool_take_injected. */
+static weft_future_t *find(struct worker *w, int *busy)
 {
     weft_future_t *f = weft__deque_pop(&w->deque);
     if (f == NULL)
-        f = weft__pool_take_injected(w->pool, w);
+        f = weft__pool_take_injected(w->pool, busy);
     if (f == NULL)
         f = steal_any(w);
     return f;
 }
 
-/* ----- Sleeping ----- */
+weft_future_t *weft__worker_find(struct worker *w)
+{
+    return find(w, NULL);
+}
+
+/* ----- Sleeping (the protocol is in threadpool.c) ----- */
 
 struct seq_check {
     struct pool *p;
@@ -137,13 +146,19 @@ static int nothing_changed(void *ctx)
 
 static const weft_park_ops_t sleep_ops = {nothing_changed, NULL, NULL};
 
-/* Search a while, awake: spin, then yield, looking for work. A searcher
- * that finds work and was the last one searching wakes a sleeper to go on
- * searching, in case there is more (the chain in threadpool.c). */
+/* Counted in searching: stop. A searcher that found work and was the last
+ * one searching wakes a sleeper to go on searching, in case there is more
+ * (the chain in threadpool.c). */
+static void stop_searching(struct pool *p, int found)
+{
+    if (atomic_fetch_sub(&p->searching, 1) == 1 && found)
+        weft__pool_notify(p);
+}
+
+/* Search a while, awake (counted in searching): spin, then yield, looking
+ * for work. */
 static weft_future_t *search(struct worker *w)
 {
-    struct pool *p = w->pool;
-    atomic_fetch_add(&p->searching, 1);
     weft_future_t *f = NULL;
     for (int spin = 0; spin < 32 && f == NULL; spin++) {
         if (spin < 16)
@@ -152,23 +167,37 @@ static weft_future_t *search(struct worker *w)
             sched_yield();
         f = weft__worker_find(w);
     }
-    if (atomic_fetch_sub(&p->searching, 1) == 1 && f)
-        weft__pool_notify(p);
     return f;
 }
 
-/* Sleep until notified; work found on the way, or NULL to search again,
- * or NULL with *exit set when the pool shuts down and nothing is left. */
+/* From searching to sleeping, and back: work found on the last look (no
+ * longer counted anywhere), or NULL counted in searching again, or NULL
+ * with *exit set (counted nowhere) when the pool shuts down and nothing is
+ * left. */
 static weft_future_t *nap(struct worker *w, int *exit)
 {
     struct pool *p = w->pool;
-    atomic_fetch_add(&p->sleepers, 1);
+    atomic_fetch_add(&p->sleepers, 1); /* before leaving searching */
+    atomic_fetch_sub(&p->searching, 1);
+    WEFT_CHAOS_POINT();
+    int shut = atomic_load(&p->shutdown);
+    /* Pairs with the fence in weft__pool_notify: either the producer sees
+     * this worker counted, or the look below sees its task. */
+    atomic_thread_fence(memory_order_seq_cst);
     struct seq_check c = {p, atomic_load(&p->work_seq)};
-    weft_future_t *f = weft__worker_find(w);
-    if (f == NULL && atomic_load(&p->shutdown))
-        *exit = 1;
-    else if (f == NULL)
-        weft_park(&p->work_seq, &sleep_ops, &c, WEFT_NEVER, NULL);
+    WEFT_CHAOS_POINT();
+    int busy = 0;
+    weft_future_t *f = find(w, &busy);
+    if (f == NULL && !busy) {
+        if (shut && !weft__pool_inj_maybe_nonempty(p))
+            *exit = 1;
+        else if (!shut) {
+            WEFT_CHAOS_POINT(); /* between the look and the park */
+            weft_park(&p->work_seq, &sleep_ops, &c, WEFT_NEVER, NULL);
+        }
+    }
+    if (f == NULL && !*exit)
+        atomic_fetch_add(&p->searching, 1); /* before leaving sleepers */
     atomic_fetch_sub(&p->sleepers, 1);
     return f;
 }
@@ -177,10 +206,13 @@ static weft_future_t *nap(struct worker *w, int *exit)
  * NULL when the pool shuts down and nothing is left. */
 static weft_future_t *idle(struct worker *w)
 {
+    atomic_fetch_add(&w->pool->searching, 1);
     for (;;) {
         weft_future_t *f = search(w);
-        if (f)
+        if (f) {
+            stop_searching(w->pool, 1);
             return f;
+        }
         int exit = 0;
         f = nap(w, &exit);
         if (f || exit)

@@ -434,6 +434,26 @@ static void idle_workers_sleep_instead_of_spinning(void **state)
     weft_executor_free(ex);
 }
 
+/* submit(a), submit(b), wait for b alone: b must run without a later
+ * submission's help. A push racing the taker that puts the injection
+ * queue's stub back once left b (and a) in the queue while the queue read
+ * as empty, so every worker went to sleep. */
+static void a_task_queued_behind_another_is_never_stranded(void **state)
+{
+    weft_executor_t *ex = pool_of(4);
+    double until = weft_monotonic() + 5.0;
+    for (int round = 0; round < 50000 && weft_monotonic() < until; round++) {
+        weft_future_t *a, *b;
+        assert_int_equal(weft_executor_submit(ex, square, (void *)2, &a), 0);
+        assert_int_equal(weft_executor_submit(ex, square, (void *)3, &b), 0);
+        if (weft_future_wait(b, 2.0 * testing_scale()) != 0)
+            fail_msg("round %d: the second task was never run", round);
+        weft_future_free(a);
+        weft_future_free(b);
+    }
+    weft_executor_free(ex);
+}
+
 static void max_workers_over_the_limit_is_refused(void **state)
 {
     weft_executor_t *ex = NULL;
@@ -468,6 +488,7 @@ int main(void)
         cmocka_unit_test(byte_tasks_run_on_threads_too),
         cmocka_unit_test(a_million_pending_futures_work),
         cmocka_unit_test(idle_workers_sleep_instead_of_spinning),
+        cmocka_unit_test(a_task_queued_behind_another_is_never_stranded),
         cmocka_unit_test(max_workers_over_the_limit_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
