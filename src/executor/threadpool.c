@@ -226,7 +226,7 @@ weft_future_t *weft__pool_take_injected(struct pool *p, int *busy)
     int more = inj_maybe_nonempty(q);
     inj_unlock(q);
     if (t && more)
-        weft__pool_notify(p); /* the chain: someone else takes the next */
+        weft__pool_wake_or_start(p); /* the chain: another takes the next */
     return t ? weft__future_of(t) : NULL;
 }
 
@@ -254,7 +254,7 @@ static struct task *inj_take_all(struct injection *q)
 
 /* No worker is idle: start one more, up to max_workers (Python starts a
  * thread per submit that finds no idle one). */
-static void maybe_start_worker(struct pool *p)
+void weft__pool_maybe_start_worker(struct pool *p)
 {
     if (atomic_load_explicit(&p->started, memory_order_relaxed) >=
         p->max_workers)
@@ -265,6 +265,17 @@ static void maybe_start_worker(struct pool *p)
         !atomic_load(&p->shutdown))
         weft__worker_start(p);
     weft_lock_release(&p->start_lock);
+}
+
+/* Work is queued: wake an idle worker, or start one if none is idle. Also
+ * where a worker hands queued work on (the chain), not only at submit: a
+ * searcher counted by several submits takes one task, and the others must
+ * not wait for it to finish while the pool has room (a task may block
+ * until they run). */
+void weft__pool_wake_or_start(struct pool *p)
+{
+    if (!weft__pool_notify(p))
+        weft__pool_maybe_start_worker(p);
 }
 
 /* ----- Submitting ----- */
@@ -282,8 +293,7 @@ static int refuse(struct pool *p)
 static int inject(struct pool *p, weft_future_t *f)
 {
     inj_push(&p->inj, weft__task_of(f));
-    if (!weft__pool_notify(p))
-        maybe_start_worker(p);
+    weft__pool_wake_or_start(p);
     if (atomic_load(&p->shutdown) && weft_future_cancel(f) == 0) {
         /* It will never run: its argument stays the caller's. */
         weft__task_of(f)->call.bytes = 0;
@@ -315,7 +325,7 @@ static int submit_call(struct pool *p, const weft__call_t *call,
         int was_empty = weft__deque_size(&w->deque) == 0;
         rc = weft__deque_push(&w->deque, f);
         if (rc == 0 && was_empty)
-            weft__pool_notify(p);
+            weft__pool_wake_or_start(p);
         if (rc) {
             /* Refused: what the call holds stays the caller's. */
             weft__task_of(f)->call.bytes = 0;

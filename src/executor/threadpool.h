@@ -105,6 +105,11 @@ weft_future_t *weft__worker_find(struct worker *w);
 /* New work is there: make sure an idle worker will see it. Returns 0 when
  * no worker is idle (all are busy), 1 otherwise. */
 int weft__pool_notify(struct pool *p);
+/* New work is queued: notify, and if no worker is idle, start one (up to
+ * max_workers). */
+void weft__pool_wake_or_start(struct pool *p);
+/* If no worker is idle, start one (up to max_workers). */
+void weft__pool_maybe_start_worker(struct pool *p);
 /* The oldest task of the injection queue, or NULL: the queue is empty, a
  * producer is between its exchange and its link (it notifies once linked),
  * or another worker holds the consumer lock (*busy is then set, if busy is

@@ -106,7 +106,7 @@ static weft_future_t *steal_any(struct worker *w)
         weft_future_t *f = steal_from(v);
         if (f) {
             if (weft__deque_size(&v->deque) > 0)
-                weft__pool_notify(p); /* more there: wake the next */
+                weft__pool_wake_or_start(p); /* more there: the next */
             return f;
         }
     }
@@ -148,11 +148,18 @@ static const weft_park_ops_t sleep_ops = {nothing_changed, NULL, NULL};
 
 /* Counted in searching: stop. A searcher that found work and was the last
  * one searching wakes a sleeper to go on searching, in case there is more
- * (the chain in threadpool.c). */
-static void stop_searching(struct pool *p, int found)
+ * (the chain in threadpool.c); if work is still queued and no worker is
+ * idle, it starts one: a submit that counted on this searcher may have
+ * come after it found its own task. */
+static void stop_searching(struct worker *w, int found)
 {
-    if (atomic_fetch_sub(&p->searching, 1) == 1 && found)
-        weft__pool_notify(p);
+    struct pool *p = w->pool;
+    if (atomic_fetch_sub(&p->searching, 1) != 1 || !found)
+        return;
+    /* After notify's fence: the look sees what such a submit queued. */
+    if (!weft__pool_notify(p) && (weft__deque_size(&w->deque) > 0 ||
+                                  weft__pool_inj_maybe_nonempty(p)))
+        weft__pool_maybe_start_worker(p);
 }
 
 /* Search a while, awake (counted in searching): spin, then yield, looking
@@ -210,7 +217,7 @@ static weft_future_t *idle(struct worker *w)
     for (;;) {
         weft_future_t *f = search(w);
         if (f) {
-            stop_searching(w->pool, 1);
+            stop_searching(w, 1);
             return f;
         }
         int exit = 0;
@@ -250,7 +257,7 @@ static int leapfrog(struct worker *w, weft_future_t *f, int64_t deadline)
     if (weft_future_done(f))
         return 0;
     if (weft__deque_size(&w->deque) > 0)
-        weft__pool_notify(w->pool);
+        weft__pool_wake_or_start(w->pool);
     return WEFT_EAGAIN;
 }
 

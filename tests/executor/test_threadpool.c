@@ -468,6 +468,36 @@ static void max_workers_over_the_limit_is_refused(void **state)
     weft_executor_free(ex);
 }
 
+static int meet(void *arg, void **result)
+{
+    return weft_barrier_wait(arg, NULL);
+}
+
+/* Tasks that block until all of them run, no more of them than
+ * max_workers: each gets its own worker, as each Python submit that finds
+ * no idle thread starts one. An idle worker that two submits counted on
+ * takes one task; the other must not wait behind it. */
+static void tasks_waiting_for_each_other_each_get_a_worker(void **state)
+{
+    for (int round = 0; round < 50; round++) {
+        weft_executor_t *ex = pool_of(4);
+        weft_barrier_t meeting;
+        weft_barrier_init(&meeting, 4, NULL, NULL, 10.0 * testing_scale());
+        weft_future_t *fs[4];
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(weft_executor_submit(ex, meet, &meeting, &fs[i]),
+                             0);
+        for (int i = 0; i < 4; i++) {
+            if (weft_future_result(fs[i], WEFT_FOREVER, NULL) != 0)
+                fail_msg("round %d: task %d did not meet the others: %s",
+                         round, i, weft_last_message());
+            weft_future_free(fs[i]);
+        }
+        weft_executor_free(ex);
+        weft_barrier_destroy(&meeting);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +519,7 @@ int main(void)
         cmocka_unit_test(a_million_pending_futures_work),
         cmocka_unit_test(idle_workers_sleep_instead_of_spinning),
         cmocka_unit_test(a_task_queued_behind_another_is_never_stranded),
+        cmocka_unit_test(tasks_waiting_for_each_other_each_get_a_worker),
         cmocka_unit_test(max_workers_over_the_limit_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
