@@ -63,8 +63,11 @@ WEFT_API int weft_executor_submit_bytes(weft_executor_t *ex, weft_bytes_fn fn,
 
 /* Stop taking tasks. cancel_futures cancels every task not yet started.
  * With wait, wait up to timeout seconds for the running and queued tasks to
- * finish (Python's shutdown(wait=True) without its risk of waiting forever
- * on a stuck task). Calling it again is allowed.
+ * finish and for the workers to exit (Python's shutdown(wait=True) without
+ * its risk of waiting forever on a stuck task): on return a thread pool's
+ * workers are joined, their thread-local values destroyed, and they no
+ * longer count in weft_active_count() (a task that shuts its own pool down
+ * waits for every worker but its own). Calling it again is allowed.
  * Blocks: with wait. Errors: WEFT_ETIMEDOUT (tasks are still running; the
  * executor stays usable for them, and weft_executor_free() will not wait
  * for them again), WEFT_EINVAL. */

@@ -398,13 +398,46 @@ void weft__pool_break(struct pool *p, const char *message)
         drain_queues(p, 1);
 }
 
-static int live_workers(void *ctx)
+/* Workers not joined yet, the calling one aside. */
+static unsigned unjoined(struct pool *p, unsigned n, const struct worker *self)
 {
-    struct pool *p = ctx;
-    return atomic_load(&p->live) != 0;
+    unsigned count = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const struct worker *w = p->workers[i];
+        count += w != self && w->thread && !atomic_load(&w->joined);
+    }
+    return count;
 }
 
-static const weft_park_ops_t live_ops = {live_workers, NULL, NULL};
+/* Join every worker, as Python's shutdown(wait=True) does: once this
+ * returns 0 their threads have finished (thread-local values destroyed,
+ * out of weft_active_count()). Not the calling thread, if it is one of
+ * them: a task that shuts its own pool down cannot wait for itself. A
+ * worker joined once is not waited for again. */
+static int join_workers(struct pool *p, int64_t deadline)
+{
+    /* No worker starts once shutdown is set: maybe_start_worker looks
+     * under the start lock, so after it every started slot is counted. */
+    weft_lock_acquire_shielded(&p->start_lock);
+    unsigned n = atomic_load(&p->started);
+    weft_lock_release(&p->start_lock);
+    struct worker *self = weft__current_worker();
+    for (unsigned i = 0; i < n; i++) {
+        struct worker *w = p->workers[i];
+        if (w == self || w->thread == NULL || atomic_load(&w->joined))
+            continue;
+        int rc = weft_thread_join(w->thread, weft_deadline_remaining(deadline));
+        if (rc == WEFT_ETIMEDOUT)
+            return weft_fail(rc, "shutdown: %u workers still busy",
+                             unjoined(p, n, self));
+        if (rc == WEFT_ECANCELLED)
+            return weft_fail(rc, "shutdown wait cancelled");
+        if (rc)
+            return rc;
+        atomic_store(&w->joined, 1);
+    }
+    return 0;
+}
 
 static int pool_shutdown(void *impl, int wait, int cancel_futures,
                          int64_t deadline)
@@ -414,17 +447,7 @@ static int pool_shutdown(void *impl, int wait, int cancel_futures,
     if (cancel_futures)
         drain_queues(p, 0);
     wake_all(p);
-    if (!wait)
-        return 0;
-    while (atomic_load(&p->live) != 0) {
-        int rc = weft_park(&p->live, &live_ops, p, deadline, NULL);
-        if (rc == WEFT_ETIMEDOUT)
-            return weft_fail(rc, "shutdown: %u workers still busy",
-                             atomic_load(&p->live));
-        if (rc == WEFT_ECANCELLED)
-            return weft_fail(rc, "shutdown wait cancelled");
-    }
-    return 0;
+    return wait ? join_workers(p, deadline) : 0;
 }
 
 void weft__pool_release(struct pool *p)
@@ -439,6 +462,7 @@ void weft__pool_release(struct pool *p)
     }
     unsigned n = atomic_load(&p->started);
     for (unsigned i = 0; i < n; i++) {
+        weft_thread_free(p->workers[i]->thread); /* may still be finishing */
         weft__deque_destroy(&p->workers[i]->deque);
         free(p->workers[i]);
     }

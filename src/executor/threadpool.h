@@ -38,6 +38,8 @@ struct injection {
 struct worker {
     struct weft__deque deque;
     struct pool *pool;
+    weft_thread_t *thread; /* NULL if it failed to start */
+    _Atomic int joined;    /* a shutdown has joined it */
     weft_waiter_t *waiter;     /* its thread's, for stop requests */
     weft_cancel_scope_t scope; /* watches the running task's stop bit */
     weft_future_t *running;    /* the innermost task it runs */
@@ -50,7 +52,6 @@ struct pool {
     _Atomic uint32_t refs; /* the executor's, and each live worker's */
     unsigned max_workers;
     _Atomic unsigned started;  /* workers started (slots filled) */
-    _Atomic uint32_t live;     /* workers not yet exited */
     struct worker **workers;   /* max_workers slots */
     weft_lock_t start_lock;
 

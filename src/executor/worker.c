@@ -321,8 +321,6 @@ static int worker_main(void *arg, void **result)
     weft_future_set_wait_hook(NULL);
     weft_cancel_scope_exit(&w->scope);
     current = NULL;
-    if (atomic_fetch_sub(&p->live, 1) == 1)
-        weft_unpark_all(&p->live, 0);
     weft__pool_release(p);
     return 0;
 }
@@ -349,15 +347,15 @@ int weft__worker_start(struct pool *p)
         free(w);
         return rc;
     }
+    w->thread = th; /* kept to join it, freed with the pool */
     p->workers[index] = w;
     atomic_fetch_add(&p->refs, 1);
-    atomic_fetch_add(&p->live, 1);
     atomic_store_explicit(&p->started, index + 1, memory_order_release);
     rc = weft_thread_start(th);
-    weft_thread_free(th);
     if (rc) {
         /* The slot stays, empty of a thread; its deque is never pushed. */
-        atomic_fetch_sub(&p->live, 1);
+        w->thread = NULL;
+        weft_thread_free(th);
         atomic_fetch_sub(&p->refs, 1);
     }
     return rc;

@@ -454,6 +454,110 @@ static void a_task_queued_behind_another_is_never_stranded(void **state)
     weft_executor_free(ex);
 }
 
+/* ----- Shutting down joins the workers ----- */
+
+static weft_local_t *worker_mark;
+static _Atomic int marks_destroyed;
+
+/* A worker's thread-local value, destroyed as its thread ends. The pause
+ * widens the window in which a shutdown that does not join would return
+ * before the thread has really finished. */
+static void destroy_mark(void *value)
+{
+    weft_sleep(0.05);
+    atomic_fetch_add(&marks_destroyed, 1);
+}
+
+/* Mark this worker's thread, then wait until every task has started, so
+ * that each runs on its own worker. */
+static int mark_worker(void *arg, void **result)
+{
+    if (worker_mark)
+        weft_local_set(worker_mark, (void *)1);
+    return weft_barrier_wait(arg, NULL);
+}
+
+static size_t threads_named(const char *prefix)
+{
+    weft_thread_t **list;
+    size_t n, count = 0;
+    assert_int_equal(weft_enumerate(&list, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(weft_thread_name(list[i]), prefix, strlen(prefix)) == 0)
+            count++;
+    weft_thread_list_free(list, n);
+    return count;
+}
+
+static weft_executor_t *pool_with_marked_workers(unsigned workers,
+                                                 const char *prefix)
+{
+    weft_executor_t *ex;
+    weft_thread_pool_opts_t o = {workers, prefix, NULL, NULL};
+    assert_int_equal(weft_thread_pool_new(&ex, &o), 0);
+    weft_barrier_t all_started;
+    weft_barrier_init(&all_started, workers, NULL, NULL,
+                      10.0 * testing_scale());
+    weft_future_t *fs[8];
+    for (unsigned i = 0; i < workers; i++)
+        assert_int_equal(
+            weft_executor_submit(ex, mark_worker, &all_started, &fs[i]), 0);
+    for (unsigned i = 0; i < workers; i++) {
+        assert_int_equal(weft_future_result(fs[i], WEFT_FOREVER, NULL), 0);
+        weft_future_free(fs[i]);
+    }
+    weft_barrier_destroy(&all_started);
+    assert_int_equal(threads_named(prefix), workers);
+    return ex;
+}
+
+static void shutdown_with_wait_joins_every_worker(void **state)
+{
+    assert_int_equal(weft_local_new(&worker_mark, destroy_mark), 0);
+    atomic_store(&marks_destroyed, 0);
+    weft_executor_t *ex = pool_with_marked_workers(3, "joined");
+    assert_int_equal(weft_executor_shutdown(ex, 1, 0, WEFT_FOREVER), 0);
+    /* As Python's: every worker has finished, its thread-local values
+     * destroyed, and it no longer counts as alive. */
+    assert_int_equal(atomic_load(&marks_destroyed), 3);
+    assert_int_equal(threads_named("joined"), 0);
+    weft_executor_free(ex);
+
+    atomic_store(&marks_destroyed, 0);
+    ex = pool_with_marked_workers(2, "freed");
+    weft_executor_free(ex); /* shutdown(wait=True) */
+    assert_int_equal(atomic_load(&marks_destroyed), 2);
+    assert_int_equal(threads_named("freed"), 0);
+    weft_local_free(worker_mark);
+    worker_mark = NULL;
+}
+
+static int shut_own_pool(void *arg, void **result)
+{
+    *result = (void *)(intptr_t)weft_executor_shutdown(
+        arg, 1, 0, 10.0 * testing_scale());
+    return 0;
+}
+
+/* A task that shuts its own pool down with wait waits for the other
+ * workers, not for its own (which cannot finish while it waits); a later
+ * shutdown from outside joins that one too. */
+static void shutdown_from_a_task_does_not_wait_for_its_own_worker(
+    void **state)
+{
+    weft_executor_t *ex = pool_with_marked_workers(2, "inside");
+    weft_future_t *f;
+    assert_int_equal(weft_executor_submit(ex, shut_own_pool, ex, &f), 0);
+    void *rc;
+    assert_int_equal(weft_future_result(f, WEFT_FOREVER, &rc), 0);
+    assert_int_equal((intptr_t)rc, 0);
+    assert_true(threads_named("inside") <= 1);
+    weft_future_free(f);
+    assert_int_equal(weft_executor_shutdown(ex, 1, 0, WEFT_FOREVER), 0);
+    assert_int_equal(threads_named("inside"), 0);
+    weft_executor_free(ex);
+}
+
 static void max_workers_over_the_limit_is_refused(void **state)
 {
     weft_executor_t *ex = NULL;
@@ -520,6 +624,9 @@ int main(void)
         cmocka_unit_test(idle_workers_sleep_instead_of_spinning),
         cmocka_unit_test(a_task_queued_behind_another_is_never_stranded),
         cmocka_unit_test(tasks_waiting_for_each_other_each_get_a_worker),
+        cmocka_unit_test(shutdown_with_wait_joins_every_worker),
+        cmocka_unit_test(
+            shutdown_from_a_task_does_not_wait_for_its_own_worker),
         cmocka_unit_test(max_workers_over_the_limit_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
