@@ -226,7 +226,7 @@ weft_future_t *weft__pool_take_injected(struct pool *p, int *busy)
     int more = inj_maybe_nonempty(q);
     inj_unlock(q);
     if (t && more)
-        weft__pool_wake_or_start(p); /* the chain: another takes the next */
+        weft__pool_wake_or_start(p, NULL); /* the chain: the next one */
     return t ? weft__future_of(t) : NULL;
 }
 
@@ -267,14 +267,19 @@ void weft__pool_maybe_start_worker(struct pool *p)
     weft_lock_release(&p->start_lock);
 }
 
-/* Work is queued: wake an idle worker, or start one if none is idle. Also
- * where a worker hands queued work on (the chain), not only at submit: a
- * searcher counted by several submits takes one task, and the others must
- * not wait for it to finish while the pool has room (a task may block
- * until they run). */
-void weft__pool_wake_or_start(struct pool *p)
+/* Work is queued in d (NULL: the injection queue): wake an idle worker, or
+ * start one if none is idle and the work is still there (a worker that
+ * took it meanwhile runs it: no new worker is needed, as Python's idle
+ * count would say). Also where a worker hands queued work on (the chain),
+ * not only at submit: a searcher counted by several submits takes one
+ * task, and the others must not wait for it to finish while the pool has
+ * room (a task may block until they run). */
+void weft__pool_wake_or_start(struct pool *p, struct weft__deque *d)
 {
-    if (!weft__pool_notify(p))
+    if (weft__pool_notify(p))
+        return;
+    /* After notify's fence: sees the work unless someone took it. */
+    if (d ? weft__deque_size(d) > 0 : inj_maybe_nonempty(&p->inj))
         weft__pool_maybe_start_worker(p);
 }
 
@@ -293,7 +298,7 @@ static int refuse(struct pool *p)
 static int inject(struct pool *p, weft_future_t *f)
 {
     inj_push(&p->inj, weft__task_of(f));
-    weft__pool_wake_or_start(p);
+    weft__pool_wake_or_start(p, NULL);
     if (atomic_load(&p->shutdown) && weft_future_cancel(f) == 0) {
         /* It will never run: its argument stays the caller's. */
         weft__task_of(f)->call.bytes = 0;
@@ -325,7 +330,7 @@ static int submit_call(struct pool *p, const weft__call_t *call,
         int was_empty = weft__deque_size(&w->deque) == 0;
         rc = weft__deque_push(&w->deque, f);
         if (rc == 0 && was_empty)
-            weft__pool_wake_or_start(p);
+            weft__pool_wake_or_start(p, &w->deque);
         if (rc) {
             /* Refused: what the call holds stays the caller's. */
             weft__task_of(f)->call.bytes = 0;

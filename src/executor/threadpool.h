@@ -106,9 +106,10 @@ weft_future_t *weft__worker_find(struct worker *w);
 /* New work is there: make sure an idle worker will see it. Returns 0 when
  * no worker is idle (all are busy), 1 otherwise. */
 int weft__pool_notify(struct pool *p);
-/* New work is queued: notify, and if no worker is idle, start one (up to
+/* New work is queued in d (NULL: the injection queue): notify, and if no
+ * worker is idle and the work is still queued, start one (up to
  * max_workers). */
-void weft__pool_wake_or_start(struct pool *p);
+void weft__pool_wake_or_start(struct pool *p, struct weft__deque *d);
 /* If no worker is idle, start one (up to max_workers). */
 void weft__pool_maybe_start_worker(struct pool *p);
 /* The oldest task of the injection queue, or NULL: the queue is empty, a

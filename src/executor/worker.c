@@ -55,22 +55,37 @@ static uint32_t next_random(struct worker *w)
 
 /* ----- Running ----- */
 
-static void run_claimed(struct worker *w, weft_future_t *f)
+/* This worker runs f now (nested in the task it ran before, if helping):
+ * a stop request for f reaches it. Returns that outer task. */
+static weft_future_t *enter_task(struct worker *w, weft_future_t *f)
 {
-    struct task *t = weft__task_of(f);
-    atomic_store_explicit(&t->runner, w, memory_order_release);
+    atomic_store_explicit(&weft__task_of(f)->runner, w, memory_order_release);
     weft_future_t *outer = w->running;
     w->running = f;
     weft_cancel_scope_watch(&w->scope, weft_future_stop_word(f),
                             WEFT_FUTURE_STOP_BIT);
     w->depth++;
-    weft__call_run(&t->call, f);
+    return outer;
+}
+
+/* Back to the task this one was nested in (helping), if any. */
+static void leave_task(struct worker *w, weft_future_t *outer)
+{
     w->depth--;
-    /* Back to the task this one was nested in (helping), if any. */
     w->running = outer;
     weft_cancel_scope_watch(&w->scope,
                             outer ? weft_future_stop_word(outer) : NULL,
                             WEFT_FUTURE_STOP_BIT);
+}
+
+static void run_claimed(struct worker *w, weft_future_t *f)
+{
+    struct task *t = weft__task_of(f);
+    weft__outcome_t o;
+    weft_future_t *outer = enter_task(w, f);
+    weft__call_invoke(&t->call, &o);
+    leave_task(w, outer);
+    weft__call_complete(&t->call, f, &o);
 }
 
 void weft__worker_run(struct worker *w, weft_future_t *f)
@@ -78,6 +93,31 @@ void weft__worker_run(struct worker *w, weft_future_t *f)
     if (weft_future_try_start(f))
         run_claimed(w, f);
     weft_future_free(f); /* the queue's reference */
+}
+
+/* A task taken at the top of the worker's loop. If nothing else is queued
+ * for it, the worker counts as searching (idle) from the moment the task's
+ * function has returned, before its future is completed: whoever waits on
+ * that future and submits again then finds it idle and starts no new
+ * worker (Python's idle semaphore; test_idle_thread_reuse). Returns 1 when
+ * it is left counted in searching. */
+static int run_top(struct worker *w, weft_future_t *f)
+{
+    int searching = 0;
+    if (weft_future_try_start(f)) {
+        struct task *t = weft__task_of(f);
+        weft__outcome_t o;
+        weft_future_t *outer = enter_task(w, f);
+        weft__call_invoke(&t->call, &o);
+        leave_task(w, outer);
+        searching = weft__deque_size(&w->deque) == 0 &&
+                    !weft__pool_inj_maybe_nonempty(w->pool);
+        if (searching)
+            atomic_fetch_add(&w->pool->searching, 1);
+        weft__call_complete(&t->call, f, &o);
+    }
+    weft_future_free(f); /* the queue's reference */
+    return searching;
 }
 
 /* ----- Finding work ----- */
@@ -106,7 +146,7 @@ static weft_future_t *steal_any(struct worker *w)
         weft_future_t *f = steal_from(v);
         if (f) {
             if (weft__deque_size(&v->deque) > 0)
-                weft__pool_wake_or_start(p); /* more there: the next */
+                weft__pool_wake_or_start(p, &v->deque); /* the next */
             return f;
         }
     }
@@ -162,6 +202,22 @@ static void stop_searching(struct worker *w, int found)
         weft__pool_maybe_start_worker(p);
 }
 
+/* Work found on the last look before sleeping, by a worker counted in
+ * sleepers until now: a submit may have counted on it (and a chain
+ * notify made meanwhile saw it still counted), so if more work is queued,
+ * hand it on as the last searcher does. */
+static void hand_on(struct worker *w)
+{
+    struct pool *p = w->pool;
+    /* Pairs with the producers' fence: either a producer that counted on
+     * this worker sees it gone, or this look sees that producer's task. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (weft__deque_size(&w->deque) > 0)
+        weft__pool_wake_or_start(p, &w->deque);
+    else if (weft__pool_inj_maybe_nonempty(p))
+        weft__pool_wake_or_start(p, NULL);
+}
+
 /* Search a while, awake (counted in searching): spin, then yield, looking
  * for work. */
 static weft_future_t *search(struct worker *w)
@@ -206,14 +262,16 @@ static weft_future_t *nap(struct worker *w, int *exit)
     if (f == NULL && !*exit)
         atomic_fetch_add(&p->searching, 1); /* before leaving sleepers */
     atomic_fetch_sub(&p->sleepers, 1);
+    if (f)
+        hand_on(w);
     return f;
 }
 
-/* Nothing to do: search, then sleep, until work comes. Returns work, or
- * NULL when the pool shuts down and nothing is left. */
+/* Nothing to do (counted in searching on entry): search, then sleep,
+ * until work comes. Returns work (no longer counted), or NULL when the pool
+ * shuts down and nothing is left. */
 static weft_future_t *idle(struct worker *w)
 {
-    atomic_fetch_add(&w->pool->searching, 1);
     for (;;) {
         weft_future_t *f = search(w);
         if (f) {
@@ -257,7 +315,7 @@ static int leapfrog(struct worker *w, weft_future_t *f, int64_t deadline)
     if (weft_future_done(f))
         return 0;
     if (weft__deque_size(&w->deque) > 0)
-        weft__pool_wake_or_start(w->pool);
+        weft__pool_wake_or_start(w->pool, &w->deque);
     return WEFT_EAGAIN;
 }
 
@@ -304,6 +362,26 @@ static int initialize(struct worker *w)
     return rc;
 }
 
+/* Find work, run it, go idle when there is none, until the pool shuts
+ * down. searching: counted in the pool's searching (by run_top, or on the
+ * way into idle). */
+static void work(struct worker *w)
+{
+    int searching = 0;
+    for (;;) {
+        weft_future_t *f = weft__worker_find(w);
+        if (f && searching) {
+            stop_searching(w, 1);
+        } else if (f == NULL) {
+            if (!searching)
+                atomic_fetch_add(&w->pool->searching, 1);
+            if ((f = idle(w)) == NULL)
+                return;
+        }
+        searching = run_top(w, f);
+    }
+}
+
 static int worker_main(void *arg, void **result)
 {
     struct worker *w = arg;
@@ -313,11 +391,8 @@ static int worker_main(void *arg, void **result)
     weft_cancel_scope_init(&w->scope);
     weft_cancel_scope_enter(&w->scope, WEFT_FOREVER, 0);
     weft_future_set_wait_hook(help_wait);
-    if (initialize(w) == 0) {
-        weft_future_t *f;
-        while ((f = weft__worker_find(w)) != NULL || (f = idle(w)) != NULL)
-            weft__worker_run(w, f);
-    }
+    if (initialize(w) == 0)
+        work(w);
     weft_future_set_wait_hook(NULL);
     weft_cancel_scope_exit(&w->scope);
     current = NULL;

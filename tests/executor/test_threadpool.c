@@ -1,6 +1,7 @@
 /* executor: the thread pool. */
 #include "testing.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -558,6 +559,34 @@ static void shutdown_from_a_task_does_not_wait_for_its_own_worker(
     weft_executor_free(ex);
 }
 
+/* ----- Reusing idle workers ----- */
+
+/* Python's test_idle_thread_reuse: three submit().result() in a row leave
+ * one worker thread, since the worker is idle again each time. */
+static void an_idle_worker_is_reused(void **state)
+{
+    for (int round = 0; round < 20; round++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "reuse%d-", round);
+        weft_executor_t *ex;
+        weft_thread_pool_opts_t o = {0, prefix, NULL, NULL};
+        assert_int_equal(weft_thread_pool_new(&ex, &o), 0);
+        for (intptr_t i = 1; i <= 3; i++) {
+            weft_future_t *f;
+            assert_int_equal(weft_executor_submit(ex, square, (void *)i, &f),
+                             0);
+            void *r;
+            assert_int_equal(weft_future_result(f, WEFT_FOREVER, &r), 0);
+            assert_int_equal((intptr_t)r, i * i);
+            weft_future_free(f);
+        }
+        size_t threads = threads_named(prefix);
+        if (threads != 1)
+            fail_msg("round %d: %zu worker threads", round, threads);
+        weft_executor_free(ex);
+    }
+}
+
 static void max_workers_over_the_limit_is_refused(void **state)
 {
     weft_executor_t *ex = NULL;
@@ -627,6 +656,7 @@ int main(void)
         cmocka_unit_test(shutdown_with_wait_joins_every_worker),
         cmocka_unit_test(
             shutdown_from_a_task_does_not_wait_for_its_own_worker),
+        cmocka_unit_test(an_idle_worker_is_reused),
         cmocka_unit_test(max_workers_over_the_limit_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
