@@ -90,14 +90,23 @@ WEFT_API unsigned weft_executor_max_workers(const weft_executor_t *ex);
  * chunksize items go to a worker together; unordered yields results as
  * they complete rather than in input order. A failing item gives its own
  * code at its own position, and the rest go on (Python's map stops at the
- * first error). timeout counts from the call, as in Python. */
+ * first error). timeout counts from the call, as in Python: WEFT_FOREVER
+ * waits without limit, 0 does not wait (each result must be ready when
+ * asked for, as with Python's map(timeout=0)). Start from
+ * WEFT_MAP_OPTS_DEFAULT: a zeroed struct means a timeout of 0. */
 typedef struct weft_map_opts {
-    double timeout;    /* 0 here means WEFT_FOREVER */
+    double timeout;    /* seconds from the call; WEFT_FOREVER: none */
     size_t chunksize;  /* 0: 1 */
     size_t buffersize; /* chunks in flight; 0: 2 per worker, and at least
                           enough for about 1024 items */
     int unordered;
 } weft_map_opts_t;
+
+/* The defaults (what NULL opts means): no timeout, one item per chunk, the
+ * default buffer, in input order.
+ *     weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+ *     o.chunksize = 100; */
+#define WEFT_MAP_OPTS_DEFAULT {WEFT_FOREVER, 0, 0, 0}
 
 typedef struct weft_map weft_map_t;
 
@@ -107,7 +116,10 @@ typedef struct weft_map weft_map_t;
 typedef int (*weft_arg_source)(void *ctx, void **arg);
 
 /* map over the n pointers of args (borrowed until the map is freed), or
- * over whatever next yields. Errors: as submit, and WEFT_EINVAL. */
+ * over whatever next yields. opts is borrowed; NULL: the defaults.
+ * Errors: as submit, and WEFT_EINVAL (NULL out, executor, function or
+ * args; a timeout that is NaN or negative other than WEFT_FOREVER: checked
+ * first, before any task is submitted or any input taken). */
 WEFT_API int weft_executor_map(weft_map_t **out, weft_executor_t *ex,
                                weft_fn fn, void *const *args, size_t n,
                                const weft_map_opts_t *opts);

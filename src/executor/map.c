@@ -12,6 +12,7 @@
  * running chunk writing into freed memory. */
 #include "executor_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,12 +199,28 @@ static size_t default_buffer(weft_executor_t *ex, const weft_map_opts_t *o)
     return by_workers > by_items ? by_workers : by_items;
 }
 
+/* The options in force (NULL: the defaults), checked: 0, or WEFT_EINVAL
+ * for a bad timeout. */
+static int take_opts(const weft_map_opts_t *opts, weft_map_opts_t *o)
+{
+    static const weft_map_opts_t defaults = WEFT_MAP_OPTS_DEFAULT;
+    *o = opts ? *opts : defaults;
+    if (isnan(o->timeout) || (o->timeout < 0 && o->timeout != WEFT_FOREVER))
+        return weft_fail(WEFT_EINVAL,
+                         "map: bad timeout %g (WEFT_FOREVER, or seconds >= 0)",
+                         o->timeout);
+    return 0;
+}
+
 static int map_new(weft_map_t **out, weft_executor_t *ex,
                    const weft_map_opts_t *opts, weft_map_t *proto)
 {
+    weft_map_opts_t o;
+    int rc = take_opts(opts, &o);
+    if (rc)
+        return rc;
     if (out == NULL || ex == NULL)
         return weft_fail(WEFT_EINVAL, "map: NULL %s", out ? "executor" : "out");
-    weft_map_opts_t o = opts ? *opts : (weft_map_opts_t){0};
     weft_map_t *m = calloc(1, sizeof *m);
     if (m == NULL)
         return weft_fail(WEFT_ENOMEM, "map: no memory");
@@ -212,10 +229,10 @@ static int map_new(weft_map_t **out, weft_executor_t *ex,
     m->chunksize = o.chunksize ? o.chunksize : 1;
     m->buffersize = o.buffersize ? o.buffersize : default_buffer(ex, &o);
     m->unordered = o.unordered;
-    int rc = weft_deadline(o.timeout == 0 ? WEFT_FOREVER : o.timeout,
-                           &m->deadline);
+    /* From the call, as Python's; as_completed counts from its creation. */
+    rc = weft_deadline(o.timeout, &m->deadline);
     if (rc == 0 && m->unordered)
-        rc = weft_as_completed_new(&m->done, NULL, 0, WEFT_FOREVER);
+        rc = weft_as_completed_new(&m->done, NULL, 0, o.timeout);
     if (rc == 0)
         rc = refill(m);
     if (rc) {

@@ -407,7 +407,9 @@ static int imap(weft_map_t **out, weft_pool_t *p, weft_fn fn,
 {
     if (p == NULL)
         return weft_fail(WEFT_EINVAL, "imap: NULL pool");
-    weft_map_opts_t o = {0, chunksize ? chunksize : 1, 0, unordered};
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.chunksize = chunksize ? chunksize : 1;
+    o.unordered = unordered;
     return weft_executor_map(out, weft_pool_executor(p), fn, args, n, &o);
 }
 
@@ -580,7 +582,8 @@ static int imap_bytes(weft_map_t **out, weft_pool_t *p, weft_bytes_fn fn,
 {
     if (p == NULL)
         return weft_fail(WEFT_EINVAL, "imap: NULL pool");
-    weft_map_opts_t o = {0, 1, 0, unordered};
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.unordered = unordered;
     return weft_executor_map_bytes(out, weft_pool_executor(p), fn, args, n,
                                    &o);
 }
