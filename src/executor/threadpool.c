@@ -276,7 +276,9 @@ void weft__pool_maybe_start_worker(struct pool *p)
  * room (a task may block until they run). */
 void weft__pool_wake_or_start(struct pool *p, struct weft__deque *d)
 {
-    if (weft__pool_notify(p))
+    if (weft__pool_notify(p) ||
+        atomic_load_explicit(&p->started, memory_order_relaxed) >=
+            p->max_workers) /* full: the common case under load */
         return;
     /* After notify's fence: sees the work unless someone took it. */
     if (d ? weft__deque_size(d) > 0 : inj_maybe_nonempty(&p->inj))

@@ -45,7 +45,8 @@ struct worker {
     weft_future_t *running;    /* the innermost task it runs */
     unsigned index;
     uint32_t rng;
-    int depth; /* tasks nested by helping */
+    int depth;    /* tasks nested by helping */
+    int injected; /* the last task found came from the injection queue */
 };
 
 struct pool {

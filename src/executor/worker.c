@@ -95,12 +95,14 @@ void weft__worker_run(struct worker *w, weft_future_t *f)
     weft_future_free(f); /* the queue's reference */
 }
 
-/* A task taken at the top of the worker's loop. If nothing else is queued
- * for it, the worker counts as searching (idle) from the moment the task's
- * function has returned, before its future is completed: whoever waits on
- * that future and submits again then finds it idle and starts no new
- * worker (Python's idle semaphore; test_idle_thread_reuse). Returns 1 when
- * it is left counted in searching. */
+/* A task taken at the top of the worker's loop. If it was submitted from
+ * outside and nothing else is queued for this worker, the worker counts as
+ * searching (idle) from the moment the task's function has returned,
+ * before its future is completed: whoever waits on that future and submits
+ * again then finds it idle and starts no new worker (Python's idle
+ * semaphore; test_idle_thread_reuse). Tasks from deques (submitted inside
+ * tasks, whose submitters help run them) skip this, so fork-join pays no
+ * shared counter per task. Returns 1 when it is left counted. */
 static int run_top(struct worker *w, weft_future_t *f)
 {
     int searching = 0;
@@ -110,7 +112,7 @@ static int run_top(struct worker *w, weft_future_t *f)
         weft_future_t *outer = enter_task(w, f);
         weft__call_invoke(&t->call, &o);
         leave_task(w, outer);
-        searching = weft__deque_size(&w->deque) == 0 &&
+        searching = w->injected && weft__deque_size(&w->deque) == 0 &&
                     !weft__pool_inj_maybe_nonempty(w->pool);
         if (searching)
             atomic_fetch_add(&w->pool->searching, 1);
@@ -153,13 +155,15 @@ static weft_future_t *steal_any(struct worker *w)
     return NULL;
 }
 
-/* Own deque (newest first), then the injection queue, then the others.
+/* Own deque (newest first), then the injection queue, then the others;
+ * w->injected says whether the task came from the injection queue.
  * *busy (if busy is not NULL): as in weft__pool_take_injected. */
 static weft_future_t *find(struct worker *w, int *busy)
 {
     weft_future_t *f = weft__deque_pop(&w->deque);
-    if (f == NULL)
-        f = weft__pool_take_injected(w->pool, busy);
+    w->injected = 0;
+    if (f == NULL && (f = weft__pool_take_injected(w->pool, busy)) != NULL)
+        w->injected = 1;
     if (f == NULL)
         f = steal_any(w);
     return f;
@@ -378,7 +382,7 @@ static void work(struct worker *w)
             if ((f = idle(w)) == NULL)
                 return;
         }
-        searching = run_top(w, f);
+        searching = run_top(w, f); /* f from the last find */
     }
 }
 
