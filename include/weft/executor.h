@@ -87,8 +87,12 @@ WEFT_API unsigned weft_executor_max_workers(const weft_executor_t *ex);
 
 /* Executor.map as an iterator over results. It keeps at most buffersize
  * chunks in flight (Python 3.14's buffersize), so an endless input works;
- * chunksize items go to a worker together; unordered yields results as
- * they complete rather than in input order. A failing item gives its own
+ * chunksize items go to a worker together, as one task (for a byte map,
+ * one byte task whose argument packs the items and whose result packs
+ * their outcomes, so chunks reach worker processes too; the item function
+ * must then be in a loaded image, or the map falls back to one item per
+ * task); unordered yields results as they complete rather than in input
+ * order. A failing item gives its own
  * code at its own position, and the rest go on (Python's map stops at the
  * first error). timeout counts from the call, as in Python: WEFT_FOREVER
  * waits without limit, 0 does not wait (each result must be ready when
@@ -127,7 +131,8 @@ WEFT_API int weft_executor_map_source(weft_map_t **out, weft_executor_t *ex,
                                       weft_fn fn, weft_arg_source next,
                                       void *ctx, const weft_map_opts_t *opts);
 
-/* map over n byte strings; results with weft_map_next_bytes(). */
+/* map over n byte strings (borrowed until the map is freed: a chunk copies
+ * its items when it is submitted); results with weft_map_next_bytes(). */
 WEFT_API int weft_executor_map_bytes(weft_map_t **out, weft_executor_t *ex,
                                      weft_bytes_fn fn,
                                      const weft_bytes_t *args, size_t n,

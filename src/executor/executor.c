@@ -58,6 +58,20 @@ int weft_executor_submit_bytes(weft_executor_t *ex, weft_bytes_fn fn,
     return rc;
 }
 
+int weft__executor_in_process(const weft_executor_t *ex)
+{
+    return ex->cls->submit != NULL;
+}
+
+int weft__executor_submit_taking(weft_executor_t *ex, weft_bytes_fn fn,
+                                 weft_bytes_t *arg, weft_future_t **out)
+{
+    if (ex->cls->submit_bytes == NULL)
+        return weft_fail(WEFT_ENOTSUP, "a %s executor takes no byte tasks",
+                         ex->cls->kind);
+    return ex->cls->submit_bytes(ex->impl, fn, arg, out);
+}
+
 int weft_executor_shutdown(weft_executor_t *ex, int wait, int cancel_futures,
                            double timeout)
 {
