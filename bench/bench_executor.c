@@ -312,7 +312,8 @@ static int64_t weft_map(void *arg, long n)
         args[i] = (void *)(intptr_t)i;
     int64_t t0 = bench_now_ns();
     weft_map_t *m;
-    weft_map_opts_t o = {0, chunk, 0, 0};
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.chunksize = chunk;
     weft_executor_map(&m, pool, small_item, args, (size_t)n, &o);
     void *r;
     intptr_t sum = 0;

@@ -63,8 +63,11 @@ WEFT_API int weft_executor_submit_bytes(weft_executor_t *ex, weft_bytes_fn fn,
 
 /* Stop taking tasks. cancel_futures cancels every task not yet started.
  * With wait, wait up to timeout seconds for the running and queued tasks to
- * finish (Python's shutdown(wait=True) without its risk of waiting forever
- * on a stuck task). Calling it again is allowed.
+ * finish and for the workers to exit (Python's shutdown(wait=True) without
+ * its risk of waiting forever on a stuck task): on return a thread pool's
+ * workers are joined, their thread-local values destroyed, and they no
+ * longer count in weft_active_count() (a task that shuts its own pool down
+ * waits for every worker but its own). Calling it again is allowed.
  * Blocks: with wait. Errors: WEFT_ETIMEDOUT (tasks are still running; the
  * executor stays usable for them, and weft_executor_free() will not wait
  * for them again), WEFT_EINVAL. */
@@ -84,17 +87,30 @@ WEFT_API unsigned weft_executor_max_workers(const weft_executor_t *ex);
 
 /* Executor.map as an iterator over results. It keeps at most buffersize
  * chunks in flight (Python 3.14's buffersize), so an endless input works;
- * chunksize items go to a worker together; unordered yields results as
- * they complete rather than in input order. A failing item gives its own
+ * chunksize items go to a worker together, as one task (for a byte map,
+ * one byte task whose argument packs the items and whose result packs
+ * their outcomes, so chunks reach worker processes too; the item function
+ * must then be in a loaded image, or the map falls back to one item per
+ * task); unordered yields results as they complete rather than in input
+ * order. A failing item gives its own
  * code at its own position, and the rest go on (Python's map stops at the
- * first error). timeout counts from the call, as in Python. */
+ * first error). timeout counts from the call, as in Python: WEFT_FOREVER
+ * waits without limit, 0 does not wait (each result must be ready when
+ * asked for, as with Python's map(timeout=0)). Start from
+ * WEFT_MAP_OPTS_DEFAULT: a zeroed struct means a timeout of 0. */
 typedef struct weft_map_opts {
-    double timeout;    /* 0 here means WEFT_FOREVER */
+    double timeout;    /* seconds from the call; WEFT_FOREVER: none */
     size_t chunksize;  /* 0: 1 */
     size_t buffersize; /* chunks in flight; 0: 2 per worker, and at least
                           enough for about 1024 items */
     int unordered;
 } weft_map_opts_t;
+
+/* The defaults (what NULL opts means): no timeout, one item per chunk, the
+ * default buffer, in input order.
+ *     weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+ *     o.chunksize = 100; */
+#define WEFT_MAP_OPTS_DEFAULT {WEFT_FOREVER, 0, 0, 0}
 
 typedef struct weft_map weft_map_t;
 
@@ -104,7 +120,10 @@ typedef struct weft_map weft_map_t;
 typedef int (*weft_arg_source)(void *ctx, void **arg);
 
 /* map over the n pointers of args (borrowed until the map is freed), or
- * over whatever next yields. Errors: as submit, and WEFT_EINVAL. */
+ * over whatever next yields. opts is borrowed; NULL: the defaults.
+ * Errors: as submit, and WEFT_EINVAL (NULL out, executor, function or
+ * args; a timeout that is NaN or negative other than WEFT_FOREVER: checked
+ * first, before any task is submitted or any input taken). */
 WEFT_API int weft_executor_map(weft_map_t **out, weft_executor_t *ex,
                                weft_fn fn, void *const *args, size_t n,
                                const weft_map_opts_t *opts);
@@ -112,7 +131,8 @@ WEFT_API int weft_executor_map_source(weft_map_t **out, weft_executor_t *ex,
                                       weft_fn fn, weft_arg_source next,
                                       void *ctx, const weft_map_opts_t *opts);
 
-/* map over n byte strings; results with weft_map_next_bytes(). */
+/* map over n byte strings (borrowed until the map is freed: a chunk copies
+ * its items when it is submitted); results with weft_map_next_bytes(). */
 WEFT_API int weft_executor_map_bytes(weft_map_t **out, weft_executor_t *ex,
                                      weft_bytes_fn fn,
                                      const weft_bytes_t *args, size_t n,
@@ -134,8 +154,12 @@ WEFT_API void weft_map_free(weft_map_t *m);
 
 /* ----- The thread pool (ThreadPoolExecutor) ----- */
 
+/* The most workers a thread pool takes. */
+#define WEFT_THREAD_POOL_MAX_WORKERS 4096
+
 typedef struct weft_thread_pool_opts {
-    unsigned max_workers;           /* 0: min(32, CPUs + 4), as Python */
+    unsigned max_workers;           /* 0: min(32, CPUs + 4), as Python;
+                                       at most WEFT_THREAD_POOL_MAX_WORKERS */
     const char *thread_name_prefix; /* NULL: "ThreadPoolExecutor-N" */
     weft_fn initializer;            /* run first on each worker */
     void *initarg;
@@ -145,7 +169,8 @@ typedef struct weft_thread_pool_opts {
  * initializer fails on a worker, the pool is broken: queued and new tasks
  * fail with WEFT_EBROKEN. Workers are named PREFIX_0, PREFIX_1, ...
  * Ownership: *out returns new, freed with weft_executor_free().
- * Errors: WEFT_EINVAL, WEFT_ENOMEM. */
+ * Errors: WEFT_EINVAL (NULL out; max_workers over the limit: "max_workers
+ * must be at most 4096"), WEFT_ENOMEM. */
 WEFT_API int weft_thread_pool_new(weft_executor_t **out,
                                   const weft_thread_pool_opts_t *opts);
 

@@ -115,9 +115,10 @@ WEFT_API void weft_async_result_free(weft_async_result_t *r);
  *
  * The same calls for a weft_bytes_fn over byte strings, which is what a
  * process pool's workers can run (procpool.h: weft_process_pool_pool_new).
- * Each item is its own task (the process pool batches tasks itself), so
- * chunksize is taken for Python's signature and otherwise unused; a
- * failing item fails alone. Arguments are copied at the call. */
+ * imap and imap_unordered send chunksize items (0: 1) as one task, as the
+ * executor's map does; map, map_async and apply send each item as its own
+ * task (chunksize is taken for Python's signature). A failing item fails
+ * alone. Arguments are copied at the call (imap: as each chunk is sent). */
 
 /* Pool.map: results[0..n) get new byte strings (the caller frees each with
  * weft_bytes_free()), in input order, when every item succeeded; on the

@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 
+#include "base/chaos.h"
 #include "weft/base.h"
 
 struct weft__deque_array {
@@ -85,6 +86,7 @@ static struct weft__deque_array *grow(struct weft__deque *d,
         item_put(bigger, i, item_at(a, i));
     a->next_retired = d->retired;
     d->retired = a;
+    WEFT_CHAOS_POINT(); /* copied, not yet published */
     atomic_store_explicit(&d->array, bigger, memory_order_release);
     return bigger;
 }
@@ -101,6 +103,7 @@ int weft__deque_push(struct weft__deque *d, void *item)
             return weft_fail(WEFT_ENOMEM, "deque: cannot grow");
     }
     item_put(a, b, item);
+    WEFT_CHAOS_POINT(); /* stored, not yet published */
     /* Release: pairs with the acquire load of bottom in steal. */
     atomic_store_explicit(&d->bottom, b + 1, memory_order_release);
     return 0;
@@ -112,6 +115,7 @@ void *weft__deque_pop(struct weft__deque *d)
     struct weft__deque_array *a =
         atomic_load_explicit(&d->array, memory_order_relaxed);
     atomic_store_explicit(&d->bottom, b, memory_order_relaxed);
+    WEFT_CHAOS_POINT(); /* bottom claimed, top not yet read */
     atomic_thread_fence(memory_order_seq_cst);
     int64_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
     if (t > b) { /* empty */
@@ -120,6 +124,7 @@ void *weft__deque_pop(struct weft__deque *d)
     }
     void *x = item_at(a, b);
     if (t == b) { /* the last one: race the thieves for it */
+        WEFT_CHAOS_POINT();
         if (!atomic_compare_exchange_strong_explicit(
                 &d->top, &t, t + 1, memory_order_seq_cst,
                 memory_order_relaxed))
@@ -132,6 +137,7 @@ void *weft__deque_pop(struct weft__deque *d)
 void *weft__deque_steal(struct weft__deque *d)
 {
     int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
+    WEFT_CHAOS_POINT(); /* top read, bottom not yet */
     atomic_thread_fence(memory_order_seq_cst);
     int64_t b = atomic_load_explicit(&d->bottom, memory_order_acquire);
     if (t >= b)
@@ -139,6 +145,7 @@ void *weft__deque_steal(struct weft__deque *d)
     struct weft__deque_array *a =
         atomic_load_explicit(&d->array, memory_order_acquire);
     void *x = item_at(a, t);
+    WEFT_CHAOS_POINT(); /* item read, not yet claimed */
     if (!atomic_compare_exchange_strong_explicit(&d->top, &t, t + 1,
                                                  memory_order_seq_cst,
                                                  memory_order_relaxed))
@@ -157,6 +164,7 @@ int weft__deque_steal_if(struct weft__deque *d, void *item)
         atomic_load_explicit(&d->array, memory_order_acquire);
     if (item_at(a, t) != item)
         return 0;
+    WEFT_CHAOS_POINT();
     /* Winning index t means taking what it held: item. */
     return atomic_compare_exchange_strong_explicit(
         &d->top, &t, t + 1, memory_order_seq_cst, memory_order_relaxed);

@@ -58,6 +58,20 @@ int weft_executor_submit_bytes(weft_executor_t *ex, weft_bytes_fn fn,
     return rc;
 }
 
+int weft__executor_in_process(const weft_executor_t *ex)
+{
+    return ex->cls->submit != NULL;
+}
+
+int weft__executor_submit_taking(weft_executor_t *ex, weft_bytes_fn fn,
+                                 weft_bytes_t *arg, weft_future_t **out)
+{
+    if (ex->cls->submit_bytes == NULL)
+        return weft_fail(WEFT_ENOTSUP, "a %s executor takes no byte tasks",
+                         ex->cls->kind);
+    return ex->cls->submit_bytes(ex->impl, fn, arg, out);
+}
+
 int weft_executor_shutdown(weft_executor_t *ex, int wait, int cancel_futures,
                            double timeout)
 {
@@ -98,22 +112,32 @@ unsigned weft_executor_max_workers(const weft_executor_t *ex)
     return ex->cls->max_workers ? ex->cls->max_workers(ex->impl) : 1;
 }
 
-void weft__call_run(const weft__call_t *c, weft_future_t *f)
+void weft__call_invoke(const weft__call_t *c, weft__outcome_t *o)
 {
     weft_clear_message();
-    if (!c->bytes) {
-        void *result = NULL;
-        int code = c->fn.ptr(c->arg.ptr, &result);
-        weft_future_finish(f, code, result);
-        return;
-    }
-    weft_bytes_t result = {NULL, 0};
-    int code = c->fn.bytes(&c->arg.bytes, &result);
-    if (code == 0)
-        weft_future_set_result_bytes(f, &result);
+    o->result = NULL;
+    o->bytes = (weft_bytes_t){NULL, 0};
+    if (c->bytes)
+        o->code = c->fn.bytes(&c->arg.bytes, &o->bytes);
     else
-        weft_future_finish(f, code, NULL);
-    weft_bytes_free(&result);
+        o->code = c->fn.ptr(c->arg.ptr, &o->result);
+}
+
+void weft__call_complete(const weft__call_t *c, weft_future_t *f,
+                         weft__outcome_t *o)
+{
+    if (c->bytes && o->code == 0)
+        weft_future_set_result_bytes(f, &o->bytes);
+    else
+        weft_future_finish(f, o->code, o->result);
+    weft_bytes_free(&o->bytes);
+}
+
+void weft__call_run(const weft__call_t *c, weft_future_t *f)
+{
+    weft__outcome_t o;
+    weft__call_invoke(c, &o);
+    weft__call_complete(c, f, &o);
 }
 
 void weft__call_release(weft__call_t *c)

@@ -1,8 +1,11 @@
 /* Executor.map as an iterator, over any executor.
  *
- * Pointer tasks go in chunks: one task runs fn over chunksize items and
- * keeps each item's own result or error, so a failing item fails alone.
- * Byte tasks go one item per task (a process pool batches them itself).
+ * Items go in chunks of chunksize, one task a chunk, and each item keeps
+ * its own result or error, so a failing item fails alone. A pointer chunk
+ * is a task that runs fn over the items, writing into the chunk. A byte
+ * chunk must run where no memory is shared (a process pool), so it is one
+ * byte task whose argument packs the items and whose result packs their
+ * outcomes (chunk.c); a chunk of one item is simply the item's own task.
  * At most buffersize chunks are in flight; each result taken makes room
  * for the next chunk, so an endless input works with bounded memory.
  *
@@ -12,6 +15,7 @@
  * running chunk writing into freed memory. */
 #include "executor_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,9 +23,10 @@ struct chunk {
     _Atomic uint32_t refs;
     weft_fn fn;
     size_t first, n;
-    void **args, **results;
+    void **args, **results; /* pointer chunks only, as the next two */
     int *codes;
     char **messages;
+    int checked; /* a packed byte result: 0 not yet, 1 sound, -1 not */
     weft_future_t *f;
     struct chunk *next; /* in flight, in input order */
 };
@@ -29,6 +34,9 @@ struct chunk {
 struct weft_map {
     weft_executor_t *ex;
     int bytes;
+    int packed;           /* byte chunks of several items, packed */
+    weft_bytes_t fn_ref;  /* then: the head of every packed chunk */
+    weft_bytes_t item;    /* the byte result yielded last (a view) */
     weft_fn fn;
     weft_bytes_fn bfn;
     void *const *args;
@@ -53,18 +61,23 @@ static void chunk_release(struct chunk *c)
 {
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; c->messages && i < c->n; i++)
         free(c->messages[i]);
     weft_future_free(c->f);
     free(c->args);
     free(c);
 }
 
+/* A chunk with room for n pointer items (0 for a byte chunk, whose items
+ * stay in the caller's array). */
 static struct chunk *chunk_new(size_t n)
 {
     struct chunk *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
+    atomic_init(&c->refs, 2);
+    if (n == 0)
+        return c;
     /* One block for the four arrays of n entries. */
     size_t per = 3 * sizeof(void *) + sizeof(int);
     unsigned char *block = calloc(n, per);
@@ -76,7 +89,6 @@ static struct chunk *chunk_new(size_t n)
     c->results = c->args + n;
     c->messages = (char **)(c->results + n);
     c->codes = (int *)(c->messages + n);
-    atomic_init(&c->refs, 2);
     return c;
 }
 
@@ -134,34 +146,60 @@ static void link_inflight(weft_map_t *m, struct chunk *c)
     m->inflight++;
 }
 
+/* Take the next chunk's items: 0, or WEFT_EEOF (none left), or the
+ * source's error. */
+static int fill_chunk(weft_map_t *m, struct chunk *c)
+{
+    int rc = 0;
+    if (m->bytes) {
+        size_t want = m->packed ? m->chunksize : 1, left = m->n - m->taken;
+        c->n = want < left ? want : left;
+        m->taken += c->n;
+        if (c->n == 0)
+            rc = m->input_state = WEFT_EEOF;
+        return rc;
+    }
+    while (c->n < m->chunksize && (rc = take_input(m, &c->args[c->n])) == 0)
+        c->n++;
+    return c->n ? 0 : rc;
+}
+
+static int submit_to_executor(weft_map_t *m, struct chunk *c)
+{
+    if (!m->bytes)
+        return weft_executor_submit(m->ex, run_chunk, c, &c->f);
+    const weft_bytes_t *items = &m->bargs[c->first];
+    if (!m->packed)
+        return weft_executor_submit_bytes(m->ex, m->bfn, items->data,
+                                          items->len, &c->f);
+    weft_bytes_t packed;
+    int rc = weft__chunk_pack(&packed, &m->fn_ref, items, c->n);
+    if (rc == 0)
+        rc = weft__executor_submit_taking(m->ex, weft__chunk_run, &packed,
+                                          &c->f);
+    weft_bytes_free(&packed); /* emptied when taken */
+    return rc;
+}
+
 /* Submit the next chunk; 0, WEFT_EEOF when the input is done, or an
  * error (from the source or the executor). */
 static int submit_chunk(weft_map_t *m)
 {
-    size_t want = m->bytes ? 1 : m->chunksize;
-    struct chunk *c = chunk_new(want);
+    struct chunk *c = chunk_new(m->bytes ? 0 : m->chunksize);
     if (c == NULL)
         return weft_fail(WEFT_ENOMEM, "map: no memory");
     c->fn = m->fn;
     c->first = m->taken;
-    int rc = 0;
-    while (c->n < want && (rc = take_input(m, &c->args[c->n])) == 0)
-        c->n++;
-    if (c->n == 0) {
-        c->refs = 1;
-        chunk_release(c);
-        return rc;
-    }
-    if (m->bytes)
-        rc = weft_executor_submit_bytes(m->ex, m->bfn, m->bargs[c->first].data,
-                                        m->bargs[c->first].len, &c->f);
-    else
-        rc = weft_executor_submit(m->ex, run_chunk, c, &c->f);
+    int rc = fill_chunk(m, c);
+    if (rc == 0)
+        rc = submit_to_executor(m, c);
     if (rc) {
-        /* Refused: the map ends with the executor's error. */
+        /* Nothing left (input_state says so already), or refused: the map
+         * ends with the executor's error. */
+        if (c->n)
+            m->input_state = rc;
         atomic_store(&c->refs, 1);
         chunk_release(c);
-        m->input_state = rc;
         return rc;
     }
     if (weft_future_add_done_callback(c->f, chunk_done, c)) {
@@ -198,12 +236,44 @@ static size_t default_buffer(weft_executor_t *ex, const weft_map_opts_t *o)
     return by_workers > by_items ? by_workers : by_items;
 }
 
+/* The options in force (NULL: the defaults), checked: 0, or WEFT_EINVAL
+ * for a bad timeout. */
+static int take_opts(const weft_map_opts_t *opts, weft_map_opts_t *o)
+{
+    static const weft_map_opts_t defaults = WEFT_MAP_OPTS_DEFAULT;
+    *o = opts ? *opts : defaults;
+    if (isnan(o->timeout) || (o->timeout < 0 && o->timeout != WEFT_FOREVER))
+        return weft_fail(WEFT_EINVAL,
+                         "map: bad timeout %g (WEFT_FOREVER, or seconds >= 0)",
+                         o->timeout);
+    return 0;
+}
+
+/* A byte map packs its chunks unless the item function cannot be named to
+ * the executor's workers (it is in no loaded image and they run in other
+ * processes): then it sends one item per task, which the executor names
+ * its own way (a function registered by name, say). */
+static int pack_or_not(weft_map_t *m)
+{
+    int rc = weft__chunk_fn_ref(m->bfn, weft__executor_in_process(m->ex),
+                                &m->fn_ref);
+    m->packed = rc == 0;
+    if (rc == WEFT_EINVAL) {
+        weft_clear_message();
+        return 0;
+    }
+    return rc;
+}
+
 static int map_new(weft_map_t **out, weft_executor_t *ex,
                    const weft_map_opts_t *opts, weft_map_t *proto)
 {
+    weft_map_opts_t o;
+    int rc = take_opts(opts, &o);
+    if (rc)
+        return rc;
     if (out == NULL || ex == NULL)
         return weft_fail(WEFT_EINVAL, "map: NULL %s", out ? "executor" : "out");
-    weft_map_opts_t o = opts ? *opts : (weft_map_opts_t){0};
     weft_map_t *m = calloc(1, sizeof *m);
     if (m == NULL)
         return weft_fail(WEFT_ENOMEM, "map: no memory");
@@ -212,10 +282,12 @@ static int map_new(weft_map_t **out, weft_executor_t *ex,
     m->chunksize = o.chunksize ? o.chunksize : 1;
     m->buffersize = o.buffersize ? o.buffersize : default_buffer(ex, &o);
     m->unordered = o.unordered;
-    int rc = weft_deadline(o.timeout == 0 ? WEFT_FOREVER : o.timeout,
-                           &m->deadline);
+    /* From the call, as Python's; as_completed counts from its creation. */
+    rc = weft_deadline(o.timeout, &m->deadline);
+    if (rc == 0 && m->bytes && m->chunksize > 1)
+        rc = pack_or_not(m);
     if (rc == 0 && m->unordered)
-        rc = weft_as_completed_new(&m->done, NULL, 0, WEFT_FOREVER);
+        rc = weft_as_completed_new(&m->done, NULL, 0, o.timeout);
     if (rc == 0)
         rc = refill(m);
     if (rc) {
@@ -305,12 +377,33 @@ static int next_chunk(weft_map_t *m, struct chunk **out)
     return 0;
 }
 
+/* Item pos of a byte chunk: the task's result, or the item's own in a
+ * packed chunk's result (checked once), or the task's error. */
+static int byte_outcome(weft_map_t *m, struct chunk *c, size_t pos,
+                        const weft_bytes_t **bytes)
+{
+    if (!m->packed)
+        return weft_future_result_bytes(c->f, 0, bytes);
+    const weft_bytes_t *whole = NULL;
+    int rc = weft_future_result_bytes(c->f, 0, &whole);
+    if (rc) /* the chunk failed whole: cancelled, a worker died, ... */
+        return rc;
+    if (c->checked == 0)
+        c->checked = weft__chunk_open(whole, c->n) == 0 ? 1 : -1;
+    if (c->checked < 0)
+        return weft_fail(WEFT_EPROTO, "map: a chunk's result is malformed");
+    rc = weft__chunk_item(whole, pos, &m->item);
+    if (rc == 0 && bytes)
+        *bytes = &m->item;
+    return rc;
+}
+
 /* Item pos of chunk c: its result, or its own error. */
 static int item_outcome(weft_map_t *m, struct chunk *c, size_t pos,
                         void **result, const weft_bytes_t **bytes)
 {
     if (m->bytes)
-        return weft_future_result_bytes(c->f, 0, bytes);
+        return byte_outcome(m, c, pos, bytes);
     void *whole = NULL;
     int rc = weft_future_result(c->f, 0, &whole);
     if (rc) /* the chunk never ran: cancelled, broken pool */
@@ -378,5 +471,6 @@ void weft_map_free(weft_map_t *m)
     }
     if (m->cur)
         chunk_release(m->cur);
+    weft_bytes_free(&m->fn_ref);
     free(m);
 }

@@ -25,10 +25,12 @@ struct task {
 /* The injection queue: Vyukov's intrusive multi-producer queue. Producers
  * (threads outside the pool) append with one exchange on tail; one worker
  * at a time, holding the consumer lock, takes from head. A stub node keeps
- * the list never empty. Empty exactly when tail is the stub. */
+ * the list never empty. Empty exactly when tail and head are both the stub
+ * (threadpool.c says why tail alone is not enough). */
 struct injection {
     _Alignas(64) _Atomic(struct task *) tail;
-    _Alignas(64) struct task *head;
+    /* Written only by the consumer, under its lock; read by anyone. */
+    _Alignas(64) _Atomic(struct task *) head;
     _Atomic uint32_t consumer; /* try-lock of the taking side */
     struct task stub;
 };
@@ -36,19 +38,21 @@ struct injection {
 struct worker {
     struct weft__deque deque;
     struct pool *pool;
+    weft_thread_t *thread; /* NULL if it failed to start */
+    _Atomic int joined;    /* a shutdown has joined it */
     weft_waiter_t *waiter;     /* its thread's, for stop requests */
     weft_cancel_scope_t scope; /* watches the running task's stop bit */
     weft_future_t *running;    /* the innermost task it runs */
     unsigned index;
     uint32_t rng;
-    int depth; /* tasks nested by helping */
+    int depth;    /* tasks nested by helping */
+    int injected; /* the last task found came from the injection queue */
 };
 
 struct pool {
     _Atomic uint32_t refs; /* the executor's, and each live worker's */
     unsigned max_workers;
     _Atomic unsigned started;  /* workers started (slots filled) */
-    _Atomic uint32_t live;     /* workers not yet exited */
     struct worker **workers;   /* max_workers slots */
     weft_lock_t start_lock;
 
@@ -103,7 +107,19 @@ weft_future_t *weft__worker_find(struct worker *w);
 /* New work is there: make sure an idle worker will see it. Returns 0 when
  * no worker is idle (all are busy), 1 otherwise. */
 int weft__pool_notify(struct pool *p);
-weft_future_t *weft__pool_take_injected(struct pool *p, struct worker *w);
+/* New work is queued in d (NULL: the injection queue): notify, and if no
+ * worker is idle and the work is still queued, start one (up to
+ * max_workers). */
+void weft__pool_wake_or_start(struct pool *p, struct weft__deque *d);
+/* If no worker is idle, start one (up to max_workers). */
+void weft__pool_maybe_start_worker(struct pool *p);
+/* The oldest task of the injection queue, or NULL: the queue is empty, a
+ * producer is between its exchange and its link (it notifies once linked),
+ * or another worker holds the consumer lock (*busy is then set, if busy is
+ * not NULL: that worker may miss a task, so the caller must not sleep). */
+weft_future_t *weft__pool_take_injected(struct pool *p, int *busy);
+/* Nonzero unless the injection queue is certainly empty (see threadpool.c). */
+int weft__pool_inj_maybe_nonempty(struct pool *p);
 void weft__pool_release(struct pool *p);
 void weft__pool_break(struct pool *p, const char *message);
 

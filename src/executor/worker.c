@@ -21,6 +21,8 @@
  * WEFT_ECANCELLED. */
 #include "threadpool.h"
 
+#include "base/chaos.h"
+
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,22 +55,37 @@ static uint32_t next_random(struct worker *w)
 
 /* ----- Running ----- */
 
-static void run_claimed(struct worker *w, weft_future_t *f)
+/* This worker runs f now (nested in the task it ran before, if helping):
+ * a stop request for f reaches it. Returns that outer task. */
+static weft_future_t *enter_task(struct worker *w, weft_future_t *f)
 {
-    struct task *t = weft__task_of(f);
-    atomic_store_explicit(&t->runner, w, memory_order_release);
+    atomic_store_explicit(&weft__task_of(f)->runner, w, memory_order_release);
     weft_future_t *outer = w->running;
     w->running = f;
     weft_cancel_scope_watch(&w->scope, weft_future_stop_word(f),
                             WEFT_FUTURE_STOP_BIT);
     w->depth++;
-    weft__call_run(&t->call, f);
+    return outer;
+}
+
+/* Back to the task this one was nested in (helping), if any. */
+static void leave_task(struct worker *w, weft_future_t *outer)
+{
     w->depth--;
-    /* Back to the task this one was nested in (helping), if any. */
     w->running = outer;
     weft_cancel_scope_watch(&w->scope,
                             outer ? weft_future_stop_word(outer) : NULL,
                             WEFT_FUTURE_STOP_BIT);
+}
+
+static void run_claimed(struct worker *w, weft_future_t *f)
+{
+    struct task *t = weft__task_of(f);
+    weft__outcome_t o;
+    weft_future_t *outer = enter_task(w, f);
+    weft__call_invoke(&t->call, &o);
+    leave_task(w, outer);
+    weft__call_complete(&t->call, f, &o);
 }
 
 void weft__worker_run(struct worker *w, weft_future_t *f)
@@ -76,6 +93,33 @@ void weft__worker_run(struct worker *w, weft_future_t *f)
     if (weft_future_try_start(f))
         run_claimed(w, f);
     weft_future_free(f); /* the queue's reference */
+}
+
+/* A task taken at the top of the worker's loop. If it was submitted from
+ * outside and nothing else is queued for this worker, the worker counts as
+ * searching (idle) from the moment the task's function has returned,
+ * before its future is completed: whoever waits on that future and submits
+ * again then finds it idle and starts no new worker (Python's idle
+ * semaphore; test_idle_thread_reuse). Tasks from deques (submitted inside
+ * tasks, whose submitters help run them) skip this, so fork-join pays no
+ * shared counter per task. Returns 1 when it is left counted. */
+static int run_top(struct worker *w, weft_future_t *f)
+{
+    int searching = 0;
+    if (weft_future_try_start(f)) {
+        struct task *t = weft__task_of(f);
+        weft__outcome_t o;
+        weft_future_t *outer = enter_task(w, f);
+        weft__call_invoke(&t->call, &o);
+        leave_task(w, outer);
+        searching = w->injected && weft__deque_size(&w->deque) == 0 &&
+                    !weft__pool_inj_maybe_nonempty(w->pool);
+        if (searching)
+            atomic_fetch_add(&w->pool->searching, 1);
+        weft__call_complete(&t->call, f, &o);
+    }
+    weft_future_free(f); /* the queue's reference */
+    return searching;
 }
 
 /* ----- Finding work ----- */
@@ -104,24 +148,33 @@ static weft_future_t *steal_any(struct worker *w)
         weft_future_t *f = steal_from(v);
         if (f) {
             if (weft__deque_size(&v->deque) > 0)
-                weft__pool_notify(p); /* more there: wake the next */
+                weft__pool_wake_or_start(p, &v->deque); /* the next */
             return f;
         }
     }
     return NULL;
 }
 
-weft_future_t *weft__worker_find(struct worker *w)
+/* Own deque (newest first), then the injection queue, then the others;
+ * w->injected says whether the task came from the injection queue.
+ * *busy (if busy is not NULL): as in weft__pool_take_injected. */
+static weft_future_t *find(struct worker *w, int *busy)
 {
     weft_future_t *f = weft__deque_pop(&w->deque);
-    if (f == NULL)
-        f = weft__pool_take_injected(w->pool, w);
+    w->injected = 0;
+    if (f == NULL && (f = weft__pool_take_injected(w->pool, busy)) != NULL)
+        w->injected = 1;
     if (f == NULL)
         f = steal_any(w);
     return f;
 }
 
-/* ----- Sleeping ----- */
+weft_future_t *weft__worker_find(struct worker *w)
+{
+    return find(w, NULL);
+}
+
+/* ----- Sleeping (the protocol is in threadpool.c) ----- */
 
 struct seq_check {
     struct pool *p;
@@ -137,13 +190,42 @@ static int nothing_changed(void *ctx)
 
 static const weft_park_ops_t sleep_ops = {nothing_changed, NULL, NULL};
 
-/* Search a while, awake: spin, then yield, looking for work. A searcher
- * that finds work and was the last one searching wakes a sleeper to go on
- * searching, in case there is more (the chain in threadpool.c). */
-static weft_future_t *search(struct worker *w)
+/* Counted in searching: stop. A searcher that found work and was the last
+ * one searching wakes a sleeper to go on searching, in case there is more
+ * (the chain in threadpool.c); if work is still queued and no worker is
+ * idle, it starts one: a submit that counted on this searcher may have
+ * come after it found its own task. */
+static void stop_searching(struct worker *w, int found)
 {
     struct pool *p = w->pool;
-    atomic_fetch_add(&p->searching, 1);
+    if (atomic_fetch_sub(&p->searching, 1) != 1 || !found)
+        return;
+    /* After notify's fence: the look sees what such a submit queued. */
+    if (!weft__pool_notify(p) && (weft__deque_size(&w->deque) > 0 ||
+                                  weft__pool_inj_maybe_nonempty(p)))
+        weft__pool_maybe_start_worker(p);
+}
+
+/* Work found on the last look before sleeping, by a worker counted in
+ * sleepers until now: a submit may have counted on it (and a chain
+ * notify made meanwhile saw it still counted), so if more work is queued,
+ * hand it on as the last searcher does. */
+static void hand_on(struct worker *w)
+{
+    struct pool *p = w->pool;
+    /* Pairs with the producers' fence: either a producer that counted on
+     * this worker sees it gone, or this look sees that producer's task. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (weft__deque_size(&w->deque) > 0)
+        weft__pool_wake_or_start(p, &w->deque);
+    else if (weft__pool_inj_maybe_nonempty(p))
+        weft__pool_wake_or_start(p, NULL);
+}
+
+/* Search a while, awake (counted in searching): spin, then yield, looking
+ * for work. */
+static weft_future_t *search(struct worker *w)
+{
     weft_future_t *f = NULL;
     for (int spin = 0; spin < 32 && f == NULL; spin++) {
         if (spin < 16)
@@ -152,35 +234,54 @@ static weft_future_t *search(struct worker *w)
             sched_yield();
         f = weft__worker_find(w);
     }
-    if (atomic_fetch_sub(&p->searching, 1) == 1 && f)
-        weft__pool_notify(p);
     return f;
 }
 
-/* Sleep until notified; work found on the way, or NULL to search again,
- * or NULL with *exit set when the pool shuts down and nothing is left. */
+/* From searching to sleeping, and back: work found on the last look (no
+ * longer counted anywhere), or NULL counted in searching again, or NULL
+ * with *exit set (counted nowhere) when the pool shuts down and nothing is
+ * left. */
 static weft_future_t *nap(struct worker *w, int *exit)
 {
     struct pool *p = w->pool;
-    atomic_fetch_add(&p->sleepers, 1);
+    atomic_fetch_add(&p->sleepers, 1); /* before leaving searching */
+    atomic_fetch_sub(&p->searching, 1);
+    WEFT_CHAOS_POINT();
+    int shut = atomic_load(&p->shutdown);
+    /* Pairs with the fence in weft__pool_notify: either the producer sees
+     * this worker counted, or the look below sees its task. */
+    atomic_thread_fence(memory_order_seq_cst);
     struct seq_check c = {p, atomic_load(&p->work_seq)};
-    weft_future_t *f = weft__worker_find(w);
-    if (f == NULL && atomic_load(&p->shutdown))
-        *exit = 1;
-    else if (f == NULL)
-        weft_park(&p->work_seq, &sleep_ops, &c, WEFT_NEVER, NULL);
+    WEFT_CHAOS_POINT();
+    int busy = 0;
+    weft_future_t *f = find(w, &busy);
+    if (f == NULL && !busy) {
+        if (shut && !weft__pool_inj_maybe_nonempty(p))
+            *exit = 1;
+        else if (!shut) {
+            WEFT_CHAOS_POINT(); /* between the look and the park */
+            weft_park(&p->work_seq, &sleep_ops, &c, WEFT_NEVER, NULL);
+        }
+    }
+    if (f == NULL && !*exit)
+        atomic_fetch_add(&p->searching, 1); /* before leaving sleepers */
     atomic_fetch_sub(&p->sleepers, 1);
+    if (f)
+        hand_on(w);
     return f;
 }
 
-/* Nothing to do: search, then sleep, until work comes. Returns work, or
- * NULL when the pool shuts down and nothing is left. */
+/* Nothing to do (counted in searching on entry): search, then sleep,
+ * until work comes. Returns work (no longer counted), or NULL when the pool
+ * shuts down and nothing is left. */
 static weft_future_t *idle(struct worker *w)
 {
     for (;;) {
         weft_future_t *f = search(w);
-        if (f)
+        if (f) {
+            stop_searching(w, 1);
             return f;
+        }
         int exit = 0;
         f = nap(w, &exit);
         if (f || exit)
@@ -218,7 +319,7 @@ static int leapfrog(struct worker *w, weft_future_t *f, int64_t deadline)
     if (weft_future_done(f))
         return 0;
     if (weft__deque_size(&w->deque) > 0)
-        weft__pool_notify(w->pool);
+        weft__pool_wake_or_start(w->pool, &w->deque);
     return WEFT_EAGAIN;
 }
 
@@ -265,6 +366,26 @@ static int initialize(struct worker *w)
     return rc;
 }
 
+/* Find work, run it, go idle when there is none, until the pool shuts
+ * down. searching: counted in the pool's searching (by run_top, or on the
+ * way into idle). */
+static void work(struct worker *w)
+{
+    int searching = 0;
+    for (;;) {
+        weft_future_t *f = weft__worker_find(w);
+        if (f && searching) {
+            stop_searching(w, 1);
+        } else if (f == NULL) {
+            if (!searching)
+                atomic_fetch_add(&w->pool->searching, 1);
+            if ((f = idle(w)) == NULL)
+                return;
+        }
+        searching = run_top(w, f); /* f from the last find */
+    }
+}
+
 static int worker_main(void *arg, void **result)
 {
     struct worker *w = arg;
@@ -274,16 +395,11 @@ static int worker_main(void *arg, void **result)
     weft_cancel_scope_init(&w->scope);
     weft_cancel_scope_enter(&w->scope, WEFT_FOREVER, 0);
     weft_future_set_wait_hook(help_wait);
-    if (initialize(w) == 0) {
-        weft_future_t *f;
-        while ((f = weft__worker_find(w)) != NULL || (f = idle(w)) != NULL)
-            weft__worker_run(w, f);
-    }
+    if (initialize(w) == 0)
+        work(w);
     weft_future_set_wait_hook(NULL);
     weft_cancel_scope_exit(&w->scope);
     current = NULL;
-    if (atomic_fetch_sub(&p->live, 1) == 1)
-        weft_unpark_all(&p->live, 0);
     weft__pool_release(p);
     return 0;
 }
@@ -310,15 +426,15 @@ int weft__worker_start(struct pool *p)
         free(w);
         return rc;
     }
+    w->thread = th; /* kept to join it, freed with the pool */
     p->workers[index] = w;
     atomic_fetch_add(&p->refs, 1);
-    atomic_fetch_add(&p->live, 1);
     atomic_store_explicit(&p->started, index + 1, memory_order_release);
     rc = weft_thread_start(th);
-    weft_thread_free(th);
     if (rc) {
         /* The slot stays, empty of a thread; its deque is never pushed. */
-        atomic_fetch_sub(&p->live, 1);
+        w->thread = NULL;
+        weft_thread_free(th);
         atomic_fetch_sub(&p->refs, 1);
     }
     return rc;

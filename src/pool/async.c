@@ -407,7 +407,9 @@ static int imap(weft_map_t **out, weft_pool_t *p, weft_fn fn,
 {
     if (p == NULL)
         return weft_fail(WEFT_EINVAL, "imap: NULL pool");
-    weft_map_opts_t o = {0, chunksize ? chunksize : 1, 0, unordered};
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.chunksize = chunksize ? chunksize : 1;
+    o.unordered = unordered;
     return weft_executor_map(out, weft_pool_executor(p), fn, args, n, &o);
 }
 
@@ -576,11 +578,14 @@ int weft_pool_apply_bytes(weft_pool_t *p, weft_bytes_fn fn, const void *arg,
 }
 
 static int imap_bytes(weft_map_t **out, weft_pool_t *p, weft_bytes_fn fn,
-                      const weft_bytes_t *args, size_t n, int unordered)
+                      const weft_bytes_t *args, size_t n, size_t chunksize,
+                      int unordered)
 {
     if (p == NULL)
         return weft_fail(WEFT_EINVAL, "imap: NULL pool");
-    weft_map_opts_t o = {0, 1, 0, unordered};
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.chunksize = chunksize;
+    o.unordered = unordered;
     return weft_executor_map_bytes(out, weft_pool_executor(p), fn, args, n,
                                    &o);
 }
@@ -588,12 +593,12 @@ static int imap_bytes(weft_map_t **out, weft_pool_t *p, weft_bytes_fn fn,
 int weft_pool_imap_bytes(weft_map_t **out, weft_pool_t *p, weft_bytes_fn fn,
                          const weft_bytes_t *args, size_t n, size_t chunksize)
 {
-    return imap_bytes(out, p, fn, args, n, 0);
+    return imap_bytes(out, p, fn, args, n, chunksize, 0);
 }
 
 int weft_pool_imap_unordered_bytes(weft_map_t **out, weft_pool_t *p,
                                    weft_bytes_fn fn, const weft_bytes_t *args,
                                    size_t n, size_t chunksize)
 {
-    return imap_bytes(out, p, fn, args, n, 1);
+    return imap_bytes(out, p, fn, args, n, chunksize, 1);
 }

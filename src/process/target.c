@@ -2,7 +2,8 @@
  *
  * The parent looks for the loaded image (the executable or a shared object)
  * whose executable segment holds the target, and sends the image's path and
- * the target's offset from the image's load address. The child, a fresh run
+ * the target's offset from the image's load address (base/image.c finds
+ * both, and the image again in the child). The child, a fresh run
  * of the same executable (or a fork of one), finds the image of that path
  * among its own (loading it with dlopen() if it is not loaded yet) and adds
  * the offset to its load address: the same function, wherever ASLR put the
@@ -16,8 +17,9 @@
  */
 #include "process_int.h"
 
+#include "base/image.h"
+
 #include <dlfcn.h>
-#include <link.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,43 +114,6 @@ static weft_process_fn registered_fn(const char *name)
     return fn;
 }
 
-/* ----- Images ----- */
-
-struct image_search {
-    uintptr_t addr;   /* find the image holding addr, or */
-    const char *name; /* find the image of this path ("" the program) */
-    int first;        /* the next image seen is the program */
-    const char *found_name;
-    uintptr_t found_base;
-    int found;
-};
-
-static int holds(const struct dl_phdr_info *info, uintptr_t addr)
-{
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && addr >= start &&
-            addr - start < ph->p_memsz)
-            return 1;
-    }
-    return 0;
-}
-
-static int visit(struct dl_phdr_info *info, size_t size, void *data)
-{
-    struct image_search *s = data;
-    const char *name = s->first ? "" : info->dlpi_name;
-    s->first = 0;
-    int match = s->name ? strcmp(name, s->name) == 0 : holds(info, s->addr);
-    if (!match)
-        return 0;
-    s->found_name = name;
-    s->found_base = info->dlpi_addr;
-    s->found = 1;
-    return 1;
-}
-
 int weft__target_locate(weft_process_fn fn, struct weft__target_ref *ref)
 {
     memset(ref, 0, sizeof *ref);
@@ -158,9 +123,9 @@ int weft__target_locate(weft_process_fn fn, struct weft__target_ref *ref)
         ref->symbol = name;
         return 0;
     }
-    struct image_search s = {(uintptr_t)fn, NULL, 1, NULL, 0, 0};
-    dl_iterate_phdr(visit, &s);
-    if (!s.found)
+    const char *object;
+    uintptr_t base;
+    if (!weft__image_of((const void *)fn, &object, &base))
         return weft_fail(WEFT_EINVAL,
                          "the target %p is in no loaded image: register it "
                          "with weft_process_register()",
@@ -168,9 +133,9 @@ int weft__target_locate(weft_process_fn fn, struct weft__target_ref *ref)
     char symbol[NAME_MAX_LEN + 1];
     weft_symbol_name((const void *)fn, symbol, sizeof symbol);
     ref->kind = TARGET_OFFSET;
-    ref->object = strdup(s.found_name);
+    ref->object = strdup(object);
     ref->symbol = strdup(symbol);
-    ref->offset = (uint64_t)((uintptr_t)fn - s.found_base);
+    ref->offset = (uint64_t)((uintptr_t)fn - base);
     if (ref->object == NULL || ref->symbol == NULL) {
         weft__target_clear(ref);
         return weft_fail(WEFT_ENOMEM, "locating the target: no memory");
@@ -178,28 +143,19 @@ int weft__target_locate(weft_process_fn fn, struct weft__target_ref *ref)
     return 0;
 }
 
-static int find_image(const char *path, uintptr_t *base)
-{
-    struct image_search s = {0, path, 1, NULL, 0, 0};
-    dl_iterate_phdr(visit, &s);
-    *base = s.found_base;
-    return s.found;
-}
-
 static int resolve_offset(struct weft__target_ref *ref)
 {
     uintptr_t base;
-    if (!find_image(ref->object, &base) &&
-        (ref->object[0] == '\0' || !dlopen(ref->object, RTLD_NOW) ||
-         !find_image(ref->object, &base)))
+    if (!weft__image_base(ref->object, &base))
         return weft_fail(WEFT_EINVAL, "no image '%s' to find the target in",
                          ref->object[0] ? ref->object : "(the program)");
     weft_process_fn fn = (weft_process_fn)(base + (uintptr_t)ref->offset);
-    struct image_search s = {(uintptr_t)fn, NULL, 1, NULL, 0, 0};
-    dl_iterate_phdr(visit, &s);
+    const char *object;
+    uintptr_t its_base;
     char symbol[NAME_MAX_LEN + 1];
     weft_symbol_name((const void *)fn, symbol, sizeof symbol);
-    if (!s.found || strcmp(symbol, ref->symbol) != 0)
+    if (!weft__image_of((const void *)fn, &object, &its_base) ||
+        strcmp(symbol, ref->symbol) != 0)
         return weft_fail(WEFT_EINVAL,
                          "the target '%s' is not where the parent had it: "
                          "is this the same program?",

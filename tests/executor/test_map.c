@@ -1,6 +1,7 @@
 /* executor: map, in order and as completed, chunked, bounded, endless. */
 #include "testing.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 static int square(void *arg, void **result)
@@ -31,7 +32,8 @@ static void map_returns_results_in_input_order(void **state)
     weft_executor_t *ex = pool_of(4);
     for (size_t chunk = 1; chunk <= 7; chunk += 3) {
         void **args = range(1000);
-        weft_map_opts_t o = {0, chunk, 0, 0};
+        weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+        o.chunksize = chunk;
         weft_map_t *m;
         assert_int_equal(weft_executor_map(&m, ex, square, args, 1000, &o), 0);
         void *r;
@@ -62,7 +64,8 @@ static void a_failing_item_fails_at_its_position_and_the_rest_go_on(
 {
     weft_executor_t *ex = pool_of(2);
     void **args = range(6);
-    weft_map_opts_t o = {0, 2, 0, 0};
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.chunksize = 2;
     weft_map_t *m;
     assert_int_equal(weft_executor_map(&m, ex, fail_on_three, args, 6, &o), 0);
     for (intptr_t i = 0; i < 6; i++) {
@@ -89,7 +92,9 @@ static void unordered_map_yields_every_item_once(void **state)
 {
     weft_executor_t *ex = pool_of(3);
     void **args = range(500);
-    weft_map_opts_t o = {0, 3, 0, 1};
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.chunksize = 3;
+    o.unordered = 1;
     weft_map_t *m;
     assert_int_equal(weft_executor_map(&m, ex, square, args, 500, &o), 0);
     char seen[500] = {0};
@@ -129,7 +134,9 @@ static void an_endless_input_works_with_bounded_buffering(void **state)
 {
     weft_executor_t *ex = pool_of(2);
     struct endless e = {0, 0, 0};
-    weft_map_opts_t o = {0, 4, 3, 0};
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.chunksize = 4;
+    o.buffersize = 3;
     weft_map_t *m;
     assert_int_equal(
         weft_executor_map_source(&m, ex, counting_square, next_number, &e, &o),
@@ -154,7 +161,8 @@ static void the_map_timeout_counts_from_the_call(void **state)
 {
     weft_executor_t *ex = pool_of(1);
     void **args = range(4);
-    weft_map_opts_t o = {0.2, 1, 0, 0};
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.timeout = 0.2;
     weft_map_t *m;
     double t0 = weft_monotonic();
     assert_int_equal(weft_executor_map(&m, ex, slow, args, 4, &o), 0);
@@ -192,6 +200,115 @@ static void a_byte_map_runs_byte_tasks(void **state)
     weft_executor_free(ex);
 }
 
+static weft_event_t release_items;
+
+/* Held until released (or, so that a map that waits for it cannot hang the
+ * test, for five seconds). */
+static int held_item(void *arg, void **result)
+{
+    weft_event_wait(&release_items, 5.0 * testing_scale());
+    *result = arg;
+    return 0;
+}
+
+/* Python's map(timeout=0): nothing is waited for; a result not ready when
+ * asked for is WEFT_ETIMEDOUT, and one that is ready is given. */
+static void a_zero_timeout_polls_instead_of_waiting(void **state)
+{
+    for (int unordered = 0; unordered < 2; unordered++) {
+        weft_event_init(&release_items);
+        weft_executor_t *ex = pool_of(2);
+        void **args = range(4);
+        weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+        o.timeout = 0;
+        o.unordered = unordered;
+        weft_map_t *m;
+        assert_int_equal(weft_executor_map(&m, ex, held_item, args, 4, &o), 0);
+        /* The items are held: the first result is not ready. */
+        assert_fails_with(weft_map_next(m, NULL, NULL), WEFT_ETIMEDOUT,
+                          "timed out");
+        weft_event_set(&release_items);
+        size_t got = 0, index;
+        void *r;
+        for (int polls = 0; got < 4 && polls < 10000; polls++) {
+            int rc = weft_map_next(m, &r, &index);
+            if (rc == WEFT_ETIMEDOUT) {
+                weft_sleep(0.001);
+                continue;
+            }
+            assert_int_equal(rc, 0);
+            assert_int_equal((intptr_t)r, (intptr_t)index);
+            if (!unordered)
+                assert_int_equal(index, got);
+            got++;
+        }
+        assert_int_equal(got, 4);
+        assert_fails_with(weft_map_next(m, NULL, NULL), WEFT_EEOF, NULL);
+        weft_map_free(m);
+        free(args);
+        weft_executor_free(ex);
+    }
+}
+
+/* Results that are ready at once come with a zero timeout too. */
+static void a_zero_timeout_gives_what_is_ready(void **state)
+{
+    weft_executor_t *ex;
+    assert_int_equal(weft_inline_executor_new(&ex), 0);
+    void **args = range(10);
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    o.timeout = 0;
+    weft_map_t *m;
+    assert_int_equal(weft_executor_map(&m, ex, square, args, 10, &o), 0);
+    void *r;
+    for (intptr_t i = 0; i < 10; i++) {
+        assert_int_equal(weft_map_next(m, &r, NULL), 0);
+        assert_int_equal((intptr_t)r, i * i);
+    }
+    assert_int_equal(weft_map_next(m, &r, NULL), WEFT_EEOF);
+    weft_map_free(m);
+    free(args);
+    weft_executor_free(ex);
+}
+
+static int never_called(void *ctx, void **arg)
+{
+    (*(int *)ctx)++;
+    return WEFT_EEOF;
+}
+
+/* A bad timeout is refused at the call, before anything else: no input
+ * is taken, and even a shut-down executor answers WEFT_EINVAL. */
+static void a_bad_timeout_is_refused_first(void **state)
+{
+    weft_executor_t *ex = pool_of(1);
+    weft_executor_shutdown(ex, 1, 0, WEFT_FOREVER);
+    weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+    weft_map_t *m = NULL;
+    void *args[1] = {0};
+    int calls = 0;
+    const double bad[] = {-2.0, -0.5, NAN};
+    for (int i = 0; i < 3; i++) {
+        o.timeout = bad[i];
+        assert_fails_with(weft_executor_map(&m, ex, square, args, 1, &o),
+                          WEFT_EINVAL, "bad timeout");
+        assert_fails_with(weft_executor_map_source(&m, ex, square, never_called,
+                                                   &calls, &o),
+                          WEFT_EINVAL, "bad timeout");
+        assert_fails_with(weft_executor_map_bytes(&m, ex, upper, NULL, 0, &o),
+                          WEFT_EINVAL, "bad timeout");
+    }
+    assert_int_equal(calls, 0);
+    assert_null(m);
+    /* The defaults, and WEFT_FOREVER, are fine (then the shutdown says no). */
+    assert_fails_with(weft_executor_map(&m, ex, square, args, 1, NULL),
+                      WEFT_ESHUTDOWN, NULL);
+    o.timeout = WEFT_FOREVER;
+    assert_fails_with(weft_executor_map(&m, ex, square, args, 1, &o),
+                      WEFT_ESHUTDOWN, NULL);
+    weft_executor_free(ex);
+}
+
 static void map_refuses_bad_arguments(void **state)
 {
     weft_executor_t *ex = pool_of(1);
@@ -218,6 +335,9 @@ int main(void)
         cmocka_unit_test(the_map_timeout_counts_from_the_call),
         cmocka_unit_test(a_byte_map_runs_byte_tasks),
         cmocka_unit_test(map_refuses_bad_arguments),
+        cmocka_unit_test(a_zero_timeout_polls_instead_of_waiting),
+        cmocka_unit_test(a_zero_timeout_gives_what_is_ready),
+        cmocka_unit_test(a_bad_timeout_is_refused_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* executor: the thread pool. */
 #include "testing.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -434,6 +435,202 @@ static void idle_workers_sleep_instead_of_spinning(void **state)
     weft_executor_free(ex);
 }
 
+/* submit(a), submit(b), wait for b alone: b must run without a later
+ * submission's help. A push racing the taker that puts the injection
+ * queue's stub back once left b (and a) in the queue while the queue read
+ * as empty, so every worker went to sleep. */
+static void a_task_queued_behind_another_is_never_stranded(void **state)
+{
+    weft_executor_t *ex = pool_of(4);
+    double until = weft_monotonic() + 5.0;
+    for (int round = 0; round < 50000 && weft_monotonic() < until; round++) {
+        weft_future_t *a, *b;
+        assert_int_equal(weft_executor_submit(ex, square, (void *)2, &a), 0);
+        assert_int_equal(weft_executor_submit(ex, square, (void *)3, &b), 0);
+        if (weft_future_wait(b, 2.0 * testing_scale()) != 0)
+            fail_msg("round %d: the second task was never run", round);
+        weft_future_free(a);
+        weft_future_free(b);
+    }
+    weft_executor_free(ex);
+}
+
+/* ----- Shutting down joins the workers ----- */
+
+static weft_local_t *worker_mark;
+static _Atomic int marks_destroyed;
+
+/* A worker's thread-local value, destroyed as its thread ends. The pause
+ * widens the window in which a shutdown that does not join would return
+ * before the thread has really finished. */
+static void destroy_mark(void *value)
+{
+    weft_sleep(0.05);
+    atomic_fetch_add(&marks_destroyed, 1);
+}
+
+/* Mark this worker's thread, then wait until every task has started, so
+ * that each runs on its own worker. */
+static int mark_worker(void *arg, void **result)
+{
+    if (worker_mark)
+        weft_local_set(worker_mark, (void *)1);
+    return weft_barrier_wait(arg, NULL);
+}
+
+static size_t threads_named(const char *prefix)
+{
+    weft_thread_t **list;
+    size_t n, count = 0;
+    assert_int_equal(weft_enumerate(&list, &n), 0);
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(weft_thread_name(list[i]), prefix, strlen(prefix)) == 0)
+            count++;
+    weft_thread_list_free(list, n);
+    return count;
+}
+
+static weft_executor_t *pool_with_marked_workers(unsigned workers,
+                                                 const char *prefix)
+{
+    weft_executor_t *ex;
+    weft_thread_pool_opts_t o = {workers, prefix, NULL, NULL};
+    assert_int_equal(weft_thread_pool_new(&ex, &o), 0);
+    weft_barrier_t all_started;
+    weft_barrier_init(&all_started, workers, NULL, NULL,
+                      10.0 * testing_scale());
+    weft_future_t *fs[8];
+    for (unsigned i = 0; i < workers; i++)
+        assert_int_equal(
+            weft_executor_submit(ex, mark_worker, &all_started, &fs[i]), 0);
+    for (unsigned i = 0; i < workers; i++) {
+        assert_int_equal(weft_future_result(fs[i], WEFT_FOREVER, NULL), 0);
+        weft_future_free(fs[i]);
+    }
+    weft_barrier_destroy(&all_started);
+    assert_int_equal(threads_named(prefix), workers);
+    return ex;
+}
+
+static void shutdown_with_wait_joins_every_worker(void **state)
+{
+    assert_int_equal(weft_local_new(&worker_mark, destroy_mark), 0);
+    atomic_store(&marks_destroyed, 0);
+    weft_executor_t *ex = pool_with_marked_workers(3, "joined");
+    assert_int_equal(weft_executor_shutdown(ex, 1, 0, WEFT_FOREVER), 0);
+    /* As Python's: every worker has finished, its thread-local values
+     * destroyed, and it no longer counts as alive. */
+    assert_int_equal(atomic_load(&marks_destroyed), 3);
+    assert_int_equal(threads_named("joined"), 0);
+    weft_executor_free(ex);
+
+    atomic_store(&marks_destroyed, 0);
+    ex = pool_with_marked_workers(2, "freed");
+    weft_executor_free(ex); /* shutdown(wait=True) */
+    assert_int_equal(atomic_load(&marks_destroyed), 2);
+    assert_int_equal(threads_named("freed"), 0);
+    weft_local_free(worker_mark);
+    worker_mark = NULL;
+}
+
+static int shut_own_pool(void *arg, void **result)
+{
+    *result = (void *)(intptr_t)weft_executor_shutdown(
+        arg, 1, 0, 10.0 * testing_scale());
+    return 0;
+}
+
+/* A task that shuts its own pool down with wait waits for the other
+ * workers, not for its own (which cannot finish while it waits); a later
+ * shutdown from outside joins that one too. */
+static void shutdown_from_a_task_does_not_wait_for_its_own_worker(
+    void **state)
+{
+    weft_executor_t *ex = pool_with_marked_workers(2, "inside");
+    weft_future_t *f;
+    assert_int_equal(weft_executor_submit(ex, shut_own_pool, ex, &f), 0);
+    void *rc;
+    assert_int_equal(weft_future_result(f, WEFT_FOREVER, &rc), 0);
+    assert_int_equal((intptr_t)rc, 0);
+    assert_true(threads_named("inside") <= 1);
+    weft_future_free(f);
+    assert_int_equal(weft_executor_shutdown(ex, 1, 0, WEFT_FOREVER), 0);
+    assert_int_equal(threads_named("inside"), 0);
+    weft_executor_free(ex);
+}
+
+/* ----- Reusing idle workers ----- */
+
+/* Python's test_idle_thread_reuse: three submit().result() in a row leave
+ * one worker thread, since the worker is idle again each time. */
+static void an_idle_worker_is_reused(void **state)
+{
+    for (int round = 0; round < 20; round++) {
+        char prefix[32];
+        snprintf(prefix, sizeof prefix, "reuse%d-", round);
+        weft_executor_t *ex;
+        weft_thread_pool_opts_t o = {0, prefix, NULL, NULL};
+        assert_int_equal(weft_thread_pool_new(&ex, &o), 0);
+        for (intptr_t i = 1; i <= 3; i++) {
+            weft_future_t *f;
+            assert_int_equal(weft_executor_submit(ex, square, (void *)i, &f),
+                             0);
+            void *r;
+            assert_int_equal(weft_future_result(f, WEFT_FOREVER, &r), 0);
+            assert_int_equal((intptr_t)r, i * i);
+            weft_future_free(f);
+        }
+        size_t threads = threads_named(prefix);
+        if (threads != 1)
+            fail_msg("round %d: %zu worker threads", round, threads);
+        weft_executor_free(ex);
+    }
+}
+
+static void max_workers_over_the_limit_is_refused(void **state)
+{
+    weft_executor_t *ex = NULL;
+    weft_thread_pool_opts_t o = {WEFT_THREAD_POOL_MAX_WORKERS + 1, NULL, NULL,
+                                 NULL};
+    assert_fails_with(weft_thread_pool_new(&ex, &o), WEFT_EINVAL,
+                      "max_workers must be at most 4096");
+    assert_null(ex);
+    o.max_workers = WEFT_THREAD_POOL_MAX_WORKERS;
+    assert_int_equal(weft_thread_pool_new(&ex, &o), 0);
+    assert_int_equal(weft_executor_max_workers(ex), 4096);
+    weft_executor_free(ex);
+}
+
+static int meet(void *arg, void **result)
+{
+    return weft_barrier_wait(arg, NULL);
+}
+
+/* Tasks that block until all of them run, no more of them than
+ * max_workers: each gets its own worker, as each Python submit that finds
+ * no idle thread starts one. An idle worker that two submits counted on
+ * takes one task; the other must not wait behind it. */
+static void tasks_waiting_for_each_other_each_get_a_worker(void **state)
+{
+    for (int round = 0; round < 50; round++) {
+        weft_executor_t *ex = pool_of(4);
+        weft_barrier_t meeting;
+        weft_barrier_init(&meeting, 4, NULL, NULL, 10.0 * testing_scale());
+        weft_future_t *fs[4];
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(weft_executor_submit(ex, meet, &meeting, &fs[i]),
+                             0);
+        for (int i = 0; i < 4; i++) {
+            if (weft_future_result(fs[i], WEFT_FOREVER, NULL) != 0)
+                fail_msg("round %d: task %d did not meet the others: %s",
+                         round, i, weft_last_message());
+            weft_future_free(fs[i]);
+        }
+        weft_executor_free(ex);
+        weft_barrier_destroy(&meeting);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -454,6 +651,13 @@ int main(void)
         cmocka_unit_test(byte_tasks_run_on_threads_too),
         cmocka_unit_test(a_million_pending_futures_work),
         cmocka_unit_test(idle_workers_sleep_instead_of_spinning),
+        cmocka_unit_test(a_task_queued_behind_another_is_never_stranded),
+        cmocka_unit_test(tasks_waiting_for_each_other_each_get_a_worker),
+        cmocka_unit_test(shutdown_with_wait_joins_every_worker),
+        cmocka_unit_test(
+            shutdown_from_a_task_does_not_wait_for_its_own_worker),
+        cmocka_unit_test(an_idle_worker_is_reused),
+        cmocka_unit_test(max_workers_over_the_limit_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -140,19 +140,22 @@ static void imap_bytes_in_order_and_unordered(void **state)
     weft_pool_t *p = threads();
     long xs[50];
     weft_bytes_t *args = range(xs, 50, 0);
-    for (int unordered = 0; unordered < 2; unordered++) {
+    /* Chunks of 1 and of 8 items (one task each). */
+    for (int k = 0; k < 4; k++) {
+        int unordered = k & 1;
+        size_t chunksize = k < 2 ? 1 : 8;
         weft_map_t *m;
         assert_int_equal(unordered ? weft_pool_imap_unordered_bytes(
-                                         &m, p, square, args, 50, 1)
+                                         &m, p, square, args, 50, chunksize)
                                    : weft_pool_imap_bytes(&m, p, square, args,
-                                                          50, 1),
+                                                          50, chunksize),
                          0);
         const weft_bytes_t *r;
         size_t index, count = 0;
         int rc;
         while ((rc = weft_map_next_bytes(m, &r, &index)) != WEFT_EEOF) {
             if (index == 13)
-                assert_int_equal(rc, WEFT_EUSER);
+                assert_fails_with(rc, WEFT_EUSER, "unlucky 13");
             else
                 assert_int_equal(long_of(r), (long)(index * index));
             if (!unordered)

@@ -137,7 +137,8 @@ static void maps_run_over_the_pool(void **state)
         args[i] = (weft_bytes_t){(unsigned char *)&xs[i], sizeof xs[i]};
     }
     for (int unordered = 0; unordered < 2; unordered++) {
-        weft_map_opts_t o = {0, 0, 0, unordered};
+        weft_map_opts_t o = WEFT_MAP_OPTS_DEFAULT;
+        o.unordered = unordered;
         weft_map_t *m;
         assert_int_equal(weft_executor_map_bytes(&m, ex, square, args, N, &o),
                          0);
