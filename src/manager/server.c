@@ -7,14 +7,15 @@
  * whole under the store's lock, so every request is atomic and a slow or
  * silent client holds up no one else.
  *
- * Stopping. The server stops on a shutdown request, on SIGTERM (its owner
- * terminates it at exit: it is daemonic), and when its parent dies: it
- * blocks the parent-death signal (process.h) and reads it from the
- * signalfd, and stops if getppid() has changed. In each case it closes the
- * listening socket, removes the socket's file and the directory made for
- * it, and returns (its client threads are daemons: the process ends with
- * them blocked). SIGINT is ignored, as Python's server does, so that a ^C
- * reaches the owner, which stops the server in its own time.
+ * Stopping. The server stops on a shutdown request from its owner, on
+ * SIGTERM (its owner terminates it at exit: it is daemonic), and when its
+ * parent dies: rather than the SIGKILL every child gets then (process.h),
+ * it asks for SIGTERM, which it blocks and reads from the signalfd. In
+ * each case it closes the listening socket, removes the socket's file and
+ * the directory made for it, and returns (its client threads are daemons:
+ * the process ends with them blocked). SIGINT is ignored, as Python's
+ * server does, so that a ^C reaches the owner, which stops the server in
+ * its own time.
  */
 #include "manager_int.h"
 
@@ -116,35 +117,40 @@ static void take_client(struct server *s, int listen_fd)
     weft_thread_free(t);
 }
 
-/* The signals the server handles itself, blocked and read from an fd. */
+/* SIGTERM, blocked and read from an fd, also as the parent-death signal.
+ * -1 if the parent is gone already (or no fd could be made). */
 static int watch_signals(void)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
-    sigaddset(&set, weft_parent_death_signal());
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGINT, SIG_IGN);
-    return signalfd(-1, &set, SFD_CLOEXEC);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (sfd >= 0 && weft_set_parent_death_signal(SIGTERM) != 0) {
+        close(sfd);
+        return -1;
+    }
+    return sfd;
 }
 
 /* A signal came: 1 if it means stop. */
-static int stop_signal(int sfd, pid_t parent)
+static int stop_signal(int sfd)
 {
     struct signalfd_siginfo si;
     if (read(sfd, &si, sizeof si) != sizeof si)
         return 0;
-    return si.ssi_signo == SIGTERM || getppid() != parent;
+    return si.ssi_signo == SIGTERM;
 }
 
-static void run(struct server *s, int listen_fd, int sfd, pid_t parent)
+static void run(struct server *s, int listen_fd, int sfd)
 {
     for (;;) {
         struct pollfd p[3] = {
             {listen_fd, POLLIN, 0}, {sfd, POLLIN, 0}, {s->stop[0], POLLIN, 0}};
         if (poll(p, 3, -1) < 0 && errno != EINTR)
             return;
-        if (p[2].revents || (p[1].revents && stop_signal(sfd, parent)))
+        if (p[2].revents || (p[1].revents && stop_signal(sfd)))
             return;
         if (p[0].revents)
             take_client(s, listen_fd);
@@ -157,18 +163,18 @@ int weft__mgr_serve(const weft_bytes_t *arg)
     if (arg->len != sizeof a)
         return 2;
     memcpy(&a, arg->data, sizeof a);
-    pid_t parent = getppid();
     struct server s = {0};
     memcpy(s.key, a.key, sizeof s.key);
     weft_lock_init(&s.lock);
-    int sfd = watch_signals();
+    int rc = 0, sfd = watch_signals();
     if (sfd < 0 || pipe2(s.stop, O_CLOEXEC) < 0 ||
         weft__store_new(&s.store) != 0)
-        return 3;
-    run(&s, a.listen_fd, sfd, parent);
+        rc = 3;
+    else
+        run(&s, a.listen_fd, sfd);
     close(a.listen_fd);
     unlink(a.path);
     if (a.dir[0])
         rmdir(a.dir);
-    return 0;
+    return rc;
 }

@@ -362,11 +362,6 @@ static void a_manager_at_a_given_address(void **state)
 
 static void the_server_stops_cleanly_when_its_owner_is_killed(void **state)
 {
-#if defined(WEFT_TSAN)
-    /* Under ThreadSanitizer the lifeline is plain SIGKILL (see
-     * src/process/child.c), so the server cannot clean up. */
-    skip();
-#endif
     int fds[2];
     testing_pipe(fds);
     pid_t owner = fork();

@@ -519,23 +519,44 @@ static void a_large_argument_arrives_whole(void **state)
 struct middle {
     const char *method;
     int daemon;
-    int report; /* where the middle writes its child's pid */
+    int report;            /* where the middle writes its child's pid */
+    weft_process_fn child; /* NULL: spin_forever; else it reports itself */
 };
 
-/* The middle process: start a child that waits forever, report its pid,
- * then wait to be killed (or exit, running the exit handler). */
+/* A child that blocks every signal it can, says so (its pid, on the
+ * passed descriptor), then waits forever: a parent-death signal that can
+ * be blocked never reaches it. */
+static int block_everything(const weft_bytes_t *arg)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, NULL);
+    int pid = getpid();
+    if (write(fd_in(arg), &pid, sizeof pid) != sizeof pid)
+        return 1;
+    close(fd_in(arg));
+    for (;;)
+        pause();
+}
+
+/* The middle process: start a child that waits forever, report its pid
+ * (or have the child report it once it is ready), then wait to be killed
+ * (or exit, running the exit handler). */
 static void run_middle(const struct middle *m, int then_exit)
 {
     weft_context_t *ctx;
     weft_get_context(&ctx, m->method);
     weft_process_opts_t opts = {NULL, m->daemon};
     weft_process_t *p;
-    if (weft_context_process_new(ctx, &p, spin_forever, NULL, 0, &opts) ||
-        weft_process_start(p))
+    weft_process_fn target = m->child ? m->child : spin_forever;
+    if (weft_context_process_new(ctx, &p, target, &m->report, sizeof m->report,
+                                 &opts) ||
+        weft_process_pass_fd(p, m->report) || weft_process_start(p))
         _exit(2);
     int pid = weft_process_pid(p);
-    if (write(m->report, &pid, sizeof pid) != sizeof pid)
+    if (!m->child && write(m->report, &pid, sizeof pid) != sizeof pid)
         _exit(3);
+    close(m->report);
     if (then_exit)
         exit(0);
     for (;;)
@@ -550,8 +571,10 @@ static pid_t fork_middle(const struct middle *m, int then_exit, int *child)
     mm.report = fds[1];
     pid_t pid = fork();
     assert_true(pid >= 0);
-    if (pid == 0)
+    if (pid == 0) {
+        close(fds[0]);
         run_middle(&mm, then_exit);
+    }
     close(fds[1]);
     assert_int_equal(read(fds[0], child, sizeof *child), sizeof *child);
     close(fds[0]);
@@ -576,18 +599,22 @@ static int reap_until_gone(pid_t pid, const char *before)
         testing_list_children(now, sizeof now, 1);
         if (got <= 0 && seen && strcmp(now, before) == 0)
             return killed;
-        assert_true(weft_monotonic() - t0 < 5 * testing_scale());
+        if (weft_monotonic() - t0 > 5 * testing_scale())
+            fail_msg("%d processes outlived their parent",
+                     testing_kill_children_but(before));
         if (got <= 0)
             weft_sleep(0.005);
     }
 }
 
-static void a_parent_killed_with_sigkill_leaves_no_child(void **state)
+/* Kill a middle process whose child runs target, under each start
+ * method, and see the child end by SIGKILL. */
+static void kill_middles_and_see_their_children_go(weft_process_fn target)
 {
     /* Orphans come to us, so that we can see them end, and reap them. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     for (int m = 0; m < 3; m++) {
-        struct middle mid = {methods[m], 0, -1};
+        struct middle mid = {methods[m], 0, -1, target};
         char before[4096];
         testing_list_children(before, sizeof before, 1);
         int child;
@@ -602,10 +629,20 @@ static void a_parent_killed_with_sigkill_leaves_no_child(void **state)
     prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+static void a_parent_killed_with_sigkill_leaves_no_child(void **state)
+{
+    kill_middles_and_see_their_children_go(NULL);
+}
+
+static void a_child_that_blocks_every_signal_dies_with_its_parent(void **state)
+{
+    kill_middles_and_see_their_children_go(block_everything);
+}
+
 static void daemonic_children_are_terminated_at_exit(void **state)
 {
     for (int m = 0; m < 3; m++) {
-        struct middle mid = {methods[m], 1, -1};
+        struct middle mid = {methods[m], 1, -1, NULL};
         int child;
         pid_t middle = fork_middle(&mid, 1, &child);
         int st;
@@ -635,8 +672,8 @@ static void start_from_thread(void *arg)
 static void a_child_outlives_the_thread_that_started_it(void **state)
 {
 #if defined(WEFT_TSAN)
-    /* Starting a child from a second thread forks a process that has two
-     * threads, which ThreadSanitizer does not support. */
+    /* Under ThreadSanitizer the calling thread makes the child (see
+     * process.h), so the child ends with it. */
     skip();
 #endif
     int fds[2];
@@ -644,13 +681,82 @@ static void a_child_outlives_the_thread_that_started_it(void **state)
     struct starter s = {fds[0], NULL};
     testing_thread_join(testing_thread_start(start_from_thread, &s));
     assert_non_null(s.p);
-    /* Its parent thread is gone; the pdeath signal came and was ignored. */
+    /* The thread that started it is gone; the one that made it is not. */
     assert_int_equal(weft_process_join(s.p, 0.2), WEFT_ETIMEDOUT);
     assert_true(weft_process_is_alive(s.p));
     close(fds[1]);
     assert_int_equal(exit_code_of(s.p), 0);
     close(fds[0]);
     weft_process_free(s.p);
+}
+
+/* Become cat reading the pipe of arg's first descriptor, so that it ends
+ * at that pipe's end of file. arg's second descriptor closes at exec: its
+ * end of file tells the parent that the exec has happened. */
+static int exec_cat(const weft_bytes_t *arg)
+{
+    int fds[2];
+    memcpy(fds, arg->data, sizeof fds);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    if (dup2(fds[0], 0) != 0)
+        return 126;
+    execl("/bin/cat", "cat", (char *)NULL);
+    return 127;
+}
+
+struct exec_starter {
+    const char *method;
+    int fds[2]; /* cat's input (read end), the exec's sign (write end) */
+    int seen;   /* the read end of the sign */
+    weft_process_t *p;
+};
+
+static void start_exec_from_thread(void *arg)
+{
+    struct exec_starter *s = arg;
+    s->p = NULL;
+    weft_context_t *ctx;
+    weft_get_context(&ctx, s->method);
+    weft_process_t *p;
+    if (weft_context_process_new(ctx, &p, exec_cat, s->fds, sizeof s->fds,
+                                 NULL) != 0)
+        return;
+    weft_process_pass_fd(p, s->fds[0]);
+    weft_process_pass_fd(p, s->fds[1]);
+    if (weft_process_start(p) != 0) {
+        weft_process_free(p);
+        return;
+    }
+    close(s->fds[1]);
+    char c;
+    while (read(s->seen, &c, 1) > 0) /* until the child has exec()ed */
+        ;
+    s->p = p;
+}
+
+static void a_child_that_execs_outlives_the_thread_that_started_it(void **st)
+{
+#if defined(WEFT_TSAN)
+    /* Under ThreadSanitizer the calling thread makes the child (see
+     * process.h), so the child ends with it. */
+    skip();
+#endif
+    for (int m = 0; m < 2; m++) { /* fork, spawn: forkserver's is the server */
+        int in[2], sign[2];
+        testing_pipe(in);
+        testing_pipe(sign);
+        struct exec_starter s = {methods[m], {in[0], sign[1]}, sign[0], NULL};
+        testing_thread_join(testing_thread_start(start_exec_from_thread, &s));
+        close(sign[0]);
+        close(in[0]);
+        assert_non_null(s.p);
+        /* cat runs on: the thread that made it is gone, its process not. */
+        assert_int_equal(weft_process_join(s.p, 0.3), WEFT_ETIMEDOUT);
+        assert_true(weft_process_is_alive(s.p));
+        close(in[1]);
+        assert_int_equal(exit_code_of(s.p), 0);
+        weft_process_free(s.p);
+    }
 }
 
 int main(void)
@@ -674,9 +780,13 @@ int main(void)
         testing_proc_test(a_target_in_no_image_is_refused),
         testing_proc_test(a_large_argument_arrives_whole),
         testing_proc_test(a_parent_killed_with_sigkill_leaves_no_child),
+        testing_proc_test(
+            a_child_that_blocks_every_signal_dies_with_its_parent),
         testing_proc_test(daemonic_children_are_terminated_at_exit),
         /* Last: after a second thread, fork() is not for ThreadSanitizer. */
         testing_proc_test(a_child_outlives_the_thread_that_started_it),
+        testing_proc_test(
+            a_child_that_execs_outlives_the_thread_that_started_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
