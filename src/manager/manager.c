@@ -99,6 +99,7 @@ static int start_server(weft_manager_t *m, int listen_fd,
     struct weft__mgr_server_arg a;
     memset(&a, 0, sizeof a);
     a.listen_fd = listen_fd;
+    a.owner = (int32_t)getpid();
     snprintf(a.path, sizeof a.path, "%s", m->path);
     snprintf(a.dir, sizeof a.dir, "%s", m->dir);
     memcpy(a.key, key, sizeof a.key);

@@ -118,6 +118,7 @@ void weft__store_run(weft__store_t *s, weft__rbuf_t *req, weft__wbuf_t *resp);
 /* What the owner gives its server process (the argument of its target). */
 struct weft__mgr_server_arg {
     int listen_fd;
+    int32_t owner; /* the pid of the process that starts the server */
     char path[WEFT__MGR_PATH_MAX];
     char dir[WEFT__MGR_PATH_MAX]; /* to remove at the end; "" if none */
     unsigned char key[WEFT__MGR_KEY_BYTES];

@@ -7,6 +7,11 @@
  * whole under the store's lock, so every request is atomic and a slow or
  * silent client holds up no one else.
  *
+ * Only the owner stops it. A shutdown request counts only on a connection
+ * the owner made (the peer credentials the kernel took at connect() name
+ * the owner's pid); any other client that asks is refused with
+ * WEFT_EPERM, and the server goes on.
+ *
  * Stopping. The server stops on a shutdown request from its owner, on
  * SIGTERM (its owner terminates it at exit: it is daemonic), and when its
  * parent dies: rather than the SIGKILL every child gets then (process.h),
@@ -37,6 +42,7 @@ struct server {
     weft__store_t *store;
     weft_lock_t lock;
     unsigned char key[WEFT__MGR_KEY_BYTES];
+    pid_t owner;
     int stop[2];
 };
 
@@ -44,6 +50,7 @@ struct client {
     struct server *server;
     weft_connection_t *conn;
     int fd;
+    int is_owner; /* connected by the process that started the server */
 };
 
 static void set_receive_timeout(int fd, int seconds)
@@ -52,13 +59,25 @@ static void set_receive_timeout(int fd, int seconds)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
-/* Answer one request; 0 to go on, 1 when the client asked to stop. */
+/* The refusal of a stop asked for by another process than the owner. */
+static void refuse_stop(weft__wbuf_t *resp)
+{
+    static const char msg[] = "only the process that started the manager "
+                              "stops it";
+    weft__w_u32(resp, (uint32_t)WEFT_EPERM);
+    weft__w_blob(resp, msg, sizeof msg - 1);
+}
+
+/* Answer one request; 0 to go on, 1 when the owner asked to stop. */
 static int answer(struct client *c, const weft_bytes_t *req)
 {
     weft__rbuf_t r = {req->data, req->len, 0, 0};
     weft__wbuf_t resp = {0};
     int stop = req->len > 0 && req->data[0] == OP_SHUTDOWN;
-    if (stop) {
+    if (stop && !c->is_owner) {
+        refuse_stop(&resp);
+        stop = 0;
+    } else if (stop) {
         weft__w_u32(&resp, 0);
     } else {
         weft_lock_acquire(&c->server->lock, WEFT_FOREVER);
@@ -94,6 +113,18 @@ static int serve_client(void *arg, void **result)
     return 0;
 }
 
+/* Whether the process that connected fd is pid: the kernel records the
+ * peer's credentials at connect(), so no client can claim another's. The
+ * owner's pid cannot have been reused while the server runs: the server
+ * ends when its owner does. */
+static int connected_by(int fd, pid_t pid)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+           len == sizeof cred && cred.pid == pid;
+}
+
 static void take_client(struct server *s, int listen_fd)
 {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
@@ -108,6 +139,7 @@ static void take_client(struct server *s, int listen_fd)
     }
     c->server = s;
     c->fd = fd;
+    c->is_owner = connected_by(fd, s->owner);
     weft_connection_set_max_message(c->conn, WEFT__MGR_MAX_MESSAGE);
     if (weft_thread_new(&t, serve_client, c, &opts) != 0 ||
         weft_thread_start(t) != 0) {
@@ -165,6 +197,7 @@ int weft__mgr_serve(const weft_bytes_t *arg)
     memcpy(&a, arg->data, sizeof a);
     struct server s = {0};
     memcpy(s.key, a.key, sizeof s.key);
+    s.owner = (pid_t)a.owner;
     weft_lock_init(&s.lock);
     int rc = 0, sfd = watch_signals();
     if (sfd < 0 || pipe2(s.stop, O_CLOEXEC) < 0 ||

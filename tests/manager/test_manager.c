@@ -324,6 +324,59 @@ static void a_malformed_request_is_refused_and_the_server_goes_on(void **state)
 
 /* ----- Stopping ----- */
 
+/* In a process other than the owner: connect with the right key and ask,
+ * in a raw request, for the server to stop. The exit status says what the
+ * server answered: 0 refused with WEFT_EPERM, 1 stopped, 2 something else. */
+static _Noreturn void ask_for_a_stop(const char *address)
+{
+    size_t len;
+    const unsigned char *key = weft_process_authkey(&len);
+    unsigned char k[WEFT__MGR_KEY_BYTES];
+    weft__mgr_client_t *c;
+    if (weft__mgr_derive_key(key, len, k) != 0 ||
+        weft__mgr_client_new(&c, address, k) != 0)
+        _exit(3);
+    weft__wbuf_t w = {0};
+    weft__w_raw(&w, "\x1e\0\0\0\0\0\0\0", 8); /* OP_SHUTDOWN, id 0 */
+    weft_bytes_t reply = {0};
+    int rc = weft__mgr_call(c, &w, &reply);
+    if (rc == WEFT_EPERM && testing_message_has("only the process that"))
+        _exit(0);
+    _exit(rc == 0 || rc == WEFT_EEOF ? 1 : 2);
+}
+
+static void only_the_owner_stops_the_server(void **state)
+{
+    weft_manager_t *m = manager();
+    weft_dict_proxy_t *d;
+    assert_int_equal(weft_manager_dict(m, &d), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        ask_for_a_stop(weft_manager_address(m));
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(weft_dict_proxy_set(d, "still", 5, "here", 4), 0);
+    /* The owner's own raw request is obeyed. */
+    weft__wbuf_t w = {0};
+    weft__w_raw(&w, "\x1e\0\0\0\0\0\0\0", 8);
+    size_t len;
+    const unsigned char *key = weft_process_authkey(&len);
+    unsigned char k[WEFT__MGR_KEY_BYTES];
+    weft__mgr_derive_key(key, len, k);
+    weft__mgr_client_t *c;
+    assert_int_equal(weft__mgr_client_new(&c, weft_manager_address(m), k), 0);
+    weft_bytes_t reply = {0};
+    assert_int_equal(weft__mgr_call(c, &w, &reply), 0);
+    weft_bytes_free(&reply);
+    weft__w_free(&w);
+    weft__mgr_client_unref(c);
+    weft_dict_proxy_free(d);
+    weft_manager_free(m);
+}
+
 static void shutdown_removes_the_socket_and_ends_the_proxies(void **state)
 {
     weft_manager_t *m = manager();
@@ -402,6 +455,7 @@ int main(void)
         testing_proc_test(a_silent_client_holds_up_no_one),
         testing_proc_test(
             a_malformed_request_is_refused_and_the_server_goes_on),
+        testing_proc_test(only_the_owner_stops_the_server),
         testing_proc_test(shutdown_removes_the_socket_and_ends_the_proxies),
         testing_proc_test(a_manager_at_a_given_address),
         testing_proc_test(the_server_stops_cleanly_when_its_owner_is_killed),
