@@ -12,9 +12,11 @@
  *
  * The server listens on a Unix-domain stream socket: by default in a fresh
  * directory of its own (mode 0700, under $TMPDIR or /tmp), the socket mode
- * 0600 either way. A client proves it knows the authentication key, and
- * the server proves it too, by challenge and response: each side sends 32
- * random bytes and checks the other's HMAC-SHA256 of them, keyed with a
+ * 0600 either way. The server makes both itself, once its owner's death
+ * would make it remove them, so that an owner killed while it starts the
+ * server leaves neither behind. A client proves it knows the authentication
+ * key, and the server proves it too, by challenge and response: each side sends
+ * 32 random bytes and checks the other's HMAC-SHA256 of them, keyed with a
  * BLAKE2b digest of the key (libsodium; the comparison takes constant
  * time). A wrong key gives WEFT_EAUTH on both sides. The default key is
  * the current process's authkey (process.h), which children inherit; an

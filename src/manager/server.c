@@ -7,6 +7,12 @@
  * whole under the store's lock, so every request is atomic and a slow or
  * silent client holds up no one else.
  *
+ * Starting. The server makes its own address (the directory and the
+ * socket), and tells its owner where it listens, or why it cannot, on a
+ * pipe the owner passed it. It does so only once the owner's death would
+ * reach it as a SIGTERM (below), so that an owner killed at any point of
+ * the start leaves no socket and no directory behind.
+ *
  * Only the owner stops it. A shutdown request counts only on a connection
  * the owner made (the peer credentials the kernel took at connect() name
  * the owner's pid); any other client that asks is refused with
@@ -28,10 +34,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "weft/thread.h"
@@ -189,6 +197,71 @@ static void run(struct server *s, int listen_fd, int sfd)
     }
 }
 
+/* ----- The address ----- */
+
+static int listen_at(const char *path, int *out)
+{
+    struct sockaddr_un sa = {0};
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return weft_fail(WEFT_ESYS, "socket: %s", strerror(errno));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int err = errno;
+        close(fd);
+        if (err == EADDRINUSE)
+            return weft_fail(WEFT_EEXIST, "%s is taken", path);
+        return weft_fail(WEFT_ESYS, "bind %s: %s", path, strerror(err));
+    }
+    if (chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
+        int err = errno;
+        close(fd);
+        unlink(path);
+        return weft_fail(WEFT_ESYS, "listen %s: %s", path, strerror(err));
+    }
+    *out = fd;
+    return 0;
+}
+
+/* Make the address a asks for (a fresh directory and the socket in it, or
+ * the socket at the given path), its names in r, and listen there. */
+static int make_address(const struct weft__mgr_server_arg *a,
+                        struct weft__mgr_server_report *r, int *fd)
+{
+    char path[WEFT__MGR_PATH_MAX];
+    memcpy(path, a->path, sizeof path);
+    path[sizeof path - 1] = '\0';
+    if (a->private_dir) {
+        if (mkdtemp(path) == NULL)
+            return weft_fail(WEFT_ESYS, "mkdtemp: %s", strerror(errno));
+        memcpy(r->dir, path, sizeof r->dir);
+        /* Fits: the owner checked that the template leaves room. */
+        snprintf(r->path, sizeof r->path, "%.*s/socket",
+                 (int)(sizeof r->path - sizeof "/socket"), path);
+    } else {
+        memcpy(r->path, path, sizeof r->path);
+    }
+    int rc = listen_at(r->path, fd);
+    if (rc && r->dir[0])
+        rmdir(r->dir);
+    return rc;
+}
+
+/* Tell the owner (a pipe, one write under PIPE_BUF: whole or nothing). */
+static void report(int fd, struct weft__mgr_server_report *r, int code)
+{
+    r->code = code;
+    if (code)
+        snprintf(r->message, sizeof r->message, "%s", weft_last_message());
+    ssize_t w = write(fd, r, sizeof *r);
+    (void)w; /* an owner that is gone reads nothing anyway */
+    close(fd);
+}
+
+/* The lifeline comes first (watch_signals()): from then on, the death of
+ * the owner is a SIGTERM here, so the address is made only once it would
+ * be removed whatever happens to the owner. */
 int weft__mgr_serve(const weft_bytes_t *arg)
 {
     struct weft__mgr_server_arg a;
@@ -199,15 +272,21 @@ int weft__mgr_serve(const weft_bytes_t *arg)
     memcpy(s.key, a.key, sizeof s.key);
     s.owner = (pid_t)a.owner;
     weft_lock_init(&s.lock);
-    int rc = 0, sfd = watch_signals();
-    if (sfd < 0 || pipe2(s.stop, O_CLOEXEC) < 0 ||
-        weft__store_new(&s.store) != 0)
-        rc = 3;
-    else
-        run(&s, a.listen_fd, sfd);
-    close(a.listen_fd);
-    unlink(a.path);
-    if (a.dir[0])
-        rmdir(a.dir);
-    return rc;
+    struct weft__mgr_server_report r;
+    memset(&r, 0, sizeof r);
+    int listen_fd = -1, sfd = watch_signals();
+    if (sfd < 0)
+        return 3; /* the owner is gone: nothing was made */
+    int rc = pipe2(s.stop, O_CLOEXEC) < 0 || weft__store_new(&s.store) != 0
+                 ? weft_fail(WEFT_ENOMEM, "the manager's server cannot start")
+                 : make_address(&a, &r, &listen_fd);
+    report(a.report_fd, &r, rc);
+    if (rc)
+        return 3;
+    run(&s, listen_fd, sfd);
+    close(listen_fd);
+    unlink(r.path);
+    if (r.dir[0])
+        rmdir(r.dir);
+    return 0;
 }

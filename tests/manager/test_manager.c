@@ -2,10 +2,12 @@
  * server that always stops cleanly. */
 #include "testing_proc.h"
 
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -442,6 +444,65 @@ static void the_server_stops_cleanly_when_its_owner_is_killed(void **state)
     }
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    return remove(path);
+}
+
+/* An owner killed at a random point of its start, many times over: once
+ * its server has ended (we are the subreaper of both), its TMPDIR, where
+ * the server's directory and socket go, is empty. */
+static void an_owner_killed_while_it_starts_leaves_nothing(void **state)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    testing_rng_t rng;
+    testing_rng_init(&rng, 0);
+    char before[4096];
+    testing_list_children(before, sizeof before, 1);
+    for (int round = 0; round < 30; round++) {
+        char tmpdir[] = "/tmp/weft-test-XXXXXX";
+        assert_non_null(mkdtemp(tmpdir));
+        int fds[2];
+        testing_pipe(fds);
+        pid_t owner = fork();
+        assert_true(owner >= 0);
+        if (owner == 0) {
+            setenv("TMPDIR", tmpdir, 1);
+            char c = 'x';
+            weft_manager_t *m;
+            if (write(fds[1], &c, 1) != 1 ||
+                weft_manager_start(&m, NULL, NULL, 0) != 0)
+                _exit(1);
+            for (;;)
+                pause();
+        }
+        close(fds[1]);
+        char c;
+        assert_int_equal(read(fds[0], &c, 1), 1);
+        close(fds[0]);
+        weft_sleep((double)testing_rng_below(&rng, 30000) / 1e6);
+        kill(owner, SIGKILL);
+        for (double t0 = weft_monotonic();;) {
+            while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+            char now[4096];
+            testing_list_children(now, sizeof now, 1);
+            if (strcmp(now, before) == 0)
+                break;
+            if (weft_monotonic() - t0 > 10 * testing_scale())
+                fail_msg("%d processes outlived the owner",
+                         testing_kill_children_but(before));
+            weft_sleep(0.005);
+        }
+        if (rmdir(tmpdir) != 0) {
+            nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+            fail_msg("round %d left its socket behind", round);
+        }
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +520,7 @@ int main(void)
         testing_proc_test(shutdown_removes_the_socket_and_ends_the_proxies),
         testing_proc_test(a_manager_at_a_given_address),
         testing_proc_test(the_server_stops_cleanly_when_its_owner_is_killed),
+        testing_proc_test(an_owner_killed_while_it_starts_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
