@@ -42,6 +42,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/chaos.h"
 #include "weft/thread.h"
 
 #define HANDSHAKE_SECONDS 10
@@ -166,6 +167,7 @@ static int watch_signals(void)
     sigaddset(&set, SIGTERM);
     sigprocmask(SIG_BLOCK, &set, NULL);
     signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN); /* an owner gone before the report is read */
     int sfd = signalfd(-1, &set, SFD_CLOEXEC);
     if (sfd >= 0 && weft_set_parent_death_signal(SIGTERM) != 0) {
         close(sfd);
@@ -280,6 +282,7 @@ int weft__mgr_serve(const weft_bytes_t *arg)
     int rc = pipe2(s.stop, O_CLOEXEC) < 0 || weft__store_new(&s.store) != 0
                  ? weft_fail(WEFT_ENOMEM, "the manager's server cannot start")
                  : make_address(&a, &r, &listen_fd);
+    WEFT_CHAOS_POINT(); /* the owner may die between the two */
     report(a.report_fd, &r, rc);
     if (rc)
         return 3;
