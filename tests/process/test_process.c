@@ -250,6 +250,42 @@ static void start_methods_and_contexts(void **state)
     assert_true(weft_process_cpu_count() >= 1);
 }
 
+/* ----- The lifeline ----- */
+
+/* In a child: SIGKILL is the death signal, and another can be asked for. */
+static int check_death_signal(const weft_bytes_t *arg)
+{
+    if (weft_parent_death_signal() != SIGKILL)
+        return 1;
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
+    if (weft_set_parent_death_signal(SIGUSR1) != 0 ||
+        weft_parent_death_signal() != SIGUSR1)
+        return 2;
+    if (weft_set_parent_death_signal(0) != WEFT_EINVAL)
+        return 3;
+    return 0;
+}
+
+static void children_die_by_sigkill_unless_they_ask_otherwise(void **state)
+{
+    assert_int_equal(weft_parent_death_signal(), 0);
+    assert_fails_with(weft_set_parent_death_signal(SIGTERM), WEFT_ESTATE,
+                      "no lifeline");
+    assert_fails_with(weft_set_parent_death_signal(-1), WEFT_EINVAL,
+                      "not a signal");
+    size_t threads = weft_active_count();
+    for (int m = 0; m < 3; m++) {
+        weft_process_t *p = start(methods[m], check_death_signal, NULL, 0);
+        assert_int_equal(exit_code_of(p), 0);
+        weft_process_free(p);
+    }
+    /* The thread that makes children is weft's own, not the program's. */
+    assert_int_equal(weft_active_count(), threads);
+}
+
 /* ----- Who is who ----- */
 
 /* Write "name|parent's name|daemon|parent's pid|parent alive". */
@@ -770,6 +806,7 @@ int main(void)
         testing_proc_test(misuse_gets_codes_and_messages),
         testing_proc_test(closing_a_running_process_is_refused),
         testing_proc_test(start_methods_and_contexts),
+        testing_proc_test(children_die_by_sigkill_unless_they_ask_otherwise),
         testing_proc_test(children_know_their_names_and_their_parent),
         testing_proc_test(process_names_count_up),
         testing_proc_test(a_grandchild_is_named_after_its_parent),
