@@ -263,30 +263,35 @@ static void report(int fd, struct weft__mgr_server_report *r, int code)
 
 /* The lifeline comes first (watch_signals()): from then on, the death of
  * the owner is a SIGTERM here, so the address is made only once it would
- * be removed whatever happens to the owner. */
+ * be removed whatever happens to the owner.
+ *
+ * The server's state is on the heap and never freed: its client threads
+ * are daemons that may still be answering a request (under its lock, in
+ * its store) when this returns, until the process ends. On this stack it
+ * would be reused under them. */
 int weft__mgr_serve(const weft_bytes_t *arg)
 {
     struct weft__mgr_server_arg a;
-    if (arg->len != sizeof a)
+    struct server *s = calloc(1, sizeof *s);
+    if (arg->len != sizeof a || s == NULL)
         return 2;
     memcpy(&a, arg->data, sizeof a);
-    struct server s = {0};
-    memcpy(s.key, a.key, sizeof s.key);
-    s.owner = (pid_t)a.owner;
-    weft_lock_init(&s.lock);
+    memcpy(s->key, a.key, sizeof s->key);
+    s->owner = (pid_t)a.owner;
+    weft_lock_init(&s->lock);
     struct weft__mgr_server_report r;
     memset(&r, 0, sizeof r);
     int listen_fd = -1, sfd = watch_signals();
     if (sfd < 0)
         return 3; /* the owner is gone: nothing was made */
-    int rc = pipe2(s.stop, O_CLOEXEC) < 0 || weft__store_new(&s.store) != 0
+    int rc = pipe2(s->stop, O_CLOEXEC) < 0 || weft__store_new(&s->store) != 0
                  ? weft_fail(WEFT_ENOMEM, "the manager's server cannot start")
                  : make_address(&a, &r, &listen_fd);
     WEFT_CHAOS_POINT(); /* the owner may die between the two */
     report(a.report_fd, &r, rc);
     if (rc)
         return 3;
-    run(&s, listen_fd, sfd);
+    run(s, listen_fd, sfd);
     close(listen_fd);
     unlink(r.path);
     if (r.dir[0])
