@@ -295,7 +295,7 @@ WEFT_API unsigned weft_process_cpu_count(void);
 
 /* The signal this process gets when its parent dies: SIGKILL in a child
  * weft started (unless changed below), 0 in a process weft did not start
- * (it has no lifeline). */
+ * (it has no lifeline), a fork() of a child included. */
 WEFT_API int weft_parent_death_signal(void);
 
 /* In a child weft started: get sig rather than SIGKILL when the parent

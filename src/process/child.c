@@ -147,9 +147,21 @@ void weft__counter_reset(void)
 
 /* The parent this process dies with (0: none, weft did not start it), and
  * the signal it asked for. Set once, early in the child, before any other
- * thread exists. */
+ * thread exists; dropped in any child of fork(), which the kernel gives no
+ * parent-death signal (weft's own children then set theirs). */
 static pid_t lifeline_parent;
 static _Atomic int lifeline_signal;
+
+static void drop_lifeline_in_child(void)
+{
+    lifeline_parent = 0;
+    atomic_store_explicit(&lifeline_signal, 0, memory_order_relaxed);
+}
+
+__attribute__((constructor)) static void install_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, drop_lifeline_in_child);
+}
 
 int weft_parent_death_signal(void)
 {

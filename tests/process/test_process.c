@@ -277,6 +277,14 @@ static int check_death_signal(const weft_bytes_t *arg)
         return 2;
     if (weft_set_parent_death_signal(0) != WEFT_EINVAL)
         return 3;
+    /* A fork() of its own has no lifeline (the kernel gives it none). */
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(weft_parent_death_signal() == 0 ? 0 : 1);
+    int st;
+    if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+        WEXITSTATUS(st) != 0)
+        return 4;
     return 0;
 }
 
