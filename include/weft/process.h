@@ -209,7 +209,8 @@ WEFT_API int weft_process_pass_fd(weft_process_t *p, int fd);
 
 /* Start the child. Blocks: briefly (until the child exists; the first
  * start of a process also starts its launcher thread, and under fork and
- * spawn the fork() runs there while the caller waits).
+ * spawn the fork() runs there while the caller waits, so the caller must
+ * not hold a lock that a pthread_atfork() handler of the program takes).
  * Errors: WEFT_ESTATE (started before: "processes can only be started
  * once"; closed; or the caller is daemonic: "daemonic processes are not
  * allowed to have children"), WEFT_EINVAL (spawn and forkserver: the target
