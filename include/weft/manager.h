@@ -12,21 +12,25 @@
  *
  * The server listens on a Unix-domain stream socket: by default in a fresh
  * directory of its own (mode 0700, under $TMPDIR or /tmp), the socket mode
- * 0600 either way. A client proves it knows the authentication key, and
- * the server proves it too, by challenge and response: each side sends 32
- * random bytes and checks the other's HMAC-SHA256 of them, keyed with a
+ * 0600 either way. The server makes both itself, once its owner's death
+ * would make it remove them, so that an owner killed while it starts the
+ * server leaves neither behind. A client proves it knows the authentication
+ * key, and the server proves it too, by challenge and response: each side sends
+ * 32 random bytes and checks the other's HMAC-SHA256 of them, keyed with a
  * BLAKE2b digest of the key (libsodium; the comparison takes constant
  * time). A wrong key gives WEFT_EAUTH on both sides. The default key is
  * the current process's authkey (process.h), which children inherit; an
  * unrelated process that knows the address and the key connects with
  * weft_manager_connect().
  *
- * The server is a daemonic child of the process that started it, named
- * "SyncManager-N" as Python names it. It stops cleanly (closing its socket
- * and removing the socket and the directory it made) when its owner shuts
- * it down or frees it, exits (daemonic children are terminated then), or
- * dies by any means (it watches for the parent-death signal itself). Its
- * dicts and lists live as long as it does.
+ * The server is a daemonic child of the process that started it (its
+ * owner), named "SyncManager-N" as Python names it. It stops cleanly
+ * (closing its socket and removing the socket and the directory it made)
+ * when its owner shuts it down or frees it, exits (daemonic children are
+ * terminated then), or dies by any means (it asks for SIGTERM as its
+ * parent-death signal and watches for it). Only the owner stops it: the
+ * server refuses a shutdown from any other client. Its dicts and lists
+ * live as long as it does.
  *
  * Proxies reach a child through shares (process.h): the child connects on
  * its own, through the socket's directory passed as a descriptor.
@@ -78,7 +82,9 @@ WEFT_API int weft_manager_connect(weft_manager_t **out, const char *address,
 WEFT_API const char *weft_manager_address(const weft_manager_t *m);
 
 /* Stop the server and wait for it (its owner only). Proxies then get
- * WEFT_EEOF. Stopping twice is allowed. Blocks: yes.
+ * WEFT_EEOF. Stopping twice is allowed. Blocks: yes. The server itself
+ * checks who asks: a shutdown request on a connection that another process
+ * made is refused with WEFT_EPERM, whatever the client.
  * Errors: WEFT_EPERM (not the owner: only the process that started the
  * server stops it). */
 WEFT_API int weft_manager_shutdown(weft_manager_t *m);

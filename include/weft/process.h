@@ -12,9 +12,14 @@
  * Start methods, and what a child inherits:
  *   "fork"        the child is a fork() of the caller: a copy of all its
  *                 memory (so pointers stay valid), every file descriptor,
- *                 signal handlers and mask; of its threads only the caller.
- *                 Fast, but unsafe when other threads hold locks (malloc's,
- *                 stdio's, the program's): the child may deadlock.
+ *                 signal handlers, and the caller's signal mask. None of
+ *                 its threads goes on in the child: the target runs on the
+ *                 copy of weft's launcher thread (below), as the child's
+ *                 main thread, so thread-local variables read as a new
+ *                 thread's, and locks the caller held stay held, as those
+ *                 of every other thread. Fast, but unsafe when other
+ *                 threads hold locks (malloc's, stdio's, the program's):
+ *                 the child may deadlock.
  *   "spawn"       the child is a fresh run of the same executable
  *                 (/proc/self/exe): its constructors run, main() does not;
  *                 the target is found by its offset in the executable or
@@ -42,17 +47,38 @@
  * authentication key (Python's authkey, 32 random bytes made in the first
  * process and inherited). %(processName)s in the log layer shows the name.
  *
- * Beyond Python, children never outlive their parent: each one asks the
- * kernel for a signal when its parent dies (PR_SET_PDEATHSIG), checking
- * just after that the parent is still the one that started it, and ends
- * itself with SIGKILL when the parent is gone, even if the parent was
- * killed with SIGKILL. The signal is weft_parent_death_signal(), whose
- * handler looks at the parent first, so a child does not die when merely
- * the thread that started it ends. As in Python, at normal exit a parent
- * terminates its daemonic children and joins the others; a child's own
- * children are handled the same way when its target returns. No child is
- * left a zombie: join(), is_alive(), active_children() and every start reap
- * the children that have finished.
+ * Beyond Python, children never outlive their parent. Each child asks the
+ * kernel for SIGKILL when its parent dies (PR_SET_PDEATHSIG), checking
+ * just after that the parent is still the one that started it, so it ends
+ * with the parent however the parent ends (SIGKILL included) and whatever
+ * its own code does: SIGKILL cannot be blocked, caught or ignored, and it
+ * is kept across exec(). The kernel sends it when the *thread* that made
+ * the child ends, so weft makes every child (its fork(), under fork and
+ * spawn) on one thread of its own, "weft-launcher", started by the first
+ * start and ending only with the process; a fork server's children are
+ * made by the server, which has one thread and ends when its parent does.
+ * This covers every child weft starts, the process pool's workers and the
+ * manager's server included, and a child's own children in turn.
+ *   What it costs: a child gets no chance to clean up when its parent dies
+ *   (no atexit handlers, no flush of stdio buffers); a named segment it
+ *   created is removed by its tracker (shm.h). A child that must clean up
+ *   asks for a signal it can watch instead, with
+ *   weft_set_parent_death_signal() (the manager's server does).
+ *   What it does not cover: processes a target makes itself (fork(),
+ *   posix_spawn(), system()) unless they ask for a lifeline of their own; a
+ *   child that execs a set-user-ID or set-group-ID program or one with file
+ *   capabilities, or that changes its credentials (setuid()...), since the
+ *   kernel then clears the parent-death signal; a child that clears it
+ *   itself with prctl(); and the fork server, which ends when its control
+ *   socket closes rather than by a signal. A parent that exec()s ends its
+ *   children, since its launcher thread ends then. Under ThreadSanitizer
+ *   (WEFT_TSAN builds) the calling thread makes the child, since a child of
+ *   a process with several threads may not start threads there: a child
+ *   then also ends with the thread that started it.
+ * As in Python, at normal exit a parent terminates its daemonic children
+ * and joins the others; a child's own children are handled the same way
+ * when its target returns. No child is left a zombie: join(), is_alive(),
+ * active_children() and every start reap the children that have finished.
  *
  * Handles are reference counted: weft_process_new() returns one reference
  * and weft_process_free() drops it; the list of children keeps its own
@@ -66,10 +92,11 @@
  * Defaults for this layer: thread-safe; non-blocking unless marked.
  *
  * Global state: the list of this process's children, the counter behind
- * default names, the current process's identity (name, parent, authkey),
- * the default start method, the fork server's connection, and the
- * registered targets. A child made by fork() (by weft or not) starts with
- * no children, a fresh counter and no fork server connection.
+ * default names, the current process's identity (name, parent, authkey,
+ * lifeline), the default start method, the fork server's connection, the
+ * launcher thread, and the registered targets. A child made by fork() (by
+ * weft or not) starts with no children, a fresh counter, no fork server
+ * connection and no launcher (its first start makes one).
  */
 #ifndef WEFT_PROCESS_H
 #define WEFT_PROCESS_H
@@ -180,12 +207,16 @@ WEFT_API void weft_process_free(weft_process_t *p);
 WEFT_API int weft_process_pass(weft_process_t *p, const weft_share_t *h);
 WEFT_API int weft_process_pass_fd(weft_process_t *p, int fd);
 
-/* Start the child. Blocks: briefly (until the child exists).
+/* Start the child. Blocks: briefly (until the child exists; the first
+ * start of a process also starts its launcher thread, and under fork and
+ * spawn the fork() runs there while the caller waits, so the caller must
+ * not hold a lock that a pthread_atfork() handler of the program takes).
  * Errors: WEFT_ESTATE (started before: "processes can only be started
  * once"; closed; or the caller is daemonic: "daemonic processes are not
  * allowed to have children"), WEFT_EINVAL (spawn and forkserver: the target
  * is in no loaded image and was not registered), WEFT_ESYS (the system
- * refused: the message names the call), WEFT_ENOMEM. */
+ * refused: the message names the call, or the launcher thread could not
+ * start), WEFT_ENOMEM. */
 WEFT_API int weft_process_start(weft_process_t *p);
 
 /* Wait until the child has ended, up to timeout seconds, and reap it.
@@ -263,10 +294,23 @@ WEFT_API const unsigned char *weft_process_authkey(size_t *len);
 WEFT_API unsigned weft_cpu_count(void);
 WEFT_API unsigned weft_process_cpu_count(void);
 
-/* The signal a child asks for when its parent dies (a real-time signal).
- * A child that must clean up before it goes (the manager's server) may
- * block it and watch for it itself (signalfd), checking getppid(). */
+/* The signal this process gets when its parent dies: SIGKILL in a child
+ * weft started (unless changed below), 0 in a process weft did not start
+ * (it has no lifeline), a fork() of a child included. */
 WEFT_API int weft_parent_death_signal(void);
+
+/* In a child weft started: get sig rather than SIGKILL when the parent
+ * dies, for a child that must clean up before it goes (the manager's
+ * server: it blocks SIGTERM, reads it from a signalfd and asks for it
+ * here). Block or handle sig first: its default action may not end the
+ * process, and a child that blocks it without watching for it outlives its
+ * parent. The signal comes when the parent process ends, not when the
+ * thread that called this one does.
+ * Errors: WEFT_EINVAL (not a signal, or 0), WEFT_ESTATE (weft did not start
+ * this process: "no lifeline"; or the parent is gone already: "the parent
+ * is gone", when the signal may never come: clean up and exit now),
+ * WEFT_ESYS. */
+WEFT_API int weft_set_parent_death_signal(int sig);
 
 /* ----- Targets for spawn and forkserver ----- */
 

@@ -14,9 +14,12 @@
  * a small process, "weft-tracker", started with the first named segment a
  * process creates, that outlives it and, once it has ended, unlinks each
  * name it left behind as soon as no process has that segment mapped any
- * more. The tracker never acts on a segment that was unlinked (and perhaps
- * created again by someone else) meanwhile, and it never warns: nothing it
- * cleans was used wrongly.
+ * more. The tracker knows each name before the name exists (a segment is
+ * made nameless, the tracker is told, and only then is the name given), so
+ * a creator killed at any point, even during its first create, leaves
+ * nothing behind. The tracker never acts on a segment that was unlinked
+ * (and perhaps created again by someone else) meanwhile, and it never
+ * warns: nothing it cleans was used wrongly.
  *
  * Value and Array. A Value is one C scalar, an Array a fixed number of
  * them, in an anonymous segment, with an RLock beside them unless made
@@ -61,10 +64,14 @@ typedef struct weft_shm weft_shm_t;
 /* Create a segment of size bytes, zero-filled, and map it. name: NULL for
  * an anonymous segment; "" for a named one with a fresh name that weft
  * chooses ("weft-<pid>-<n>"); otherwise that name, with or without a
- * leading '/', as in Python (at most 255 bytes, no other '/').
+ * leading '/', as in Python (at most 255 bytes, no other '/', no newline:
+ * the tracker reads one name a line). The first named create of a process
+ * starts its tracker (a few milliseconds) before the name exists.
  * Ownership: *out returns new: close and free with weft_shm_free().
- * Errors: WEFT_EINVAL (NULL out, size 0, bad name), WEFT_EEXIST (the name
- * is taken), WEFT_ESYS, WEFT_ENOMEM. */
+ * Errors: WEFT_EINVAL (NULL out, size 0, bad name: "bad shared memory
+ * name", or "may not hold a newline"), WEFT_EEXIST (the name is taken),
+ * WEFT_ESYS (also: no tracker could be started, so nothing is created),
+ * WEFT_ENOMEM. */
 WEFT_API int weft_shm_create(weft_shm_t **out, const char *name, size_t size);
 
 /* Map the named segment another process created (SharedMemory(name)).

@@ -49,68 +49,32 @@ static int derive(const void *key, size_t len,
     return weft__mgr_derive_key(key, len, out);
 }
 
-/* A fresh directory of our own, and the socket's path in it. */
-static int private_address(weft_manager_t *m)
+/* The template of a fresh directory of our own under $TMPDIR, which the
+ * server makes (see server.c). */
+static int private_template(char *out, size_t size)
 {
     const char *tmp = getenv("TMPDIR");
     if (tmp == NULL || tmp[0] == '\0')
         tmp = "/tmp";
-    int n = snprintf(m->dir, sizeof m->dir, "%s/weft-manager-XXXXXX", tmp);
-    if (n < 0 || (size_t)n + sizeof "/socket" > sizeof m->dir)
+    int n = snprintf(out, size, "%s/weft-manager-XXXXXX", tmp);
+    if (n < 0 || (size_t)n + sizeof "/socket" > size)
         return weft_fail(WEFT_EINVAL, "TMPDIR is too long for a socket");
-    if (mkdtemp(m->dir) == NULL)
-        return weft_fail(WEFT_ESYS, "mkdtemp: %s", strerror(errno));
-    /* Fits: checked above. */
-    memcpy(m->path, m->dir, (size_t)n);
-    memcpy(m->path + n, "/socket", sizeof "/socket");
-    return 0;
-}
-
-static int listen_at(const char *path, int *out)
-{
-    struct sockaddr_un sa = {0};
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return weft_fail(WEFT_ESYS, "socket: %s", strerror(errno));
-    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        int err = errno;
-        close(fd);
-        if (err == EADDRINUSE)
-            return weft_fail(WEFT_EEXIST, "%s is taken", path);
-        return weft_fail(WEFT_ESYS, "bind %s: %s", path, strerror(err));
-    }
-    if (chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
-        int err = errno;
-        close(fd);
-        unlink(path);
-        return weft_fail(WEFT_ESYS, "listen %s: %s", path, strerror(err));
-    }
-    *out = fd;
     return 0;
 }
 
 /* ----- Starting, connecting, stopping ----- */
 
-static int start_server(weft_manager_t *m, int listen_fd,
-                        const unsigned char key[WEFT__MGR_KEY_BYTES])
+static int start_server(weft_manager_t *m, const struct weft__mgr_server_arg *a)
 {
-    struct weft__mgr_server_arg a;
-    memset(&a, 0, sizeof a);
-    a.listen_fd = listen_fd;
-    snprintf(a.path, sizeof a.path, "%s", m->path);
-    snprintf(a.dir, sizeof a.dir, "%s", m->dir);
-    memcpy(a.key, key, sizeof a.key);
     weft_process_opts_t opts = {NULL, 1};
-    int rc = weft_process_new(&m->server, weft__mgr_serve, &a, sizeof a, &opts);
+    int rc = weft_process_new(&m->server, weft__mgr_serve, a, sizeof *a, &opts);
     char name[64];
     if (rc == 0) {
         /* Python's name: SyncManager-N, N the counter Process-N took. */
         snprintf(name, sizeof name, "SyncManager-%s",
                  weft_process_name(m->server) + strlen("Process-"));
         weft_process_set_name(m->server, name);
-        rc = weft_process_pass_fd(m->server, listen_fd);
+        rc = weft_process_pass_fd(m->server, a->report_fd);
     }
     if (rc == 0)
         rc = weft_process_start(m->server);
@@ -121,36 +85,75 @@ static int start_server(weft_manager_t *m, int listen_fd,
     return rc;
 }
 
+/* The server's word: where it listens, or why it cannot. */
+static int read_report(weft_manager_t *m, int fd)
+{
+    struct weft__mgr_server_report r;
+    size_t got = 0;
+    while (got < sizeof r) {
+        ssize_t n = read(fd, (char *)&r + got, sizeof r - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return weft_fail(WEFT_ESYS, "the manager's server ended before "
+                                        "it listened");
+        got += (size_t)n;
+    }
+    r.message[sizeof r.message - 1] = '\0';
+    if (r.code != 0)
+        return weft_fail(r.code, "%s", r.message);
+    memcpy(m->path, r.path, sizeof m->path);
+    memcpy(m->dir, r.dir, sizeof m->dir);
+    m->path[sizeof m->path - 1] = m->dir[sizeof m->dir - 1] = '\0';
+    return 0;
+}
+
 static void remove_address(weft_manager_t *m)
 {
-    if (m->server == NULL)
+    if (m->server == NULL || m->path[0] == '\0')
         return;
     unlink(m->path);
     if (m->dir[0])
         rmdir(m->dir);
 }
 
+/* Start the server and hear from it. The server makes the directory and
+ * the socket itself, once it would clean them up if this process died, so
+ * that an owner killed at any point of its start leaves nothing behind. */
+static int start_and_hear(weft_manager_t *m, struct weft__mgr_server_arg *a)
+{
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) < 0)
+        return weft_fail(WEFT_ESYS, "pipe2: %s", strerror(errno));
+    a->report_fd = report[1];
+    int rc = start_server(m, a);
+    close(report[1]);
+    if (rc == 0 && (rc = read_report(m, report[0])) != 0) {
+        weft_process_join(m->server, WEFT_FOREVER); /* it ends at once */
+        weft_process_free(m->server);
+        m->server = NULL;
+    }
+    close(report[0]);
+    return rc;
+}
+
 static int start(weft_manager_t *m, const char *address,
                  const unsigned char key[WEFT__MGR_KEY_BYTES])
 {
+    struct weft__mgr_server_arg a;
+    memset(&a, 0, sizeof a);
+    a.owner = (int32_t)getpid();
+    a.private_dir = address == NULL;
+    memcpy(a.key, key, sizeof a.key);
     int rc = 0;
     if (address)
-        snprintf(m->path, sizeof m->path, "%s", address);
+        snprintf(a.path, sizeof a.path, "%s", address);
     else
-        rc = private_address(m);
-    int fd = -1;
-    if (rc == 0 && (rc = listen_at(m->path, &fd)) != 0 && m->dir[0])
-        rmdir(m->dir);
+        rc = private_template(a.path, sizeof a.path);
+    if (rc == 0)
+        rc = start_and_hear(m, &a);
     if (rc)
         return rc;
-    rc = start_server(m, fd, key);
-    close(fd); /* the server has its own now */
-    if (rc) {
-        unlink(m->path);
-        if (m->dir[0])
-            rmdir(m->dir);
-        return rc;
-    }
     rc = weft__mgr_client_new(&m->client, m->path, key);
     if (rc) {
         weft_process_terminate(m->server);

@@ -117,10 +117,20 @@ void weft__store_run(weft__store_t *s, weft__rbuf_t *req, weft__wbuf_t *resp);
 
 /* What the owner gives its server process (the argument of its target). */
 struct weft__mgr_server_arg {
-    int listen_fd;
-    char path[WEFT__MGR_PATH_MAX];
-    char dir[WEFT__MGR_PATH_MAX]; /* to remove at the end; "" if none */
+    int32_t report_fd;   /* where the server says whether it listens */
+    int32_t owner;       /* the pid of the process that starts the server */
+    int32_t private_dir; /* path is a mkdtemp() template for a directory,
+                            and the socket is "socket" in it */
+    char path[WEFT__MGR_PATH_MAX]; /* the socket's path, or the template */
     unsigned char key[WEFT__MGR_KEY_BYTES];
+};
+
+/* What the server writes on report_fd, in one write (under PIPE_BUF). */
+struct weft__mgr_server_report {
+    int32_t code;                  /* 0: it listens; else a WEFT_E* code */
+    char path[WEFT__MGR_PATH_MAX]; /* the socket's path */
+    char dir[WEFT__MGR_PATH_MAX];  /* the directory it made; "" if none */
+    char message[256];             /* why not, when code is not 0 */
 };
 
 int weft__mgr_serve(const weft_bytes_t *arg);

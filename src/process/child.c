@@ -10,14 +10,18 @@
  * weft is a shared library (initialized before the program), the program's.
  * Those constructors never run twice: this one never returns.
  *
- * Lifeline. The kernel sends a child weft_parent_death_signal() when the
- * thread that created it exits (PR_SET_PDEATHSIG). The handler kills the
- * child with SIGKILL only if its parent process is gone (getppid() changed:
- * the child was reparented); if merely that thread ended, the child was
- * handed to another thread of the same parent and lives on. A child that
- * must clean up before it goes (the manager's server) blocks the signal and
- * watches for it itself. A fork server's children get the same lifeline to
- * the server, which ends with its own parent.
+ * Lifeline. A child asks the kernel for SIGKILL when its parent dies
+ * (PR_SET_PDEATHSIG), then checks that the parent is still the process
+ * that made it (it may have died before the child asked) and ends at once
+ * if not. SIGKILL cannot be blocked, caught or ignored, so whatever the
+ * target does with its signals, it ends with its parent; the signal is
+ * kept across exec, so a target that becomes another program ends too.
+ * The kernel sends it when the *thread* that made the child ends, which is
+ * why children are made by the launcher (launcher.c), a thread that ends
+ * only with its process. A fork server's children get the same lifeline to
+ * the server, which ends with its own parent. A child of weft that must
+ * clean up before it goes (the manager's server) asks for a signal it can
+ * watch instead (weft_set_parent_death_signal()).
  */
 #include "process_int.h"
 
@@ -141,43 +145,49 @@ void weft__counter_reset(void)
 
 /* ----- Lifeline ----- */
 
+/* The parent this process dies with (0: none, weft did not start it), and
+ * the signal it asked for. Set once, early in the child, before any other
+ * thread exists; dropped in any child of fork(), which the kernel gives no
+ * parent-death signal (weft's own children then set theirs). */
 static pid_t lifeline_parent;
+static _Atomic int lifeline_signal;
+
+static void drop_lifeline_in_child(void)
+{
+    lifeline_parent = 0;
+    atomic_store_explicit(&lifeline_signal, 0, memory_order_relaxed);
+}
+
+__attribute__((constructor)) static void install_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, drop_lifeline_in_child);
+}
 
 int weft_parent_death_signal(void)
 {
-    return SIGRTMAX - 4;
+    return atomic_load_explicit(&lifeline_signal, memory_order_relaxed);
 }
 
-static void on_parent_death(int sig)
+int weft_set_parent_death_signal(int sig)
 {
-    if (getppid() != lifeline_parent)
-        kill(getpid(), SIGKILL);
+    if (sig <= 0 || sig > SIGRTMAX || sig == SIGSTOP)
+        return weft_fail(WEFT_EINVAL, "%d is not a signal to die by", sig);
+    if (lifeline_parent == 0)
+        return weft_fail(WEFT_ESTATE, "this process has no lifeline: weft "
+                                      "did not start it");
+    if (prctl(PR_SET_PDEATHSIG, sig) != 0)
+        return weft_fail(WEFT_ESYS, "prctl: %s", strerror(errno));
+    atomic_store_explicit(&lifeline_signal, sig, memory_order_relaxed);
+    if (getppid() != lifeline_parent) /* gone before we asked */
+        return weft_fail(WEFT_ESTATE, "the parent is gone");
+    return 0;
 }
 
 static void set_lifeline(pid_t real_parent)
 {
-    int plain_kill = 0;
-#if defined(WEFT_TSAN)
-    /* ThreadSanitizer runs a signal handler only when the thread next calls
-     * into its runtime, which a child busy computing never does: under it,
-     * the lifeline is plain SIGKILL (and a child then also ends with the
-     * thread that started it). */
-    plain_kill = 1;
-#endif
     lifeline_parent = real_parent;
-    int sig = plain_kill ? SIGKILL : weft_parent_death_signal();
-    if (!plain_kill) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_parent_death;
-        sa.sa_flags = SA_RESTART;
-        sigaction(sig, &sa, NULL);
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, sig);
-        sigprocmask(SIG_UNBLOCK, &set, NULL);
-    }
-    prctl(PR_SET_PDEATHSIG, sig);
+    atomic_store_explicit(&lifeline_signal, SIGKILL, memory_order_relaxed);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != real_parent) /* died before we asked */
         kill(getpid(), SIGKILL);
 }

@@ -46,7 +46,9 @@ static int start_server_locked(void)
         return weft_fail(WEFT_ESYS, "socketpair: %s", strerror(errno));
     pid_t pid;
     int pidfd = -1;
-    int rc = weft__exec_self("WEFT_FORKSERVER", sv[1], NULL, 0, &pid, &pidfd);
+    /* No lifeline: the server ends when the control socket closes. */
+    int rc =
+        weft__exec_self("WEFT_FORKSERVER", sv[1], NULL, 0, 0, &pid, &pidfd);
     close(sv[1]);
     if (pidfd >= 0)
         close(pidfd);

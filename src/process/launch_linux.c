@@ -18,11 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
 
 extern char **environ;
 
@@ -76,7 +76,8 @@ struct launch {
     size_t n;
     char **env;
     char *argv[2];
-    int err_at; /* where the child reports a failed exec */
+    int err_at;     /* where the child reports a failed exec */
+    pid_t lifeline; /* the parent to die with (0: none) */
 };
 
 static int cmp_dst(const void *a, const void *b)
@@ -142,9 +143,17 @@ static void release(struct launch *l)
     free(l->moves);
 }
 
-/* The child between fork() and exec: async-signal-safe calls only. */
-static _Noreturn void exec_child(struct launch *l)
+/* The child between fork() and exec: async-signal-safe calls only. The
+ * lifeline is asked for before exec (it survives exec), so that the new
+ * program's constructors already run under it. */
+static void exec_child(void *arg)
 {
+    struct launch *l = arg;
+    if (l->lifeline) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != l->lifeline) /* it died before we asked */
+            _exit(127);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -173,8 +182,8 @@ static int exec_outcome(int err_r, pid_t pid)
 }
 
 int weft__exec_self(const char *env_name, int chan,
-                    const struct weft__fd_move *moves, size_t n, pid_t *pid,
-                    int *pidfd)
+                    const struct weft__fd_move *moves, size_t n, int lifeline,
+                    pid_t *pid, int *pidfd)
 {
     int err[2];
     if (pipe2(err, O_CLOEXEC) < 0)
@@ -186,15 +195,14 @@ int weft__exec_self(const char *env_name, int chan,
         close(err[1]);
         return rc;
     }
-    pid_t child = fork();
-    if (child == 0)
-        exec_child(&l);
-    int fork_errno = errno;
+    l.lifeline = lifeline ? getpid() : 0;
+    pid_t child;
+    rc = weft__launch(exec_child, &l, &child);
     close(err[1]);
     release(&l);
-    if (child < 0) {
+    if (rc) {
         close(err[0]);
-        return weft_fail(WEFT_ESYS, "fork: %s", strerror(fork_errno));
+        return rc;
     }
     *pidfd = weft__pidfd_open(child);
     rc = exec_outcome(err[0], child);
@@ -211,8 +219,6 @@ int weft__pidfd_open(pid_t pid)
 }
 
 /* ----- Waiting on a descriptor ----- */
-
-
 
 int weft__exitcode_of(int status)
 {

@@ -121,13 +121,23 @@ struct weft__fd_move {
  * sorted by dst. Async-signal-safe. Returns 0 or -1 (errno set). */
 int weft__place_fds(struct weft__fd_move *moves, size_t n);
 
-/* fork() and exec /proc/self/exe with env_name=N in its environment, where
- * N is the number at which the child finds chan; the child gets exactly
- * moves and chan. *pid and *pidfd receive the child's. Reports a failed
- * exec as WEFT_ESYS (the child is then reaped). */
+/* fork() (on the launcher) and exec /proc/self/exe with env_name=N in its
+ * environment, where N is the number at which the child finds chan; the
+ * child gets exactly moves and chan, and with lifeline, SIGKILL as its
+ * parent-death signal from before exec. *pid and *pidfd receive the
+ * child's. Reports a failed exec as WEFT_ESYS (the child is then
+ * reaped). */
 int weft__exec_self(const char *env_name, int chan,
-                    const struct weft__fd_move *moves, size_t n, pid_t *pid,
-                    int *pidfd);
+                    const struct weft__fd_move *moves, size_t n, int lifeline,
+                    pid_t *pid, int *pidfd);
+
+/* fork() on the launcher (launcher.c), the thread that makes this
+ * process's children and lives as long as the process: in the child,
+ * child(arg) runs with the caller's signal mask and must not return
+ * (async-signal-safe calls only, unless the process has one thread).
+ * *pid receives the child's. Blocks: until the child exists. Errors:
+ * WEFT_ESYS (fork failed, or the launcher could not start). */
+int weft__launch(void (*child)(void *arg), void *arg, pid_t *pid);
 
 /* A pidfd for a child of ours (-1 if the kernel has none: then the pid is
  * polled). */
@@ -139,8 +149,8 @@ int weft__exitcode_of(int wait_status);
 /* ----- The child's side (child.c) ----- */
 
 /* Become the child spec describes (identity, a fresh list of children, a
- * lifeline to real_parent, the process that forked it), run its target,
- * and _exit with its status. Never returns. */
+ * lifeline to real_parent, the process that forked it: SIGKILL when it
+ * dies), run its target, and _exit with its status. Never returns. */
 _Noreturn void weft__child_main(struct weft__child_spec *spec,
                                 pid_t real_parent);
 

@@ -32,7 +32,7 @@ int weft__start_spawn(weft_process_t *p, const struct weft__child_spec *spec)
     else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan) < 0)
         rc = weft_fail(WEFT_ESYS, "socketpair: %s", strerror(errno));
     else
-        rc = weft__exec_self("WEFT_SPAWN", chan[1], moves, p->n_fds, &p->pid,
+        rc = weft__exec_self("WEFT_SPAWN", chan[1], moves, p->n_fds, 1, &p->pid,
                              &p->pidfd);
     if (chan[1] >= 0)
         close(chan[1]);

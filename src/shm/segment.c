@@ -1,6 +1,18 @@
 /* SharedMemory: anonymous segments (memfd) and named ones (/dev/shm), with
  * the creator as the only process that may unlink a name (see tracker.c
- * for the creator that does not). */
+ * for the creator that does not).
+ *
+ * A named segment never exists under its name before the tracker knows
+ * it, so that a creator killed at any point leaves nothing behind: it is
+ * made nameless (O_TMPFILE in /dev/shm) and sized, the tracker is told its
+ * name and inode (and started, the first time), and only then does it get
+ * its name (linkat(), which fails if the name is taken). Killed before the
+ * name, the creator leaves a nameless file that the kernel frees with its
+ * last descriptor, and a tracked name that is not that inode, which the
+ * tracker forgets; killed after, a tracked segment, which the tracker
+ * removes. The creator then opens the segment again by its name, so that
+ * its descriptor (and a child's copy of it) reads as the name rather than
+ * as the nameless file it was made as. */
 #include "shm_int.h"
 
 #include <errno.h>
@@ -14,6 +26,8 @@
 
 #define NAME_LIMIT 255
 
+#define SHM_DIR "/dev/shm"
+
 struct weft_shm {
     int fd;
     void *buf;
@@ -21,6 +35,7 @@ struct weft_shm {
     char *name; /* as Python shows it: no leading '/'; NULL if anonymous */
     int creator;
     int unlinked;
+    ino_t ino; /* the creator's: what the tracker was told */
 };
 
 static _Atomic unsigned name_counter;
@@ -78,7 +93,8 @@ static int map_fd(weft_shm_t **out, int fd, char *name, int creator)
         free(name);
         return weft_fail(WEFT_ENOMEM, "cannot map shared memory");
     }
-    *s = (struct weft_shm){fd, buf, (size_t)st.st_size, name, creator, 0};
+    *s = (struct weft_shm){fd,      buf, (size_t)st.st_size, name,
+                           creator, 0,   st.st_ino};
     *out = s;
     return 0;
 }
@@ -97,47 +113,94 @@ static int create_anonymous(weft_shm_t **out, size_t size)
     return map_fd(out, fd, NULL, 1);
 }
 
-/* Create /dev/shm/name exclusively; a taken generated name tries the next. */
-static int open_new(char **name, int generated)
+/* A new nameless file in /dev/shm of size bytes, in *fd; *st its stat. */
+static int open_nameless(size_t size, int *fd, struct stat *st)
+{
+    *fd = open(SHM_DIR, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (*fd < 0)
+        return weft_fail(WEFT_ESYS,
+                         "cannot create shared memory in " SHM_DIR ": %s",
+                         strerror(errno));
+    if (ftruncate(*fd, (off_t)size) < 0 || fstat(*fd, st) < 0) {
+        int err = errno;
+        close(*fd);
+        return weft_fail(WEFT_ENOMEM, "cannot size shared memory: %s",
+                         strerror(err));
+    }
+    return 0;
+}
+
+/* Give the nameless file fd the name /dev/shm/name unless it is taken:
+ * 0, or the errno. */
+static int give_name(int fd, const char *name)
+{
+    char from[64], to[NAME_LIMIT + sizeof SHM_DIR + 2];
+    snprintf(from, sizeof from, "/proc/self/fd/%d", fd);
+    snprintf(to, sizeof to, SHM_DIR "/%s", name);
+    return linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0 ? 0
+                                                                        : errno;
+}
+
+/* Tell the tracker, then name fd (inode ino) *name; a taken generated name
+ * tries the next. */
+static int name_tracked(int fd, ino_t ino, char **name, int generated)
 {
     for (;;) {
-        int fd = open_named(*name, O_CREAT | O_EXCL);
-        if (fd >= 0 || errno != EEXIST || !generated)
-            return fd;
+        int rc = weft__tracker_register(*name, ino);
+        if (rc)
+            return rc;
+        int err = give_name(fd, *name);
+        if (err == 0)
+            return 0;
+        weft__tracker_unregister(*name, ino);
+        if (err != EEXIST)
+            return weft_fail(WEFT_ESYS, "cannot name shared memory '%s': %s",
+                             *name, strerror(err));
+        if (!generated)
+            return weft_fail(WEFT_EEXIST, "shared memory '%s' exists", *name);
         free(*name);
-        if ((*name = fresh_name()) == NULL) {
-            errno = ENOMEM;
-            return -1;
-        }
+        if ((*name = fresh_name()) == NULL)
+            return weft_fail(WEFT_ENOMEM, "shared memory: no memory");
     }
+}
+
+/* The named segment again, by its name, if it is still inode ino (else,
+ * unlinked meanwhile by another process, the nameless descriptor stays). */
+static int reopen_named(int fd, const char *name, ino_t ino)
+{
+    int again = open_named(name, 0);
+    struct stat st;
+    if (again < 0)
+        return fd;
+    if (fstat(again, &st) < 0 || st.st_ino != ino) {
+        close(again);
+        return fd;
+    }
+    close(fd);
+    return again;
 }
 
 static int create_named(weft_shm_t **out, char *name, int generated,
                         size_t size)
 {
-    int fd = open_new(&name, generated);
-    if (fd < 0) {
-        int err = errno;
-        int rc = err == EEXIST
-                     ? weft_fail(WEFT_EEXIST, "shared memory '%s' exists", name)
-                     : weft_fail(WEFT_ESYS, "shm_open '%s': %s", name,
-                                 strerror(err));
+    int fd;
+    struct stat st;
+    int rc = open_nameless(size, &fd, &st);
+    if (rc == 0 && (rc = name_tracked(fd, st.st_ino, &name, generated)) != 0)
+        close(fd);
+    if (rc) {
         free(name);
         return rc;
     }
-    struct stat st;
-    if (ftruncate(fd, (off_t)size) < 0 || fstat(fd, &st) < 0) {
-        int err = errno;
-        close(fd);
-        shm_unlink(name);
-        free(name);
-        return weft_fail(WEFT_ENOMEM, "cannot size shared memory: %s",
-                         strerror(err));
+    fd = reopen_named(fd, name, st.st_ino);
+    char path[NAME_LIMIT + 2];
+    snprintf(path, sizeof path, "/%s", name);
+    rc = map_fd(out, fd, name, 1); /* takes name */
+    if (rc) {                      /* the name goes: nobody has it yet */
+        shm_unlink(path);
+        weft__tracker_unregister(path + 1, st.st_ino);
     }
-    /* Registered before anyone could use it: a crash from here on leaves
-     * it to the tracker. */
-    weft__tracker_register(name, st.st_ino);
-    return map_fd(out, fd, name, 1);
+    return rc;
 }
 
 int weft_shm_create(weft_shm_t **out, const char *name, size_t size)
@@ -147,6 +210,10 @@ int weft_shm_create(weft_shm_t **out, const char *name, size_t size)
                          out ? "size must be positive" : "NULL out");
     if (name == NULL)
         return create_anonymous(out, size);
+    if (strchr(name, '\n'))
+        return weft_fail(WEFT_EINVAL, "a shared memory name may not hold a "
+                                      "newline: the tracker could not carry "
+                                      "it");
     char *clean = NULL;
     int generated = name[0] == '\0';
     if (generated && (clean = fresh_name()) == NULL)
@@ -226,7 +293,7 @@ int weft_shm_unlink(weft_shm_t *s)
         return weft_fail(WEFT_ESYS, "shm_unlink '%s': %s", s->name,
                          strerror(errno));
     s->unlinked = 1;
-    weft__tracker_unregister(s->name);
+    weft__tracker_unregister(s->name, s->ino);
     return 0;
 }
 

@@ -6,11 +6,12 @@
 
 #include "weft/shm.h"
 
-/* Tell this process's tracker that it created /dev/shm/name (inode ino), or
- * that it unlinked it. The tracker is started on the first register.
- * Returns 0, or an error (the segment then has no tracker: it is still
- * created, and the caller says so in no way; see tracker.c). */
+/* Tell this process's tracker that it is about to give inode ino the name
+ * /dev/shm/name, or that name is no longer that inode of its (unlinked, or
+ * never given). The tracker is started on the first register, which blocks
+ * until it runs. name holds no newline. Returns 0, or WEFT_ESYS (no tracker
+ * could be started or reached: the caller then creates nothing). */
 int weft__tracker_register(const char *name, ino_t ino);
-void weft__tracker_unregister(const char *name);
+void weft__tracker_unregister(const char *name, ino_t ino);
 
 #endif

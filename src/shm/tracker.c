@@ -5,14 +5,17 @@
  * child drops the connection it inherited and starts its own when it needs
  * one), so a tracker's creator is exactly one process: the tracker learns
  * it has ended when its socket reads end of file, whatever the manner of
- * the end, SIGKILL included. The creator tells it "+<inode> <name>" when it
- * creates a segment and "-<name>" when it unlinks one. Once its creator has
- * ended, the tracker looks at each name left: if /dev/shm/<name> is no
- * longer that inode (unlinked, and maybe made again by someone else) it
- * forgets it; if some process still maps that inode (it reads every
- * /proc/<pid>/maps) it looks again 50 ms later; otherwise it unlinks it.
- * When no name is left, it exits. So a segment is never removed while a
- * process still maps it, and never left behind once none does.
+ * the end, SIGKILL included. The creator tells it "+<inode> <name>" before
+ * it gives a new segment (inode) its name (segment.c), and "-<inode>
+ * <name>" when it unlinks it or could not give the name, one line each (a
+ * name holds no newline; it is everything after the first space, so it may
+ * hold spaces). Once its creator has ended, the tracker looks at each name
+ * left: if /dev/shm/<name> is not that inode (never named, unlinked, and
+ * maybe made again by someone else) it forgets it; if some process still
+ * maps that inode (it reads every /proc/<pid>/maps, once a round for all
+ * names) it looks again 50 ms later; otherwise it unlinks it. When no name
+ * is left, it exits. So a segment is never removed while a process still
+ * maps it, and never left behind once none does.
  *
  * The tracker is /proc/self/exe run again with WEFT_SHM_TRACKER naming its
  * socket; a constructor of this file sees that and runs the tracker instead
@@ -38,6 +41,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "base/chaos.h"
 
 #define TRACKER_ENV "WEFT_SHM_TRACKER"
 #define TRACKER_FD 3
@@ -124,6 +129,7 @@ int weft__tracker_register(const char *name, ino_t ino)
 {
     char line[LINE_MAX_LEN];
     snprintf(line, sizeof line, "+%llu %s\n", (unsigned long long)ino, name);
+    WEFT_CHAOS_POINT(); /* a creator may be killed anywhere around here */
     weft_lock_acquire(&client_lock, WEFT_FOREVER);
     int rc = client_fd < 0 ? start_tracker_locked() : 0;
     if (rc == 0 && send_line(line) != 0) {
@@ -138,10 +144,10 @@ int weft__tracker_register(const char *name, ino_t ino)
     return rc;
 }
 
-void weft__tracker_unregister(const char *name)
+void weft__tracker_unregister(const char *name, ino_t ino)
 {
     char line[LINE_MAX_LEN];
-    snprintf(line, sizeof line, "-%s\n", name);
+    snprintf(line, sizeof line, "-%llu %s\n", (unsigned long long)ino, name);
     weft_lock_acquire(&client_lock, WEFT_FOREVER);
     if (client_fd >= 0)
         send_line(line);
@@ -190,23 +196,30 @@ static void forget(size_t i)
     names[i] = names[--n_names];
 }
 
-static void untrack(const char *name)
+static void untrack(const char *name, unsigned long long ino)
 {
     for (size_t i = 0; i < n_names; i++)
-        if (strcmp(names[i].name, name) == 0) {
+        if (names[i].ino == ino && strcmp(names[i].name, name) == 0) {
             forget(i);
             return;
         }
 }
 
+/* "+<inode> <name>" or "-<inode> <name>": the name is all after the first
+ * space, as is. */
 static void take_line(char *line)
 {
-    unsigned long long ino;
-    int at = 0;
-    if (line[0] == '+' && sscanf(line + 1, "%llu %n", &ino, &at) == 1 && at)
-        track(line + 1 + at, ino);
-    else if (line[0] == '-')
-        untrack(line + 1);
+    char *end;
+    if (line[0] != '+' && line[0] != '-')
+        return;
+    errno = 0;
+    unsigned long long ino = strtoull(line + 1, &end, 10);
+    if (errno || end == line + 1 || *end != ' ' || end[1] == '\0')
+        return;
+    if (line[0] == '+')
+        track(end + 1, ino);
+    else
+        untrack(end + 1, ino);
 }
 
 /* Read lines until the creator has ended (end of file). */
@@ -241,57 +254,69 @@ static int still_there(const struct tracked *t)
     return stat(path, &st) == 0 && (unsigned long long)st.st_ino == t->ino;
 }
 
-/* Whether /proc/<pid>/maps shows a mapping of /dev/shm inode ino. */
-static int maps_inode(const char *pid, unsigned long long ino)
+/* Mark in mapped[] each name whose inode a line of /proc/<pid>/maps maps
+ * from /dev/shm. */
+static void mark_mapped_by(const char *pid, char *mapped)
 {
     char path[300], line[1024];
     snprintf(path, sizeof path, "/proc/%s/maps", pid);
     FILE *f = fopen(path, "re");
     if (f == NULL)
-        return 0;
-    int found = 0;
-    while (!found && fgets(line, sizeof line, f)) {
+        return;
+    while (fgets(line, sizeof line, f)) {
         unsigned long long inode = 0;
         int at = 0;
-        if (sscanf(line, "%*s %*s %*s %*s %llu %n", &inode, &at) == 1 &&
-            inode == ino && strstr(line + at, "/dev/shm/") != NULL)
-            found = 1;
+        if (sscanf(line, "%*s %*s %*s %*s %llu %n", &inode, &at) != 1 ||
+            inode == 0 || strstr(line + at, "/dev/shm/") == NULL)
+            continue;
+        for (size_t i = 0; i < n_names; i++)
+            if (names[i].ino == inode)
+                mapped[i] = 1;
     }
     fclose(f);
-    return found;
 }
 
-static int mapped_anywhere(unsigned long long ino)
+/* mapped[i]: whether some process maps names[i]'s inode. Every one when
+ * /proc cannot be read: better late than wrong. */
+static void find_mapped(char *mapped)
 {
     DIR *d = opendir("/proc");
+    memset(mapped, d == NULL, n_names);
     if (d == NULL)
-        return 1; /* cannot tell: better late than wrong */
+        return;
     struct dirent *e;
-    int found = 0;
-    while (!found && (e = readdir(d)) != NULL)
+    while ((e = readdir(d)) != NULL)
         if (e->d_name[0] >= '1' && e->d_name[0] <= '9')
-            found = maps_inode(e->d_name, ino);
+            mark_mapped_by(e->d_name, mapped);
     closedir(d);
-    return found;
+}
+
+/* One round over the names left; 0 when none is. */
+static int clean_round(void)
+{
+    char *mapped = malloc(n_names ? n_names : 1);
+    if (mapped == NULL)
+        return 1; /* try again next round */
+    find_mapped(mapped);
+    for (size_t i = n_names; i-- > 0;) {
+        if (!still_there(&names[i])) {
+            forget(i);
+        } else if (!mapped[i]) {
+            char shm_path[300];
+            snprintf(shm_path, sizeof shm_path, "/%s", names[i].name);
+            shm_unlink(shm_path);
+            forget(i);
+        }
+    }
+    free(mapped);
+    return n_names > 0;
 }
 
 static void clean_up(void)
 {
-    while (n_names > 0) {
-        for (size_t i = n_names; i-- > 0;) {
-            if (!still_there(&names[i])) {
-                forget(i);
-            } else if (!mapped_anywhere(names[i].ino)) {
-                char shm_path[300];
-                snprintf(shm_path, sizeof shm_path, "/%s", names[i].name);
-                shm_unlink(shm_path);
-                forget(i);
-            }
-        }
-        if (n_names > 0) {
-            struct timespec ts = {0, RECHECK_NS};
-            nanosleep(&ts, NULL);
-        }
+    while (n_names > 0 && clean_round()) {
+        struct timespec ts = {0, RECHECK_NS};
+        nanosleep(&ts, NULL);
     }
 }
 

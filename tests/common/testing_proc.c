@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,35 @@ void testing_list_children(char *out, size_t size, int with_helpers)
     out[0] = '\0';
     for (size_t i = 0; i < n && len + 24 < size; i++)
         len += (size_t)snprintf(out + len, size - len, "%ld ", pids[i]);
+}
+
+/* Whether the list "pid pid ... " holds pid. */
+static int lists(const char *list, long pid)
+{
+    for (char *end;; list = end) {
+        long p = strtol(list, &end, 10);
+        if (end == list)
+            return 0;
+        if (p == pid)
+            return 1;
+    }
+}
+
+int testing_kill_children_but(const char *before)
+{
+    char now[4096];
+    testing_list_children(now, sizeof now, 1);
+    int n = 0;
+    for (char *p = now, *end;; p = end) {
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            return n;
+        if (!lists(before, pid)) {
+            kill((pid_t)pid, SIGKILL);
+            waitpid((pid_t)pid, NULL, 0);
+            n++;
+        }
+    }
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -26,6 +26,12 @@ const char *testing_shm_prefix(char *buf, size_t size);
  * without weft's helpers. */
 void testing_list_children(char *out, size_t size, int with_helpers);
 
+/* SIGKILL and reap every child of this process that before (a list made
+ * by testing_list_children with helpers) does not name: what a test that
+ * made itself a subreaper does before it fails, so that no orphan
+ * outlives it. Returns how many there were. */
+int testing_kill_children_but(const char *before);
+
 /* A new pipe: fds[0] to read, fds[1] to write; both close-on-exec. */
 void testing_pipe(int fds[2]);
 

@@ -2,10 +2,12 @@
  * server that always stops cleanly. */
 #include "testing_proc.h"
 
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -324,6 +326,59 @@ static void a_malformed_request_is_refused_and_the_server_goes_on(void **state)
 
 /* ----- Stopping ----- */
 
+/* In a process other than the owner: connect with the right key and ask,
+ * in a raw request, for the server to stop. The exit status says what the
+ * server answered: 0 refused with WEFT_EPERM, 1 stopped, 2 something else. */
+static _Noreturn void ask_for_a_stop(const char *address)
+{
+    size_t len;
+    const unsigned char *key = weft_process_authkey(&len);
+    unsigned char k[WEFT__MGR_KEY_BYTES];
+    weft__mgr_client_t *c;
+    if (weft__mgr_derive_key(key, len, k) != 0 ||
+        weft__mgr_client_new(&c, address, k) != 0)
+        _exit(3);
+    weft__wbuf_t w = {0};
+    weft__w_raw(&w, "\x1e\0\0\0\0\0\0\0", 8); /* OP_SHUTDOWN, id 0 */
+    weft_bytes_t reply = {0};
+    int rc = weft__mgr_call(c, &w, &reply);
+    if (rc == WEFT_EPERM && testing_message_has("only the process that"))
+        _exit(0);
+    _exit(rc == 0 || rc == WEFT_EEOF ? 1 : 2);
+}
+
+static void only_the_owner_stops_the_server(void **state)
+{
+    weft_manager_t *m = manager();
+    weft_dict_proxy_t *d;
+    assert_int_equal(weft_manager_dict(m, &d), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        ask_for_a_stop(weft_manager_address(m));
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(weft_dict_proxy_set(d, "still", 5, "here", 4), 0);
+    /* The owner's own raw request is obeyed. */
+    weft__wbuf_t w = {0};
+    weft__w_raw(&w, "\x1e\0\0\0\0\0\0\0", 8);
+    size_t len;
+    const unsigned char *key = weft_process_authkey(&len);
+    unsigned char k[WEFT__MGR_KEY_BYTES];
+    weft__mgr_derive_key(key, len, k);
+    weft__mgr_client_t *c;
+    assert_int_equal(weft__mgr_client_new(&c, weft_manager_address(m), k), 0);
+    weft_bytes_t reply = {0};
+    assert_int_equal(weft__mgr_call(c, &w, &reply), 0);
+    weft_bytes_free(&reply);
+    weft__w_free(&w);
+    weft__mgr_client_unref(c);
+    weft_dict_proxy_free(d);
+    weft_manager_free(m);
+}
+
 static void shutdown_removes_the_socket_and_ends_the_proxies(void **state)
 {
     weft_manager_t *m = manager();
@@ -362,11 +417,6 @@ static void a_manager_at_a_given_address(void **state)
 
 static void the_server_stops_cleanly_when_its_owner_is_killed(void **state)
 {
-#if defined(WEFT_TSAN)
-    /* Under ThreadSanitizer the lifeline is plain SIGKILL (see
-     * src/process/child.c), so the server cannot clean up. */
-    skip();
-#endif
     int fds[2];
     testing_pipe(fds);
     pid_t owner = fork();
@@ -394,6 +444,65 @@ static void the_server_stops_cleanly_when_its_owner_is_killed(void **state)
     }
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag,
+                        struct FTW *ftw)
+{
+    return remove(path);
+}
+
+/* An owner killed at a random point of its start, many times over: once
+ * its server has ended (we are the subreaper of both), its TMPDIR, where
+ * the server's directory and socket go, is empty. */
+static void an_owner_killed_while_it_starts_leaves_nothing(void **state)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    testing_rng_t rng;
+    testing_rng_init(&rng, 0);
+    char before[4096];
+    testing_list_children(before, sizeof before, 1);
+    for (int round = 0; round < 30; round++) {
+        char tmpdir[] = "/tmp/weft-test-XXXXXX";
+        assert_non_null(mkdtemp(tmpdir));
+        int fds[2];
+        testing_pipe(fds);
+        pid_t owner = fork();
+        assert_true(owner >= 0);
+        if (owner == 0) {
+            setenv("TMPDIR", tmpdir, 1);
+            char c = 'x';
+            weft_manager_t *m;
+            if (write(fds[1], &c, 1) != 1 ||
+                weft_manager_start(&m, NULL, NULL, 0) != 0)
+                _exit(1);
+            for (;;)
+                pause();
+        }
+        close(fds[1]);
+        char c;
+        assert_int_equal(read(fds[0], &c, 1), 1);
+        close(fds[0]);
+        weft_sleep((double)testing_rng_below(&rng, 30000) / 1e6);
+        kill(owner, SIGKILL);
+        for (double t0 = weft_monotonic();;) {
+            while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+            char now[4096];
+            testing_list_children(now, sizeof now, 1);
+            if (strcmp(now, before) == 0)
+                break;
+            if (weft_monotonic() - t0 > 10 * testing_scale())
+                fail_msg("%d processes outlived the owner",
+                         testing_kill_children_but(before));
+            weft_sleep(0.005);
+        }
+        if (rmdir(tmpdir) != 0) {
+            nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+            fail_msg("round %d left its socket behind", round);
+        }
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,9 +516,11 @@ int main(void)
         testing_proc_test(a_silent_client_holds_up_no_one),
         testing_proc_test(
             a_malformed_request_is_refused_and_the_server_goes_on),
+        testing_proc_test(only_the_owner_stops_the_server),
         testing_proc_test(shutdown_removes_the_socket_and_ends_the_proxies),
         testing_proc_test(a_manager_at_a_given_address),
         testing_proc_test(the_server_stops_cleanly_when_its_owner_is_killed),
+        testing_proc_test(an_owner_killed_while_it_starts_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,10 +2,12 @@
  * that cleans up after a creator that ended without unlinking. */
 #include "testing_proc.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,6 +151,11 @@ static void bad_arguments_are_refused(void **state)
     assert_fails_with(weft_shm_create(&s, "a/b", 10), WEFT_EINVAL, "bad");
     assert_fails_with(weft_shm_create(&s, "/", 10), WEFT_EINVAL, "bad");
     assert_fails_with(weft_shm_attach(&s, ".."), WEFT_EINVAL, "bad");
+    /* The tracker reads one name a line: a newline would hide it. */
+    char name[64];
+    name_for("two\nlines", name, sizeof name);
+    assert_fails_with(weft_shm_create(&s, name, 10), WEFT_EINVAL, "newline");
+    assert_false(in_dev_shm(name));
     weft_share_t h = {0};
     assert_fails_with(weft_shm_from_share(&s, &h), WEFT_EINVAL, "not a");
 }
@@ -250,6 +257,95 @@ static void a_name_unlinked_and_made_again_is_left_alone(void **state)
     weft_shm_free(ours);
 }
 
+/* ----- A creator killed anywhere ----- */
+
+#define KILL_ROUNDS 40
+#define SEGMENTS_PER_CREATOR 20
+
+/* The creator: say it is about to begin, then create segments (never
+ * unlinked) one after the other until killed, named prefix and a count. */
+static _Noreturn void create_until_killed(const char *prefix, int report)
+{
+    char x = 'x';
+    if (write(report, &x, 1) != 1)
+        _exit(2);
+    for (unsigned i = 0;; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s%u", prefix, i);
+        weft_shm_t *s;
+        if (i < SEGMENTS_PER_CREATOR && weft_shm_create(&s, name, 4096) != 0)
+            _exit(1);
+        if (i < SEGMENTS_PER_CREATOR)
+            weft_shm_free(s);
+        else
+            pause();
+    }
+}
+
+/* Whether /dev/shm holds a name that starts with prefix. */
+static int any_in_dev_shm(const char *prefix)
+{
+    DIR *d = opendir("/dev/shm");
+    assert_non_null(d);
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)) != NULL)
+        found = strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return found;
+}
+
+/* Reap the children that come to us (the creator, then its tracker, whose
+ * subreaper we are) until only those of before are left: the tracker has
+ * done its work and ended. */
+static void reap_all_but(const char *before)
+{
+    double t0 = weft_monotonic();
+    for (;;) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        char now[4096];
+        testing_list_children(now, sizeof now, 1);
+        if (strcmp(now, before) == 0)
+            return;
+        if (weft_monotonic() - t0 > 10 * testing_scale())
+            fail_msg("%d processes did not end",
+                     testing_kill_children_but(before));
+        weft_sleep(0.005);
+    }
+}
+
+static void a_creator_killed_anywhere_leaves_no_segment(void **state)
+{
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    testing_rng_t rng;
+    testing_rng_init(&rng, 0);
+    char before[4096], prefix[64];
+    testing_list_children(before, sizeof before, 1);
+    name_for("crash", prefix, sizeof prefix);
+    for (unsigned round = 0; round < KILL_ROUNDS; round++) {
+        char names[96];
+        snprintf(names, sizeof names, "%s%u-", prefix, round);
+        int fds[2];
+        testing_pipe(fds);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0)
+            create_until_killed(names, fds[1]);
+        close(fds[1]);
+        char x;
+        assert_int_equal(read(fds[0], &x, 1), 1);
+        close(fds[0]);
+        /* From the first create (which starts the tracker) to the last. */
+        weft_sleep((double)testing_rng_below(&rng, 15000) / 1e6);
+        kill(pid, SIGKILL);
+        reap_all_but(before);
+        if (any_in_dev_shm(prefix))
+            fail_msg("round %u left a segment behind", round);
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +357,7 @@ int main(void)
         testing_proc_test(a_creator_that_forgot_to_unlink_is_cleaned_up_after),
         testing_proc_test(the_tracker_waits_until_nobody_maps_the_segment),
         testing_proc_test(a_name_unlinked_and_made_again_is_left_alone),
+        testing_proc_test(a_creator_killed_anywhere_leaves_no_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
