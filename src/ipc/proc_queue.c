@@ -46,6 +46,8 @@
  */
 #include "ipc_int.h"
 
+#include "base/chaos.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -182,11 +184,41 @@ static void ring_read(const weft_proc_queue_t *q, uint32_t pos, void *dst,
 
 /* ----- The lock ----- */
 
+/* Taking the queue's lock from a holder that died. The shared lock finds a
+ * dead holder on its own, but only after each 50 ms slice of sleep (see
+ * src/sync/lock_shared.c): where consumers die often, that is most of the
+ * time. The queue's lock is held for a copy, microseconds, so a holder
+ * that keeps it for HOLDER_CHECK_FIRST was preempted or is dead: a waiter
+ * then asks (a try-acquire asks whether the holder's process has ended,
+ * and takes the lock over if so), and asks again after waits that double
+ * up to HOLDER_CHECK_MAX, so that a live holder that is slow costs the
+ * waiters little. Nothing else changes: the lock itself decides who gets
+ * it, and every wait still ends on a release (it is a wait on the lock). */
+#define HOLDER_CHECK_FIRST 0.001
+#define HOLDER_CHECK_MAX 0.016
+
+/* Acquire the lock: 0, WEFT_EOWNERDEAD (taken over from a dead holder),
+ * or WEFT_ECANCELLED. */
+static int acquire(weft_lock_t *l)
+{
+    double wait = HOLDER_CHECK_FIRST;
+    for (;;) {
+        int rc = weft_lock_acquire(l, wait);
+        if (rc != WEFT_ETIMEDOUT)
+            return rc;
+        WEFT_CHAOS_POINT();
+        rc = weft_lock_acquire(l, 0); /* is the holder dead? */
+        if (rc != WEFT_ETIMEDOUT)
+            return rc;
+        wait = wait * 2 < HOLDER_CHECK_MAX ? wait * 2 : HOLDER_CHECK_MAX;
+    }
+}
+
 /* Take the queue's lock, finishing a dead holder's change, and map the ring
  * as it now is. Returns 0, or an error with the lock not held. */
 static int lock_queue(weft_proc_queue_t *q)
 {
-    int rc = weft_lock_acquire(&q->hdr->lock, WEFT_FOREVER);
+    int rc = acquire(&q->hdr->lock);
     if (rc == WEFT_EOWNERDEAD) {
         recover(q->hdr);
         rc = 0;
@@ -209,7 +241,7 @@ static int relock(weft_proc_queue_t *q)
     weft_cancel_scope_t shield;
     weft_cancel_scope_init(&shield);
     weft_cancel_scope_enter(&shield, WEFT_FOREVER, WEFT_SCOPE_SHIELD);
-    if (weft_lock_acquire(&q->hdr->lock, WEFT_FOREVER) == WEFT_EOWNERDEAD)
+    if (acquire(&q->hdr->lock) == WEFT_EOWNERDEAD)
         recover(q->hdr);
     weft_cancel_scope_exit(&shield);
     return map_ring(q, q->hdr->state.cap);
