@@ -34,7 +34,24 @@
  *     dropped. The pool sends a worker tasks ahead only when tasks are
  *     short, so that this stays rare and short.
  * Nothing the pool accepted is lost: every future completes, with its
- * result, its task's error, or one of the codes above.
+ * result, its task's error, or one of the codes above. And no task runs
+ * twice (Python's "at most once"): a task goes back to the queue only if
+ * its worker had provably not started it; one it may have started fails.
+ *
+ * A task's code may also harm its worker's channel to the pool: close the
+ * worker's descriptors or write into its socket. The worker keeps its
+ * socket on a high descriptor number, out of the way of code that closes
+ * or reuses low ones, and a worker whose channel fails all the same exits,
+ * losing no result it had finished (its running task fails with
+ * WEFT_EWORKERDIED). Whatever bytes come from a worker, the pool checks
+ * each frame: anything that is not a frame the worker could have sent
+ * (a wrong type or size, a length over 1 GiB, a frame that what follows
+ * does not complete) kills and replaces the worker, and its tasks fail
+ * with WEFT_EPROTO ("worker 1234 sent a malformed frame (...) while running
+ * task 7 (f)", or "task 7 (f) ran, but its result was lost: ..."). Per-task
+ * timeouts and weft_executor_free() hold whatever a worker sends.
+ *
+ * Arguments and results hold at most 1 GiB each (WEFT_EMSGSIZE beyond).
  *
  * Ctrl-C: if SIGINT has its default disposition when a pool is made, the
  * pool installs a handler for it. The first SIGINT then cancels every task
@@ -101,7 +118,7 @@ WEFT_API int weft_process_pool_new(weft_executor_t **out,
 /* Submit fn on a copy of the len bytes at arg, to be stopped after timeout
  * seconds of running (WEFT_FOREVER or 0: none, overriding the pool's
  * default). Errors: as weft_executor_submit_bytes(), and WEFT_EINVAL (ex
- * is not a process pool, bad timeout), WEFT_EMSGSIZE (arg over 4 GiB). */
+ * is not a process pool, bad timeout), WEFT_EMSGSIZE (arg over 1 GiB). */
 WEFT_API int weft_process_pool_submit_timeout(weft_executor_t *ex,
                                               weft_bytes_fn fn,
                                               const void *arg, size_t len,

@@ -19,6 +19,8 @@
  */
 #include "procpool_int.h"
 
+#include "base/chaos.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,8 +196,8 @@ static int send_task(struct pp *pp, struct pp_worker *w, struct pp_task *t)
         w->head = t;
     w->tail = t;
     w->inflight++;
-    w->sent++;
-    if (t->timeout_ns) {
+    t->seq = ++w->sent; /* the worker numbers the tasks it gets alike */
+    if (weft__pp_timed(t)) {
         w->timed++;
         weft__pp_arm_timer(pp, weft_monotonic_ns() + t->timeout_ns);
     }
@@ -330,7 +332,7 @@ void weft__pp_unlink(struct pp_worker *w, struct pp_task *t)
     t->next = NULL;
     t->worker = NULL;
     w->inflight--;
-    if (t->timeout_ns)
+    if (weft__pp_timed(t))
         w->timed--;
 }
 
@@ -350,36 +352,26 @@ static void learn_run_time(struct pp *pp, uint64_t run_ns)
 
 /* A result in the result ring: copied out, and the ring read past it. */
 static void take_bulk(struct pp_worker *w, struct pp_task *t,
-                      const unsigned char *frame)
+                      const struct weft__pp_bulk *b)
 {
-    struct weft__pp_bulk_result_frame bf;
-    memcpy(&bf, frame, sizeof bf);
-    if (!weft__pp_bulk_valid(&bf.b)) {
-        weft__pp_finish(t, WEFT_EPROTO,
-                        "a process pool worker named a "
-                        "result outside its ring");
-        return;
-    }
-    const unsigned char *at = weft__pp_result_ring(w->shm) + bf.b.off;
-    if (weft_bytes_copy(&t->out, at, bf.b.len) != 0)
+    const unsigned char *at = weft__pp_result_ring(w->shm) + b->off;
+    if (weft_bytes_copy(&t->out, at, b->len) != 0)
         t->code = WEFT_ENOMEM;
-    if (bf.b.end >
-        atomic_load_explicit(&w->shm->bulk_read, memory_order_relaxed))
+    if (b->end > atomic_load_explicit(&w->shm->bulk_read, memory_order_relaxed))
         /* Release: the copy is done before the worker may write there. */
-        atomic_store_explicit(&w->shm->bulk_read, bf.b.end,
+        atomic_store_explicit(&w->shm->bulk_read, b->end,
                               memory_order_release);
 }
 
 static void take_result(struct pp *pp, struct pp_worker *w,
-                        const unsigned char *frame,
-                        const struct weft__pp_head *h, struct pp_task **done)
+                        const struct weft__pp_frame *f, struct pp_task **done)
 {
-    struct weft__pp_result_frame rf;
-    memcpy(&rf, frame, sizeof rf);
+    const struct weft__pp_result_frame *rf = &f->u.result;
     /* Results come in task order: normally the head's; anything not in
      * flight is a result seen before (read again from the staging area). */
-    struct pp_task *t =
-        w->head && w->head->id == rf.id ? w->head : weft__pp_find(w, rf.id);
+    struct pp_task *t = w->head && w->head->id == rf->id
+                            ? w->head
+                            : weft__pp_find(w, rf->id);
     if (t == NULL)
         return;
     int was_head = t == w->head;
@@ -387,36 +379,40 @@ static void take_result(struct pp *pp, struct pp_worker *w,
     w->results++;
     if (t->arg_end > w->arg_tail) /* its argument, and those before, done */
         w->arg_tail = t->arg_end;
-    learn_run_time(pp, rf.run_ns);
-    t->code = h->type == FRAME_ERROR ? rf.code ? rf.code : WEFT_ETASK : 0;
-    if (h->type == FRAME_RESULT_BULK) {
-        take_bulk(w, t, frame);
+    learn_run_time(pp, rf->run_ns);
+    t->code = f->h.type == FRAME_ERROR ? rf->code ? rf->code : WEFT_ETASK : 0;
+    if (f->h.type == FRAME_RESULT_BULK) {
+        take_bulk(w, t, &f->u.bulk_result.b);
     } else {
-        size_t len = weft__pp_body_len(h, sizeof rf);
-        if (weft_bytes_copy(&t->out, frame + sizeof rf, len) != 0)
+        if (weft_bytes_copy(&t->out, f->body, f->body_len) != 0)
             t->code = WEFT_ENOMEM;
-        if (t->code && len > 0 && t->out.data)
-            t->out.data[len - 1] = '\0'; /* a message, whatever was sent */
+        if (t->code && f->body_len > 0 && t->out.data)
+            t->out.data[f->body_len - 1] = '\0'; /* a message, whatever came */
     }
     push_done(done, t);
     if (was_head)
         mark_head_running(w);
 }
 
-static void init_failed(struct pp *pp, const unsigned char *frame,
-                        const struct weft__pp_head *h, struct pp_task **done)
+/* An initializer failed: the pool breaks. Only a worker that has started
+ * no task can say so: the same frame later came from a task's code. */
+static int init_failed(struct pp *pp, struct pp_worker *w,
+                       const struct weft__pp_frame *f, struct pp_task **done)
 {
-    struct weft__pp_result_frame rf;
-    memcpy(&rf, frame, sizeof rf);
-    size_t len = weft__pp_body_len(h, sizeof rf);
+    struct weft__pp_progress p;
+    weft__pp_progress(w, &p);
+    if (w->results > 0 || p.started > 0)
+        return -1;
+    const char *text = (const char *)f->body;
     char message[WEFT_MESSAGE_MAX];
     snprintf(message, sizeof message,
              "A process initializer failed, the process pool is not usable "
              "anymore (%s: %.*s)",
-             weft_errname(rf.code) ? weft_errname(rf.code) : "error",
-             (int)(len ? strnlen((const char *)frame + sizeof rf, len) : 0),
-             (const char *)frame + sizeof rf);
+             weft_errname(f->u.result.code) ? weft_errname(f->u.result.code)
+                                            : "error",
+             (int)strnlen(text, f->body_len), text);
     weft__pp_break(pp, message, done);
+    return 0;
 }
 
 void weft__pp_parse(struct pp *pp, struct pp_worker *w,
@@ -424,21 +420,25 @@ void weft__pp_parse(struct pp *pp, struct pp_worker *w,
                     struct pp_task **done)
 {
     size_t off = 0;
-    *used = 0;
-    if (len == 0)
-        return;
-    struct weft__pp_head h;
+    struct weft__pp_frame f;
+    const char *why = NULL;
     int got;
-    while ((got = weft__pp_next_frame(data + off, len - off, &h)) == 1) {
-        if (h.type == FRAME_RESULT || h.type == FRAME_ERROR ||
-            h.type == FRAME_RESULT_BULK)
-            take_result(pp, w, data + off, &h, done);
-        else if (h.type == FRAME_INIT_FAILED)
-            init_failed(pp, data + off, &h, done);
-        off += h.size;
+    while ((got = weft__pp_read_frame(data + off, len - off, WEFT__PP_TO_POOL,
+                                      &f, &why)) == 1) {
+        if (f.h.type != FRAME_INIT_FAILED)
+            take_result(pp, w, &f, done);
+        else if (init_failed(pp, w, &f, done) != 0) {
+            why = "an initializer's failure after tasks had started";
+            got = -1;
+            break;
+        }
+        off += f.h.size;
     }
-    if (got < 0) /* a broken stream: the worker is killed, the rest lost */
-        weft__pp_kill(w, 0, 0), off = len;
+    /* A broken stream: the worker is killed, the rest of it dropped. */
+    if (got < 0) {
+        weft__pp_protocol_error(w, why);
+        off = len;
+    }
     *used = off;
 }
 
@@ -470,11 +470,10 @@ void weft__pp_read_all(struct pp *pp, struct pp_worker *w)
     }
 }
 
-void weft__pp_pump(struct pp *pp, struct pp_worker *w, struct pp_task **done)
+/* Parse what w's buffer holds. */
+static void parse_input(struct pp *pp, struct pp_worker *w,
+                        struct pp_task **done)
 {
-    if (w->state != W_LIVE)
-        return;
-    weft__pp_read_all(pp, w);
     struct weft__pp_buf *b = &w->in;
     size_t used = 0;
     if (b->len > b->off)
@@ -482,7 +481,54 @@ void weft__pp_pump(struct pp *pp, struct pp_worker *w, struct pp_task **done)
     b->off += used;
     if (b->off == b->len)
         b->off = b->len = 0;
-    if (w->state == W_LIVE) {
+}
+
+#define RECHECK_FIRST_NS 2000000   /* 2 ms */
+#define RECHECK_MAX_NS 200000000   /* 200 ms */
+
+/* After a read: whether the result of w's first task in flight, which its
+ * page says was sent (see Progress), is lost. p was read before the
+ * socket was read dry, so when it says nothing is staged, every result up
+ * to p.finished was in the socket and has been parsed: one still missing
+ * was eaten by bytes that are not the pool's frames (a frame header
+ * written by a task, that makes a frame look longer than it is), and no
+ * byte to come can bring it back. When results are still staged it
+ * cannot tell yet: the timer looks again (weft__pp_check_deadlines), in
+ * growing steps, for the case where the worker sends its staged results
+ * while the pool reads and stays silent after. */
+static void check_due(struct pp *pp, struct pp_worker *w,
+                      const struct weft__pp_progress *p)
+{
+    struct pp_task *t = w->head;
+    if (w->state != W_LIVE || w->kill_code || t == NULL ||
+        t->seq > p->finished) {
+        w->recheck = 0;
+        w->recheck_ns = 0;
+        return;
+    }
+    if (p->staged == 0) {
+        weft__pp_protocol_error(w, "a frame that the bytes after it do not "
+                                   "complete");
+        return;
+    }
+    w->recheck = 1;
+    w->recheck_ns = w->recheck_ns ? 2 * w->recheck_ns : RECHECK_FIRST_NS;
+    if (w->recheck_ns > RECHECK_MAX_NS)
+        w->recheck_ns = RECHECK_MAX_NS;
+    weft__pp_arm_timer(pp, weft_monotonic_ns() + w->recheck_ns);
+}
+
+void weft__pp_pump(struct pp *pp, struct pp_worker *w, struct pp_task **done)
+{
+    if (w->state != W_LIVE)
+        return;
+    struct weft__pp_progress p;
+    weft__pp_progress(w, &p); /* before the read: see check_due() */
+    WEFT_CHAOS_POINT();
+    weft__pp_read_all(pp, w);
+    parse_input(pp, w, done);
+    check_due(pp, w, &p);
+    if (w->state == W_LIVE && !w->kill_code) {
         refill_into(pp, w, done);
         weft__pp_flush(pp, w);
     }

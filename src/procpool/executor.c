@@ -92,9 +92,9 @@ static int refuse(const struct pp *pp)
 static int submit(struct pp *pp, weft_bytes_fn fn, weft_bytes_t *arg,
                   int64_t timeout_ns, weft_future_t **out)
 {
-    if (arg->len > WEFT__PP_FRAME_MAX - 64)
+    if (arg->len > WEFT__PP_PAYLOAD_MAX)
         return weft_fail(WEFT_EMSGSIZE, "a task's argument holds at most "
-                                        "4 GiB");
+                                        "1 GiB");
     weft_future_t *f;
     int rc = weft_future_new_of(&f, &weft__pp_task_class, 2);
     if (rc)
@@ -287,16 +287,18 @@ static struct pp *pool_of(weft_executor_t *ex)
 
 /* ----- Creation ----- */
 
+/* A task's timeout in nanoseconds: WEFT_FOREVER or 0 is none
+ * (WEFT_NEVER). */
 static int to_ns(double timeout, int64_t *ns)
 {
     if (timeout == WEFT_FOREVER || timeout == 0) {
-        *ns = 0;
+        *ns = WEFT_NEVER;
         return 0;
     }
     if (isnan(timeout) || timeout < 0)
         return weft_fail(WEFT_EINVAL, "bad timeout %g", timeout);
     double v = timeout * 1e9;
-    *ns = v >= 9e18 ? 0 : v < 1 ? 1 : (int64_t)v;
+    *ns = v >= 9e18 ? WEFT_NEVER : v < 1 ? 1 : (int64_t)v;
     return 0;
 }
 
@@ -406,7 +408,7 @@ int weft_process_pool_submit_timeout(weft_executor_t *ex, weft_bytes_fn fn,
         return weft_fail(WEFT_EINVAL, "submit_timeout: not a process pool");
     if (fn == NULL || out == NULL || (arg == NULL && len > 0))
         return weft_fail(WEFT_EINVAL, "submit_timeout: NULL argument");
-    int64_t ns = 0;
+    int64_t ns = WEFT_NEVER;
     int rc = to_ns(timeout, &ns);
     weft_bytes_t b = {NULL, 0};
     if (rc == 0)

@@ -58,9 +58,11 @@ static void on_timer(struct pp *pp)
     uint64_t v;
     ssize_t n = read(pp->timer, &v, sizeof v);
     (void)n;
+    struct pp_task *done = NULL;
     weft_lock_acquire_shielded(&pp->lock);
-    weft__pp_check_deadlines(pp);
+    weft__pp_check_deadlines(pp, &done);
     weft_lock_release(&pp->lock);
+    weft__pp_complete(pp, done);
 }
 
 /* The first SIGINT: cancel what has not started, stop the workers. */
@@ -214,7 +216,9 @@ int weft__pp_wait(weft_future_t *f, int64_t deadline)
         weft_lock_acquire_shielded(&pp->lock);
         unsigned slot = w->slot;
         uint32_t gen = w->gen;
-        if (seen && w->state == W_LIVE)
+        /* A due result that had not come is looked for again here too:
+         * the timer leaves this worker to its reader. */
+        if ((seen || w->recheck) && w->state == W_LIVE)
             weft__pp_pump(pp, w, &done);
         release_worker(pp, w);
         weft_lock_release(&pp->lock);
