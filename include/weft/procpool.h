@@ -26,7 +26,10 @@
  *     pool breaks as a whole);
  *   - a task past its timeout (counted from its start) is stopped with its
  *     worker (SIGKILL): its future fails with WEFT_ETIMEDOUT, and a fresh
- *     worker takes its place;
+ *     worker takes its place. Timeouts are double seconds as everywhere:
+ *     WEFT_FOREVER is none, and 0 gives a task no time to run: it fails
+ *     with WEFT_ETIMEDOUT without starting (as asyncio.wait_for(coro, 0)
+ *     cancels its task before it runs);
  *   - weft_future_stop() on a running task does the same, and its future
  *     ends CANCELLED; weft_future_cancel() cancels a task that has not
  *     started. A task that a worker was sent behind the one it runs counts
@@ -95,8 +98,11 @@ typedef struct weft_process_pool_opts {
     size_t initarg_len;
     unsigned max_tasks_per_child; /* 0: no limit; else a worker is replaced
                                      after that many tasks */
-    double timeout; /* each task's default timeout in seconds; 0 or
-                       WEFT_FOREVER: none */
+    int has_timeout; /* 0 (a zeroed struct): tasks have no default
+                        timeout; else each has timeout */
+    double timeout;  /* the default timeout in seconds, as
+                        weft_process_pool_submit_timeout() takes it
+                        (WEFT_FOREVER: none; 0: no time to run) */
 } weft_process_pool_opts_t;
 
 /* A process pool executor. Workers are started at once (and replaced as
@@ -109,16 +115,20 @@ typedef struct weft_process_pool_opts {
  * the pool down, waiting for its tasks, unless it was shut down before; a
  * pool shut down without waiting (or whose wait timed out) is freed by
  * stopping what still runs (those futures end CANCELLED).
- * Errors: WEFT_EINVAL (bad start method, negative or NaN timeout; an
- * initializer in no loaded image), WEFT_ESYS (a worker could not start:
- * the message names the call), WEFT_ENOMEM. */
+ * Errors: WEFT_EINVAL (bad start method; a negative or NaN timeout, or a
+ * timeout given without has_timeout; an initializer in no loaded image),
+ * WEFT_ESYS (a worker could not start: the message names the call),
+ * WEFT_ENOMEM. */
 WEFT_API int weft_process_pool_new(weft_executor_t **out,
                                    const weft_process_pool_opts_t *opts);
 
 /* Submit fn on a copy of the len bytes at arg, to be stopped after timeout
- * seconds of running (WEFT_FOREVER or 0: none, overriding the pool's
- * default). Errors: as weft_executor_submit_bytes(), and WEFT_EINVAL (ex
- * is not a process pool, bad timeout), WEFT_EMSGSIZE (arg over 1 GiB). */
+ * seconds of running, overriding the pool's default: WEFT_FOREVER is no
+ * timeout; 0 gives the task no time, so that its future fails with
+ * WEFT_ETIMEDOUT without the task starting.
+ * Errors: as weft_executor_submit_bytes(), and WEFT_EINVAL (ex is not a
+ * process pool; a negative or NaN timeout), WEFT_EMSGSIZE (arg over
+ * 1 GiB). */
 WEFT_API int weft_process_pool_submit_timeout(weft_executor_t *ex,
                                               weft_bytes_fn fn,
                                               const void *arg, size_t len,

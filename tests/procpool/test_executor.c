@@ -3,6 +3,7 @@
 #include "testing_proc.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,9 +334,18 @@ static void misuse_gets_codes_and_messages(void **state)
     assert_fails_with(weft_process_pool_new(&ex, &o), WEFT_EINVAL,
                       "cannot find context for 'vfork'");
     o.start_method = NULL;
+    o.has_timeout = 1;
     o.timeout = -2;
     assert_fails_with(weft_process_pool_new(&ex, &o), WEFT_EINVAL,
                       "bad timeout");
+    o.timeout = NAN;
+    assert_fails_with(weft_process_pool_new(&ex, &o), WEFT_EINVAL,
+                      "bad timeout");
+    /* A timeout without has_timeout would be ignored: refused instead. */
+    o.has_timeout = 0;
+    o.timeout = 0.5;
+    assert_fails_with(weft_process_pool_new(&ex, &o), WEFT_EINVAL,
+                      "has_timeout");
     assert_fails_with(weft_process_pool_new(NULL, NULL), WEFT_EINVAL, NULL);
     weft_executor_t *threads;
     assert_int_equal(weft_thread_pool_new(&threads, NULL), 0);
