@@ -87,10 +87,20 @@
 extern "C" {
 #endif
 
+/* The most workers a process pool may have. A process pool is for work
+ * that keeps CPUs busy, and the largest machines have a few hundred of
+ * them; each worker costs a process, descriptors in the pool (its socket
+ * and pidfd) and a 16 MiB mapping, and takes milliseconds to start, so
+ * thousands of workers take minutes to start and only contend for the
+ * same CPUs. (Python caps ProcessPoolExecutor at 61 workers, on Windows
+ * only; the thread pool's cap is 4096.) */
+#define WEFT_PROCESS_POOL_MAX_WORKERS 1024u
+
 /* Options of a new process pool; NULL or a zeroed struct gives the
  * defaults. */
 typedef struct weft_process_pool_opts {
-    unsigned max_workers;  /* 0: the CPUs this process may use */
+    unsigned max_workers; /* 0: the CPUs this process may use (at most
+                             WEFT_PROCESS_POOL_MAX_WORKERS) */
     const char *start_method; /* "fork", "spawn", "forkserver"; NULL: the
                                  process layer's default */
     weft_bytes_fn initializer;   /* run first on each worker; NULL: none */
@@ -115,8 +125,9 @@ typedef struct weft_process_pool_opts {
  * the pool down, waiting for its tasks, unless it was shut down before; a
  * pool shut down without waiting (or whose wait timed out) is freed by
  * stopping what still runs (those futures end CANCELLED).
- * Errors: WEFT_EINVAL (bad start method; a negative or NaN timeout, or a
- * timeout given without has_timeout; an initializer in no loaded image),
+ * Errors: WEFT_EINVAL (bad start method; max_workers over
+ * WEFT_PROCESS_POOL_MAX_WORKERS; a negative or NaN timeout, or a timeout
+ * given without has_timeout; an initializer in no loaded image),
  * WEFT_ESYS (a worker could not start: the message names the call),
  * WEFT_ENOMEM. */
 WEFT_API int weft_process_pool_new(weft_executor_t **out,

@@ -278,10 +278,27 @@ static void teardown(struct pp *pp)
     pp->nfns = 0;
 }
 
+/* A pool whose manager thread never started (its creation failed) has
+ * no one to see its workers die: handle their deaths here (each is
+ * killed by now, so each join is short). */
+static void reap_without_manager(struct pp *pp)
+{
+    for (unsigned i = 0; pp->slots && i < pp->max_workers; i++) {
+        weft_lock_acquire_shielded(&pp->lock);
+        struct pp_worker *w = pp->slots[i];
+        uint32_t gen = w ? w->gen : 0;
+        weft_lock_release(&pp->lock);
+        if (w)
+            weft__pp_on_death(pp, i, gen);
+    }
+}
+
 static void pp_destroy(void *impl)
 {
     struct pp *pp = impl;
     stop_everything(pp);
+    if (pp->manager == NULL)
+        reap_without_manager(pp);
     wait_zero(&pp->live_word, WEFT_NEVER);
     wait_zero(&pp->outstanding, WEFT_NEVER);
     teardown(pp);
@@ -322,6 +339,21 @@ static int to_ns(double timeout, int64_t *ns)
     return 0;
 }
 
+static int read_workers(struct pp *pp, const weft_process_pool_opts_t *o)
+{
+    if (o->max_workers > WEFT_PROCESS_POOL_MAX_WORKERS)
+        return weft_fail(WEFT_EINVAL,
+                         "max_workers %u: a process pool has at most %u "
+                         "workers",
+                         o->max_workers, WEFT_PROCESS_POOL_MAX_WORKERS);
+    unsigned cpus = weft_process_cpu_count();
+    pp->max_workers = o->max_workers ? o->max_workers
+                      : cpus < WEFT_PROCESS_POOL_MAX_WORKERS
+                          ? cpus
+                          : WEFT_PROCESS_POOL_MAX_WORKERS;
+    return 0;
+}
+
 static int read_timeout(struct pp *pp, const weft_process_pool_opts_t *o)
 {
     pp->timeout_ns = WEFT_NEVER;
@@ -337,10 +369,10 @@ static int read_timeout(struct pp *pp, const weft_process_pool_opts_t *o)
 
 static int read_opts(struct pp *pp, const weft_process_pool_opts_t *o)
 {
-    pp->max_workers = o->max_workers ? o->max_workers
-                                     : weft_process_cpu_count();
+    int rc = read_workers(pp, o);
     pp->max_tasks = o->max_tasks_per_child;
-    int rc = weft_get_context(&pp->ctx, o->start_method);
+    if (rc == 0)
+        rc = weft_get_context(&pp->ctx, o->start_method);
     if (rc == 0)
         rc = read_timeout(pp, o);
     if (rc == 0 && o->initializer)
