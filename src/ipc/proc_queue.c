@@ -107,16 +107,18 @@ struct weft_proc_queue {
     _Atomic uint32_t last_len; /* the last item got: the next is likely alike */
 };
 
-void (*weft__proc_queue_get_hook)(void);
+void (*weft__proc_queue_get_hook)(const unsigned char *data, size_t len);
 
 /* ----- State changes ----- */
 
 static void commit(struct qhdr *h, const struct qstate *next)
 {
     h->journal = *next;
+    WEFT_CHAOS_POINT();
     /* Release: the journal (and the ring bytes written before it) are in
      * place before it counts. Pairs with the acquire in recover(). */
     atomic_store_explicit(&h->journal_active, 1, memory_order_release);
+    WEFT_CHAOS_POINT(); /* a death here leaves an active journal */
     h->state = *next;
     atomic_store_explicit(&h->journal_active, 0, memory_order_release);
 }
@@ -255,6 +257,9 @@ static int wait_on(weft_proc_queue_t *q, struct waitq *w, int64_t deadline)
     w->sleepers++;
     uint32_t seen = atomic_load_explicit(&w->seq, memory_order_relaxed);
     unlock_queue(q);
+    /* A putter may bump seq and wake here, before the sleep: the sleep
+     * then sees seq moved and returns at once. */
+    WEFT_CHAOS_POINT();
     int rc = weft_park_wait_shared(&w->seq, seen, deadline);
     int mapped = relock(q);
     if (w->woken > 0)
@@ -297,6 +302,7 @@ static int wake_all(struct waitq *w)
 
 static void wake(struct waitq *w, int n)
 {
+    WEFT_CHAOS_POINT(); /* the sleeper was counted woken: it looks anyway */
     if (n)
         weft_park_wake_shared(&w->seq, n);
 }
@@ -520,7 +526,7 @@ static int get_locked(weft_proc_queue_t *q, weft_bytes_t *out,
         return weft_fail(WEFT_ENOMEM, "no memory for a %u-byte item", len);
     ring_read(q, (next.head + RECORD_HEADER) & (next.cap - 1), data, len);
     if (weft__proc_queue_get_hook)
-        weft__proc_queue_get_hook();
+        weft__proc_queue_get_hook(data, len);
     next.count--;
     next.head =
         next.count ? (next.head + record_size(len)) & (next.cap - 1) : 0;

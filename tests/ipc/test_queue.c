@@ -336,7 +336,7 @@ static void a_producer_exits_and_joins_whatever_is_unread(void **state)
  * wait to be killed, the queue's lock held and the item copied out. */
 static int stall_fd = -1;
 
-static void stall(void)
+static void stall(const unsigned char *data, size_t len)
 {
     char c = 'x';
     if (write(stall_fd, &c, 1) != 1)
