@@ -310,6 +310,7 @@ void weft__pp_dispatch(struct pp *pp, struct pp_task *t)
         weft__pp_pend_push(pp, t);
         return;
     }
+    WEFT_CHAOS_POINT(); /* on the worker's list, not yet written */
     /* Idle before this task: write now. Busy: its next results will. */
     if (w->inflight == 1)
         weft__pp_flush(pp, w);

@@ -12,6 +12,8 @@
  */
 #include "procpool_int.h"
 
+#include "base/chaos.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -211,7 +213,9 @@ int weft__pp_wait(weft_future_t *f, int64_t deadline)
         weft_lock_release(&pp->lock);
         if (w == NULL)
             return weft_future_done(f) ? 0 : WEFT_EAGAIN;
+        WEFT_CHAOS_POINT(); /* the socket is ours, out of the epoll set */
         int seen = poll_worker(w, want_out, deadline);
+        WEFT_CHAOS_POINT();
         struct pp_task *done = NULL;
         weft_lock_acquire_shielded(&pp->lock);
         unsigned slot = w->slot;

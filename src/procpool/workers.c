@@ -18,6 +18,8 @@
  */
 #include "procpool_int.h"
 
+#include "base/chaos.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -593,6 +595,7 @@ void weft__pp_on_death(struct pp *pp, unsigned slot, uint32_t gen)
     weft_lock_release(&pp->lock);
     if (w == NULL)
         return;
+    WEFT_CHAOS_POINT(); /* DYING: pumpers leave it alone from now */
     int exitcode = reap(w);
     struct pp_task *done = NULL;
     weft_lock_acquire_shielded(&pp->lock);
