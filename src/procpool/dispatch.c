@@ -484,8 +484,7 @@ static void parse_input(struct pp *pp, struct pp_worker *w,
         b->off = b->len = 0;
 }
 
-#define RECHECK_FIRST_NS 2000000   /* 2 ms */
-#define RECHECK_MAX_NS 200000000   /* 200 ms */
+#define RECHECK_NS 10000000 /* 10 ms */
 
 /* After a read: whether the result of w's first task in flight, which its
  * page says was sent (see Progress), is lost. p was read before the
@@ -494,37 +493,40 @@ static void parse_input(struct pp *pp, struct pp_worker *w,
  * was eaten by bytes that are not the pool's frames (a frame header
  * written by a task, that makes a frame look longer than it is), and no
  * byte to come can bring it back. When results are still staged it
- * cannot tell yet: the timer looks again (weft__pp_check_deadlines), in
- * growing steps, for the case where the worker sends its staged results
- * while the pool reads and stays silent after. */
+ * cannot tell yet: the worker may be running a later task, its result
+ * staged; or it may have sent its staged results while the pool read them
+ * and fall silent after. So the timer looks again (recheck, in
+ * weft__pp_check_deadlines) every RECHECK_NS while a result is due; the
+ * timer is set only when none is set that soon, so a busy pool pays for
+ * this at most once per RECHECK_NS. */
 static void check_due(struct pp *pp, struct pp_worker *w,
                       const struct weft__pp_progress *p)
 {
     struct pp_task *t = w->head;
+    w->recheck = 0;
     if (w->state != W_LIVE || w->kill_code || t == NULL ||
-        t->seq > p->finished) {
-        w->recheck = 0;
-        w->recheck_ns = 0;
+        t->seq > p->finished)
         return;
-    }
     if (p->staged == 0) {
         weft__pp_protocol_error(w, "a frame that the bytes after it do not "
                                    "complete");
         return;
     }
     w->recheck = 1;
-    w->recheck_ns = w->recheck_ns ? 2 * w->recheck_ns : RECHECK_FIRST_NS;
-    if (w->recheck_ns > RECHECK_MAX_NS)
-        w->recheck_ns = RECHECK_MAX_NS;
-    weft__pp_arm_timer(pp, weft_monotonic_ns() + w->recheck_ns);
+    int64_t at = weft_monotonic_ns() + RECHECK_NS;
+    if (pp->timer_at > at + RECHECK_NS)
+        weft__pp_arm_timer(pp, at);
 }
 
 void weft__pp_pump(struct pp *pp, struct pp_worker *w, struct pp_task **done)
 {
     if (w->state != W_LIVE)
         return;
-    struct weft__pp_progress p;
-    weft__pp_progress(w, &p); /* before the read: see check_due() */
+    /* Before the read (see check_due()); finished before staged, as in
+     * weft__pp_progress(). */
+    struct weft__pp_progress p = {0, 0, 0, 0};
+    p.finished = atomic_load_explicit(&w->shm->finished, memory_order_acquire);
+    p.staged = atomic_load_explicit(&w->shm->staged, memory_order_acquire);
     WEFT_CHAOS_POINT();
     weft__pp_read_all(pp, w);
     parse_input(pp, w, done);

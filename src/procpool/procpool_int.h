@@ -381,7 +381,6 @@ struct pp_worker {
     uint64_t kill_task; /* the task it was killed for (0: all) */
     char kill_why[96];  /* EPROTO: what was wrong with what it sent */
     int recheck;        /* a result is due that has not come (see pump) */
-    int64_t recheck_ns; /* how long to wait before looking again */
 };
 
 /* A worker's progress as its page says: finished is read before staged,

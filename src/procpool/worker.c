@@ -23,7 +23,9 @@
  * once, leaving what it staged for the pool to read: it never drops a
  * result, and never goes on with a channel it cannot trust. Input that is
  * not the pool's frames (someone else read from or wrote to the socket) is
- * such a fault too.
+ * such a fault too. Bytes the task writes into the socket are not seen
+ * here (looking would cost a system call per task): they reach the pool,
+ * whose reader refuses them (see procpool_int.h).
  *
  * A worker ignores SIGINT (the pool's parent decides what Ctrl-C does) and
  * ends on EXIT, at the end of its input, or after max_tasks tasks.
