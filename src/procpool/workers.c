@@ -41,9 +41,18 @@ void weft__pp_worker_unref(struct pp_worker *w)
     close(w->sock);
     munmap(w->shm, WEFT__PP_MAP_SIZE);
     /* Reaped by now: close its sentinel at once, rather than when the list
-     * of children next drops it. */
-    if (w->proc)
+     * of children next drops it. The list may be reading the handle's
+     * descriptors meanwhile, without the handle's lock (another thread
+     * starting a process scans it): so let it drop the finished children
+     * first, under its own lock (active_children() does), and only then
+     * close. */
+    if (w->proc) {
+        weft_process_t **kids;
+        size_t n;
+        if (weft_active_children(&kids, &n) == 0)
+            weft_process_list_free(kids, n);
         weft_process_close(w->proc);
+    }
     weft_process_free(w->proc);
     weft__pp_buf_free(&w->in);
     weft__pp_buf_free(&w->out);

@@ -394,7 +394,9 @@ static void a_consumer_killed_mid_get_loses_no_item(void **state)
  * lock over at once, rather than after the shared lock's periodic check on
  * its holder (50 ms): consumers that die often must not stall the rest.
  * The fastest of a few tries must beat that check, which a loaded machine
- * may delay but cannot make faster. */
+ * may delay but cannot make faster. In the slow (sanitized) builds the
+ * bound stretches with the timing scale, and only the take-over itself is
+ * checked there. */
 static void a_getter_takes_over_from_a_dead_holder_at_once(void **state)
 {
     enum { TRIES = 5 };
@@ -424,7 +426,7 @@ static void a_getter_takes_over_from_a_dead_holder_at_once(void **state)
         close(fds[0]);
         weft_proc_queue_free(q);
     }
-    if (fastest >= 0.045)
+    if (fastest >= 0.045 * testing_scale())
         fail_msg("the fastest take-over of %d took %.0f ms", TRIES,
                  fastest * 1e3);
 }
