@@ -492,26 +492,34 @@ static void parse_input(struct pp *pp, struct pp_worker *w,
  * to p.finished was in the socket and has been parsed: one still missing
  * was eaten by bytes that are not the pool's frames (a frame header
  * written by a task, that makes a frame look longer than it is), and no
- * byte to come can bring it back. When results are still staged it
- * cannot tell yet: the worker may be running a later task, its result
- * staged; or it may have sent its staged results while the pool read them
- * and fall silent after. So the timer looks again (recheck, in
- * weft__pp_check_deadlines) every RECHECK_NS while a result is due; the
- * timer is set only when none is set that soon, so a busy pool pays for
- * this at most once per RECHECK_NS. */
+ * byte to come can bring it back.
+ *
+ * Otherwise it cannot tell yet, when the result is due by the page read
+ * again now, after the read: it may be staged while the worker runs a
+ * later task, or it may have been finished and sent while the pool read
+ * (after p was read), to be eaten there, the worker silent after. So the
+ * timer looks again (recheck, in weft__pp_check_deadlines) every
+ * RECHECK_NS while a result is due; the timer is set only when none is
+ * set that soon, so a busy pool pays for this at most once per
+ * RECHECK_NS. A result not due by that second reading is sent after this
+ * read (the worker publishes finished before it sends), and its bytes
+ * bring the next pump. */
 static void check_due(struct pp *pp, struct pp_worker *w,
                       const struct weft__pp_progress *p)
 {
     struct pp_task *t = w->head;
     w->recheck = 0;
-    if (w->state != W_LIVE || w->kill_code || t == NULL ||
-        t->seq > p->finished)
+    if (w->state != W_LIVE || w->kill_code || t == NULL)
         return;
-    if (p->staged == 0) {
+    if (t->seq <= p->finished && p->staged == 0) {
         weft__pp_protocol_error(w, "a frame that the bytes after it do not "
                                    "complete");
         return;
     }
+    /* Acquire: pairs with the worker's release store in end(). */
+    if (t->seq >
+        atomic_load_explicit(&w->shm->finished, memory_order_acquire))
+        return;
     w->recheck = 1;
     int64_t at = weft_monotonic_ns() + RECHECK_NS;
     if (pp->timer_at > at + RECHECK_NS)
