@@ -364,24 +364,38 @@ static void take_bulk(struct pp_worker *w, struct pp_task *t,
                               memory_order_release);
 }
 
-static void take_result(struct pp *pp, struct pp_worker *w,
-                        const struct weft__pp_frame *f, struct pp_task **done)
+/* The task a result is for. Results come in task order: from a live
+ * worker, always the first in flight, and anything else is a protocol
+ * error (bytes that only look like a result). After a death, what is read
+ * again from the staging area may repeat results already taken: a result
+ * for no task in flight is then ignored. */
+static int result_task(struct pp_worker *w, uint64_t id, struct pp_task **t)
+{
+    if (w->head && w->head->id == id) {
+        *t = w->head;
+        return 0;
+    }
+    *t = NULL;
+    if (w->state == W_LIVE)
+        return -1;
+    return weft__pp_find(w, id) ? -1 : 0;
+}
+
+static int take_result(struct pp *pp, struct pp_worker *w,
+                       const struct weft__pp_frame *f, struct pp_task **done)
 {
     const struct weft__pp_result_frame *rf = &f->u.result;
-    /* Results come in task order: normally the head's; anything not in
-     * flight is a result seen before (read again from the staging area). */
-    struct pp_task *t = w->head && w->head->id == rf->id
-                            ? w->head
-                            : weft__pp_find(w, rf->id);
+    struct pp_task *t;
+    if (result_task(w, rf->id, &t) != 0)
+        return -1;
     if (t == NULL)
-        return;
-    int was_head = t == w->head;
+        return 0;
     weft__pp_unlink(w, t);
     w->results++;
     if (t->arg_end > w->arg_tail) /* its argument, and those before, done */
         w->arg_tail = t->arg_end;
     learn_run_time(pp, rf->run_ns);
-    t->code = f->h.type == FRAME_ERROR ? rf->code ? rf->code : WEFT_ETASK : 0;
+    t->code = f->h.type == FRAME_ERROR ? rf->code : 0;
     if (f->h.type == FRAME_RESULT_BULK) {
         take_bulk(w, t, &f->u.bulk_result.b);
     } else {
@@ -391,8 +405,8 @@ static void take_result(struct pp *pp, struct pp_worker *w,
             t->out.data[f->body_len - 1] = '\0'; /* a message, whatever came */
     }
     push_done(done, t);
-    if (was_head)
-        mark_head_running(w);
+    mark_head_running(w);
+    return 0;
 }
 
 /* An initializer failed: the pool breaks. Only a worker that has started
@@ -426,9 +440,13 @@ void weft__pp_parse(struct pp *pp, struct pp_worker *w,
     int got;
     while ((got = weft__pp_read_frame(data + off, len - off, WEFT__PP_TO_POOL,
                                       &f, &why)) == 1) {
-        if (f.h.type != FRAME_INIT_FAILED)
-            take_result(pp, w, &f, done);
-        else if (init_failed(pp, w, &f, done) != 0) {
+        if (f.h.type != FRAME_INIT_FAILED) {
+            if (take_result(pp, w, &f, done) != 0) {
+                why = "a result out of turn";
+                got = -1;
+                break;
+            }
+        } else if (init_failed(pp, w, &f, done) != 0) {
             why = "an initializer's failure after tasks had started";
             got = -1;
             break;

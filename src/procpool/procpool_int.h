@@ -54,9 +54,12 @@
  * a write) records the fault in its page and exits, its staging area
  * intact: its finished results still come back, and its running task
  * fails. The pool's reader checks every frame (protocol.c): a frame of the
- * wrong type or size, or longer than anything a worker sends, is a
- * protocol error at once (the worker is killed and replaced, its tasks
- * fail with WEFT_EPROTO), never a wait for bytes. Bytes written into the
+ * wrong type or size, longer than anything a worker sends, or with a field
+ * a worker never writes so (reserved words and padding are zero, a result
+ * has code 0 and an error not), and a result that is not for the first
+ * task in flight (results come in task order), is a protocol error at once
+ * (the worker is killed and replaced, its tasks fail with WEFT_EPROTO),
+ * never a wait for bytes. Bytes written into the
  * stream can also make a frame look longer than what follows it; the pool
  * sees that as a worker that, by its page, has sent a result (finished
  * covers it and nothing is staged) that the socket, read dry, did not

@@ -102,7 +102,50 @@ static const char *check_head(const struct weft__pp_head *h, int dir,
     return NULL;
 }
 
-/* The whole frame: what its fixed part says. */
+/* Where a ring payload of len bytes at offset off leaves the ring's head
+ * (a position, see weft__pp_ring_take), modulo the ring's size. */
+static uint64_t ring_end(uint64_t off, uint64_t len)
+{
+    return (off + ((len + 63) & ~(uint64_t)63)) % WEFT__PP_BULK;
+}
+
+/* The fields the writer always fills the same way: reserved words and
+ * padding are zero, a result has code 0 and an error not, an
+ * initializer's failure names no task, a task's ring payload leaves no
+ * head. */
+static const char *check_fields(const struct weft__pp_frame *f)
+{
+    switch (f->h.type) {
+    case FRAME_FN:
+        return f->u.fn.pad_ ? "a nonzero reserved field" : NULL;
+    case FRAME_TASK:
+    case FRAME_TASK_BULK:
+        if (f->u.task.pad_)
+            return "a nonzero reserved field";
+        return f->h.type == FRAME_TASK_BULK && f->u.bulk_task.b.end
+                   ? "a task's ring payload that names a head"
+                   : NULL;
+    case FRAME_EXIT:
+        return NULL;
+    default:
+        break;
+    }
+    const struct weft__pp_result_frame *r = &f->u.result;
+    if (r->pad_)
+        return "a nonzero reserved field";
+    if ((f->h.type == FRAME_ERROR || f->h.type == FRAME_INIT_FAILED) !=
+        (r->code != 0))
+        return "a result with an error code, or an error without one";
+    if (f->h.type == FRAME_INIT_FAILED && (r->id || r->run_ns))
+        return "an initializer's failure that names a task";
+    const struct weft__pp_bulk *b = &f->u.bulk_result.b;
+    if (f->h.type == FRAME_RESULT_BULK &&
+        b->end % WEFT__PP_BULK != ring_end(b->off, b->len))
+        return "a result in the ring that does not end where it says";
+    return NULL;
+}
+
+/* The whole frame: what its fixed part says, and its padding. */
 static const char *check_fixed(const struct weft__pp_frame *f)
 {
     if (f->h.type == FRAME_TASK_BULK && !weft__pp_bulk_valid(&f->u.bulk_task.b))
@@ -112,7 +155,11 @@ static const char *check_fixed(const struct weft__pp_frame *f)
         return "a result outside the result ring";
     if (f->body_len > WEFT__PP_PAYLOAD_MAX)
         return "a frame longer than any the pool or a worker sends";
-    return NULL;
+    const unsigned char *pad = f->body + f->body_len;
+    for (unsigned i = 0; i < f->h.pad; i++)
+        if (pad[i] != 0)
+            return "nonzero padding";
+    return check_fields(f);
 }
 
 int weft__pp_read_frame(const unsigned char *data, size_t len, int dir,

@@ -174,8 +174,9 @@ static void check_sent(struct sent *s, _Atomic uint32_t *notes, size_t *bad)
     if (n > 1)
         fail_msg("task %lld ran %u times", (long long)s->o.index, n);
     if (rc == 0) {
-        assert_int_equal(r->len, sizeof s->o);
-        assert_memory_equal(r->data, &s->o, sizeof s->o);
+        if (r->len != sizeof s->o || memcmp(r->data, &s->o, sizeof s->o))
+            fail_msg("task %lld (%d) came back with %zu wrong bytes",
+                     (long long)s->o.index, s->o.what, r->len);
     } else if (rc == WEFT_EPROTO || rc == WEFT_EWORKERDIED ||
                (rc == WEFT_ETIMEDOUT && s->timed)) {
         (*bad)++;
