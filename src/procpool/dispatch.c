@@ -360,8 +360,7 @@ static void take_bulk(struct pp_worker *w, struct pp_task *t,
         t->code = WEFT_ENOMEM;
     if (b->end > atomic_load_explicit(&w->shm->bulk_read, memory_order_relaxed))
         /* Release: the copy is done before the worker may write there. */
-        atomic_store_explicit(&w->shm->bulk_read, b->end,
-                              memory_order_release);
+        atomic_store_explicit(&w->shm->bulk_read, b->end, memory_order_release);
 }
 
 /* The task a result is for. Results come in task order: from a live
@@ -535,8 +534,7 @@ static void check_due(struct pp *pp, struct pp_worker *w,
         return;
     }
     /* Acquire: pairs with the worker's release store in end(). */
-    if (t->seq >
-        atomic_load_explicit(&w->shm->finished, memory_order_acquire))
+    if (t->seq > atomic_load_explicit(&w->shm->finished, memory_order_acquire))
         return;
     w->recheck = 1;
     int64_t at = weft_monotonic_ns() + RECHECK_NS;

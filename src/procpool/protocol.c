@@ -63,8 +63,7 @@ static int kind_of(uint32_t type, struct kind *k)
                            WEFT__PP_TO_WORKER};
         return 1;
     case FRAME_EXIT:
-        *k = (struct kind){sizeof(struct weft__pp_head), 0,
-                           WEFT__PP_TO_WORKER};
+        *k = (struct kind){sizeof(struct weft__pp_head), 0, WEFT__PP_TO_WORKER};
         return 1;
     case FRAME_TASK_BULK:
         *k = (struct kind){sizeof(struct weft__pp_bulk_task_frame), 0,

@@ -236,8 +236,7 @@ static int stage_outcome(struct worker *w, uint64_t id, int code,
                          int64_t run_ns, const weft_bytes_t *result)
 {
     if (code == 0)
-        return stage(w, FRAME_RESULT, 0, id, run_ns, result->data,
-                     result->len);
+        return stage(w, FRAME_RESULT, 0, id, run_ns, result->data, result->len);
     const char *m = weft_last_message();
     if (m[0] == '\0')
         m = weft_strerror(code);
@@ -271,8 +270,8 @@ static int run_task(struct worker *w, const struct weft__pp_frame *f)
     int rc;
     if (e == NULL || e->fn == NULL) {
         const char *why = e && e->error ? e->error : "unknown function";
-        rc = stage(w, FRAME_ERROR, WEFT_EINVAL, tf->id, 0, why,
-                   strlen(why) + 1);
+        rc =
+            stage(w, FRAME_ERROR, WEFT_EINVAL, tf->id, 0, why, strlen(why) + 1);
     } else {
         weft_bytes_t arg = argument(w, f);
         weft_bytes_t result = {NULL, 0};

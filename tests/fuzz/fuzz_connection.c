@@ -37,9 +37,8 @@ static void check_message(struct run *run, const void *payload, size_t len)
     weft__frame_header(h, (uint32_t)len);
     CHECK(run->decoded + WEFT__FRAME_HEADER + len <= run->len);
     CHECK(memcmp(run->in + run->decoded, h, WEFT__FRAME_HEADER) == 0);
-    CHECK(len == 0 ||
-          memcmp(run->in + run->decoded + WEFT__FRAME_HEADER, payload, len) ==
-              0);
+    CHECK(len == 0 || memcmp(run->in + run->decoded + WEFT__FRAME_HEADER,
+                             payload, len) == 0);
     run->decoded += WEFT__FRAME_HEADER + len;
 }
 
@@ -47,8 +46,8 @@ static void check_message(struct run *run, const void *payload, size_t len)
 
 /* One receive: 0 (a message, checked), TOO_LONG_FOR_BUF, or the code it
  * ended with. */
-static int receive(weft_connection_t *c, struct run *run, size_t room,
-                   int into, size_t max)
+static int receive(weft_connection_t *c, struct run *run, size_t room, int into,
+                   size_t max)
 {
     CHECK(weft_connection_poll(c, 0) == 0); /* the peer is gone: ready */
     if (!into) {

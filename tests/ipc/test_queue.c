@@ -411,8 +411,8 @@ static void a_getter_takes_over_from_a_dead_holder_at_once(void **state)
         memcpy(arg, &h, sizeof h);
         memcpy(arg + sizeof h, &fds[1], sizeof fds[1]);
         put_text(q, "precious");
-        weft_process_t *p = start_args("fork", get_and_stall, arg, sizeof arg,
-                                       &h, 1, fds[1]);
+        weft_process_t *p =
+            start_args("fork", get_and_stall, arg, sizeof arg, &h, 1, fds[1]);
         close(fds[1]);
         char c;
         assert_int_equal(read(fds[0], &c, 1), 1);

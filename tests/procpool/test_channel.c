@@ -177,8 +177,8 @@ static weft_future_t *submit_order(weft_executor_t *ex, const struct order *o,
                                    double timeout)
 {
     weft_future_t *f = NULL;
-    assert_int_equal(weft_process_pool_submit_timeout(ex, hostile, o,
-                                                      sizeof *o, timeout, &f),
+    assert_int_equal(weft_process_pool_submit_timeout(ex, hostile, o, sizeof *o,
+                                                      timeout, &f),
                      0);
     return f;
 }
@@ -319,8 +319,8 @@ static void a_truncated_frame_does_not_wedge_the_pool(void **state)
     weft_executor_free(ex);
 }
 
-static void a_truncated_frame_does_not_hold_a_timeout_past_its_deadline(
-    void **state)
+static void
+a_truncated_frame_does_not_hold_a_timeout_past_its_deadline(void **state)
 {
     weft_executor_t *ex = pool_of(1);
     /* The task returns at once, so the worker runs nothing when its

@@ -4,8 +4,8 @@
 #include "testing_proc.h"
 
 #include <errno.h>
-#include <math.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -291,8 +291,8 @@ static void the_pool_default_timeout_applies_to_every_task(void **state)
 
 static int touch(const weft_bytes_t *arg, weft_bytes_t *result)
 {
-    int fd = open((const char *)arg->data, O_CREAT | O_WRONLY | O_CLOEXEC,
-                  0600);
+    int fd =
+        open((const char *)arg->data, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
     if (fd >= 0)
         close(fd);
     return 0;
@@ -326,12 +326,12 @@ static void a_zero_timeout_gives_a_task_no_time_to_run(void **state)
     assert_int_equal(weft_future_result_bytes(g, WEFT_FOREVER, NULL), 0);
     weft_future_free(g);
     double x = 1;
-    assert_fails_with(weft_process_pool_submit_timeout(ex, sleep_for, &x,
-                                                       sizeof x, -0.5, &f),
-                      WEFT_EINVAL, "bad timeout");
-    assert_fails_with(weft_process_pool_submit_timeout(ex, sleep_for, &x,
-                                                       sizeof x, NAN, &f),
-                      WEFT_EINVAL, "bad timeout");
+    assert_fails_with(
+        weft_process_pool_submit_timeout(ex, sleep_for, &x, sizeof x, -0.5, &f),
+        WEFT_EINVAL, "bad timeout");
+    assert_fails_with(
+        weft_process_pool_submit_timeout(ex, sleep_for, &x, sizeof x, NAN, &f),
+        WEFT_EINVAL, "bad timeout");
     weft_executor_free(ex);
 }
 

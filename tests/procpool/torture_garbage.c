@@ -109,7 +109,7 @@ static void vandalize(const struct order *o)
         return;
     case LIAR: /* a head claiming more than anyone sends, or a random size */
         rf.h.size = testing_rng_below(&g, 2) ? UINT32_MAX
-                                              : (uint32_t)testing_rng_next(&g);
+                                             : (uint32_t)testing_rng_next(&g);
         into_sockets(&rf, sizeof rf.h);
         return;
     case FORGED: /* a well-made result for a task that does not exist */
@@ -148,7 +148,8 @@ static void submit_order(weft_executor_t *ex, testing_rng_t *g, struct sent *s,
 {
     memset(&s->o, 0, sizeof s->o);
     s->o.index = index;
-    s->o.what = testing_rng_below(g, 3) ? ECHO : 1 + (int)testing_rng_below(g, 4);
+    s->o.what =
+        testing_rng_below(g, 3) ? ECHO : 1 + (int)testing_rng_below(g, 4);
     s->o.seed = testing_rng_next(g);
     s->o.linger = testing_rng_below(g, 4) == 0
                       ? (double)testing_rng_below(g, 20) * 1e-3
@@ -181,8 +182,8 @@ static void check_sent(struct sent *s, _Atomic uint32_t *notes, size_t *bad)
                (rc == WEFT_ETIMEDOUT && s->timed)) {
         (*bad)++;
     } else {
-        fail_msg("task %lld: %s (%s)", (long long)s->o.index,
-                 weft_errname(rc), weft_last_message());
+        fail_msg("task %lld: %s (%s)", (long long)s->o.index, weft_errname(rc),
+                 weft_last_message());
     }
     weft_future_free(s->f);
 }
@@ -222,8 +223,8 @@ static void worker_channels(void)
     for (; done < n; done++)
         check_sent(&sent[done], notes, &bad);
     weft_executor_free(ex);
-    fprintf(stderr, "torture_garbage: pool: %zu tasks, %zu failed cleanly\n",
-            n, bad);
+    fprintf(stderr, "torture_garbage: pool: %zu tasks, %zu failed cleanly\n", n,
+            bad);
     free(sent);
     munmap((void *)notes, POOL_TASKS * sizeof *starts);
     unlink(path);
@@ -327,8 +328,7 @@ static void manager_socket(void)
         assert_int_equal(weft_dict_proxy_add(d, "n", 1, 1, &v), 0);
         assert_int_equal(v, (int64_t)++clients);
     } while (weft_monotonic() < end);
-    fprintf(stderr, "torture_garbage: manager: %zu clients dropped\n",
-            clients);
+    fprintf(stderr, "torture_garbage: manager: %zu clients dropped\n", clients);
     weft_dict_proxy_free(d);
     weft_manager_free(m);
 }
@@ -400,10 +400,9 @@ static void forkserver_socket(void)
             int chan[2] = {-1, -1};
             int attach = testing_rng_below(&g, 2);
             if (attach)
-                assert_int_equal(socketpair(AF_UNIX,
-                                            SOCK_STREAM | SOCK_CLOEXEC, 0,
-                                            chan),
-                                 0);
+                assert_int_equal(
+                    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, chan),
+                    0);
             weft__fs_send(ctl, &req, len, &chan[1], attach ? 1 : 0);
             if (attach) {
                 /* A child that may have started reads noise as its
@@ -447,9 +446,8 @@ static void connection(void)
         for (size_t i = 0; i < good; i++) {
             size_t v = 99, n = 0;
             assert_int_equal(weft_connection_poll(rx, 10 * testing_scale()), 0);
-            assert_int_equal(weft_connection_recv_bytes_into(rx, &v, sizeof v,
-                                                             &n),
-                             0);
+            assert_int_equal(
+                weft_connection_recv_bytes_into(rx, &v, sizeof v, &n), 0);
             assert_int_equal(v, i);
         }
         assert_int_equal(weft_connection_poll(rx, 10 * testing_scale()), 0);

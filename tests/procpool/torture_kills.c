@@ -120,8 +120,8 @@ static void killer(void *arg)
     struct run *r = arg;
     while (!atomic_load(&r->stop) && atomic_load(&r->nkilled) < MAX_KILLED) {
         weft_sleep((double)(50 + testing_rng_below(&r->kill_rng, 151)) * 1e-3);
-        weft_executor_t *ex = testing_rng_below(&r->kill_rng, 4) ? r->mapped
-                                                             : r->side;
+        weft_executor_t *ex =
+            testing_rng_below(&r->kill_rng, 4) ? r->mapped : r->side;
         int pids[64];
         size_t n = weft_process_pool_pids(ex, pids, 64);
         if (n == 0 || atomic_load(&r->stop))
@@ -201,8 +201,10 @@ static void check_side(struct run *r)
         if (starts > 1)
             fail_msg("side task %lld started %u times", (long long)index,
                      starts);
-        outcomes[rc == 0 ? 0 : rc == WEFT_ETIMEDOUT ? 1
-                      : rc == WEFT_ECANCELLED ? 2 : 3]++;
+        outcomes[rc == 0                 ? 0
+                 : rc == WEFT_ETIMEDOUT  ? 1
+                 : rc == WEFT_ECANCELLED ? 2
+                                         : 3]++;
         if (rc == 0) {
             int64_t v;
             memcpy(&v, res->data, sizeof v);
@@ -231,8 +233,7 @@ static void check_side(struct run *r)
 /* A failure of item index: the worker it names was killed, was running
  * this very task, and the task had started there (or had not yet noted
  * it). */
-static void check_failure(struct run *r, size_t index, int rc,
-                          const char *why)
+static void check_failure(struct run *r, size_t index, int rc, const char *why)
 {
     if (rc != WEFT_EWORKERDIED || strstr(why, "killed by signal 9") == NULL)
         fail_msg("item %zu: %s (%s)", index, weft_errname(rc), why);
