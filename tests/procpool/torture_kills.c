@@ -57,10 +57,12 @@ struct job {
     double seconds; /* how long it works */
 };
 
+/* The pid first: a kill between the two leaves a start not counted, never
+ * a start counted without its process. */
 static void note_start(int64_t index)
 {
-    atomic_fetch_add(&notes[index].starts, 1);
     atomic_store(&notes[index].pid, (int32_t)getpid());
+    atomic_fetch_add(&notes[index].starts, 1);
 }
 
 /* Not static: the pool's messages name it. */
