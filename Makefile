@@ -6,7 +6,7 @@
 #   make install [PREFIX=/usr/local]            libraries, headers, pkg-config, CMake package
 #   make test SAN=chaos [SEED=n]                the same with schedule perturbation
 #   make torture [SECONDS=60] [SEED=n]          the torture tests, chaos build, as long as asked
-#   make fuzz [FUZZ_SECONDS=60]                 fuzz the message frame reader (clang)
+#   make fuzz [FUZZ_SECONDS=60]                 fuzz each decoder for that long (clang)
 #   make format                                 clang-format the tree
 
 SAN     ?=
@@ -57,11 +57,14 @@ torture:
 	cd $(BUILD) && $(TEST_ENV) WEFT_TORTURE_SECONDS=$(SECONDS) $(RUNNER) \
 	    ctest -L torture --output-on-failure -j $(JOBS) --timeout $$(( $(SECONDS) * 4 + 300 ))
 
-# The frame reader under libFuzzer (with ASan and UBSan) for FUZZ_SECONDS.
+# Each decoder's libFuzzer target (tests/fuzz, with ASan and UBSan) for
+# FUZZ_SECONDS. The targets are built first, so each test's time is its
+# fuzzing alone, and its limit grows with FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
 fuzz:
 	$(MAKE) build SAN=address CC=clang CMAKE_ARGS=-DWEFT_TESTS=ON
-	cd build/clang-address && WEFT_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -R fuzz --output-on-failure
+	cd build/clang-address && WEFT_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -L fuzz \
+	    --output-on-failure -j $(JOBS) --timeout $$(( $(FUZZ_SECONDS) * 2 + 120 ))
 
 demo examples: build
 	examples/demo.sh $(BUILD)/examples

@@ -26,7 +26,10 @@
  *     pool breaks as a whole);
  *   - a task past its timeout (counted from its start) is stopped with its
  *     worker (SIGKILL): its future fails with WEFT_ETIMEDOUT, and a fresh
- *     worker takes its place;
+ *     worker takes its place. Timeouts are double seconds as everywhere:
+ *     WEFT_FOREVER is none, and 0 gives a task no time to run: it fails
+ *     with WEFT_ETIMEDOUT without starting (as asyncio.wait_for(coro, 0)
+ *     cancels its task before it runs);
  *   - weft_future_stop() on a running task does the same, and its future
  *     ends CANCELLED; weft_future_cancel() cancels a task that has not
  *     started. A task that a worker was sent behind the one it runs counts
@@ -34,7 +37,24 @@
  *     dropped. The pool sends a worker tasks ahead only when tasks are
  *     short, so that this stays rare and short.
  * Nothing the pool accepted is lost: every future completes, with its
- * result, its task's error, or one of the codes above.
+ * result, its task's error, or one of the codes above. And no task runs
+ * twice (Python's "at most once"): a task goes back to the queue only if
+ * its worker had provably not started it; one it may have started fails.
+ *
+ * A task's code may also harm its worker's channel to the pool: close the
+ * worker's descriptors or write into its socket. The worker keeps its
+ * socket on a high descriptor number, out of the way of code that closes
+ * or reuses low ones, and a worker whose channel fails all the same exits,
+ * losing no result it had finished (its running task fails with
+ * WEFT_EWORKERDIED). Whatever bytes come from a worker, the pool checks
+ * each frame: anything that is not a frame the worker could have sent
+ * (a wrong type or size, a length over 1 GiB, a frame that what follows
+ * does not complete) kills and replaces the worker, and its tasks fail
+ * with WEFT_EPROTO ("worker 1234 sent a malformed frame (...) while running
+ * task 7 (f)", or "task 7 (f) ran, but its result was lost: ..."). Per-task
+ * timeouts and weft_executor_free() hold whatever a worker sends.
+ *
+ * Arguments and results hold at most 1 GiB each (WEFT_EMSGSIZE beyond).
  *
  * Ctrl-C: if SIGINT has its default disposition when a pool is made, the
  * pool installs a handler for it. The first SIGINT then cancels every task
@@ -67,10 +87,20 @@
 extern "C" {
 #endif
 
+/* The most workers a process pool may have. A process pool is for work
+ * that keeps CPUs busy, and the largest machines have a few hundred of
+ * them; each worker costs a process, descriptors in the pool (its socket
+ * and pidfd) and a 16 MiB mapping, and takes milliseconds to start, so
+ * thousands of workers take minutes to start and only contend for the
+ * same CPUs. (Python caps ProcessPoolExecutor at 61 workers, on Windows
+ * only; the thread pool's cap is 4096.) */
+#define WEFT_PROCESS_POOL_MAX_WORKERS 1024u
+
 /* Options of a new process pool; NULL or a zeroed struct gives the
  * defaults. */
 typedef struct weft_process_pool_opts {
-    unsigned max_workers;  /* 0: the CPUs this process may use */
+    unsigned max_workers; /* 0: the CPUs this process may use (at most
+                             WEFT_PROCESS_POOL_MAX_WORKERS) */
     const char *start_method; /* "fork", "spawn", "forkserver"; NULL: the
                                  process layer's default */
     weft_bytes_fn initializer;   /* run first on each worker; NULL: none */
@@ -78,8 +108,11 @@ typedef struct weft_process_pool_opts {
     size_t initarg_len;
     unsigned max_tasks_per_child; /* 0: no limit; else a worker is replaced
                                      after that many tasks */
-    double timeout; /* each task's default timeout in seconds; 0 or
-                       WEFT_FOREVER: none */
+    int has_timeout; /* 0 (a zeroed struct): tasks have no default
+                        timeout; else each has timeout */
+    double timeout;  /* the default timeout in seconds, as
+                        weft_process_pool_submit_timeout() takes it
+                        (WEFT_FOREVER: none; 0: no time to run) */
 } weft_process_pool_opts_t;
 
 /* A process pool executor. Workers are started at once (and replaced as
@@ -92,16 +125,21 @@ typedef struct weft_process_pool_opts {
  * the pool down, waiting for its tasks, unless it was shut down before; a
  * pool shut down without waiting (or whose wait timed out) is freed by
  * stopping what still runs (those futures end CANCELLED).
- * Errors: WEFT_EINVAL (bad start method, negative or NaN timeout; an
- * initializer in no loaded image), WEFT_ESYS (a worker could not start:
- * the message names the call), WEFT_ENOMEM. */
+ * Errors: WEFT_EINVAL (bad start method; max_workers over
+ * WEFT_PROCESS_POOL_MAX_WORKERS; a negative or NaN timeout, or a timeout
+ * given without has_timeout; an initializer in no loaded image),
+ * WEFT_ESYS (a worker could not start: the message names the call),
+ * WEFT_ENOMEM. */
 WEFT_API int weft_process_pool_new(weft_executor_t **out,
                                    const weft_process_pool_opts_t *opts);
 
 /* Submit fn on a copy of the len bytes at arg, to be stopped after timeout
- * seconds of running (WEFT_FOREVER or 0: none, overriding the pool's
- * default). Errors: as weft_executor_submit_bytes(), and WEFT_EINVAL (ex
- * is not a process pool, bad timeout), WEFT_EMSGSIZE (arg over 4 GiB). */
+ * seconds of running, overriding the pool's default: WEFT_FOREVER is no
+ * timeout; 0 gives the task no time, so that its future fails with
+ * WEFT_ETIMEDOUT without the task starting.
+ * Errors: as weft_executor_submit_bytes(), and WEFT_EINVAL (ex is not a
+ * process pool; a negative or NaN timeout), WEFT_EMSGSIZE (arg over
+ * 1 GiB). */
 WEFT_API int weft_process_pool_submit_timeout(weft_executor_t *ex,
                                               weft_bytes_fn fn,
                                               const void *arg, size_t len,

@@ -11,8 +11,8 @@
 void weft__ignore_sigpipe(void);
 
 /* Test hook: called by a process queue's get after it has copied the item
- * out and before it takes it (the instant the item leaves the queue), with
- * the queue's lock held. NULL in normal runs. */
-extern void (*weft__proc_queue_get_hook)(void);
+ * out (the len bytes at data) and before it takes it (the instant the item
+ * leaves the queue), with the queue's lock held. NULL in normal runs. */
+extern void (*weft__proc_queue_get_hook)(const unsigned char *data, size_t len);
 
 #endif

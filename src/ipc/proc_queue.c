@@ -46,6 +46,8 @@
  */
 #include "ipc_int.h"
 
+#include "base/chaos.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -105,16 +107,18 @@ struct weft_proc_queue {
     _Atomic uint32_t last_len; /* the last item got: the next is likely alike */
 };
 
-void (*weft__proc_queue_get_hook)(void);
+void (*weft__proc_queue_get_hook)(const unsigned char *data, size_t len);
 
 /* ----- State changes ----- */
 
 static void commit(struct qhdr *h, const struct qstate *next)
 {
     h->journal = *next;
+    WEFT_CHAOS_POINT();
     /* Release: the journal (and the ring bytes written before it) are in
      * place before it counts. Pairs with the acquire in recover(). */
     atomic_store_explicit(&h->journal_active, 1, memory_order_release);
+    WEFT_CHAOS_POINT(); /* a death here leaves an active journal */
     h->state = *next;
     atomic_store_explicit(&h->journal_active, 0, memory_order_release);
 }
@@ -182,11 +186,41 @@ static void ring_read(const weft_proc_queue_t *q, uint32_t pos, void *dst,
 
 /* ----- The lock ----- */
 
+/* Taking the queue's lock from a holder that died. The shared lock finds a
+ * dead holder on its own, but only after each 50 ms slice of sleep (see
+ * src/sync/lock_shared.c): where consumers die often, that is most of the
+ * time. The queue's lock is held for a copy, microseconds, so a holder
+ * that keeps it for HOLDER_CHECK_FIRST was preempted or is dead: a waiter
+ * then asks (a try-acquire asks whether the holder's process has ended,
+ * and takes the lock over if so), and asks again after waits that double
+ * up to HOLDER_CHECK_MAX, so that a live holder that is slow costs the
+ * waiters little. Nothing else changes: the lock itself decides who gets
+ * it, and every wait still ends on a release (it is a wait on the lock). */
+#define HOLDER_CHECK_FIRST 0.001
+#define HOLDER_CHECK_MAX 0.016
+
+/* Acquire the lock: 0, WEFT_EOWNERDEAD (taken over from a dead holder),
+ * or WEFT_ECANCELLED. */
+static int acquire(weft_lock_t *l)
+{
+    double wait = HOLDER_CHECK_FIRST;
+    for (;;) {
+        int rc = weft_lock_acquire(l, wait);
+        if (rc != WEFT_ETIMEDOUT)
+            return rc;
+        WEFT_CHAOS_POINT();
+        rc = weft_lock_acquire(l, 0); /* is the holder dead? */
+        if (rc != WEFT_ETIMEDOUT)
+            return rc;
+        wait = wait * 2 < HOLDER_CHECK_MAX ? wait * 2 : HOLDER_CHECK_MAX;
+    }
+}
+
 /* Take the queue's lock, finishing a dead holder's change, and map the ring
  * as it now is. Returns 0, or an error with the lock not held. */
 static int lock_queue(weft_proc_queue_t *q)
 {
-    int rc = weft_lock_acquire(&q->hdr->lock, WEFT_FOREVER);
+    int rc = acquire(&q->hdr->lock);
     if (rc == WEFT_EOWNERDEAD) {
         recover(q->hdr);
         rc = 0;
@@ -209,7 +243,7 @@ static int relock(weft_proc_queue_t *q)
     weft_cancel_scope_t shield;
     weft_cancel_scope_init(&shield);
     weft_cancel_scope_enter(&shield, WEFT_FOREVER, WEFT_SCOPE_SHIELD);
-    if (weft_lock_acquire(&q->hdr->lock, WEFT_FOREVER) == WEFT_EOWNERDEAD)
+    if (acquire(&q->hdr->lock) == WEFT_EOWNERDEAD)
         recover(q->hdr);
     weft_cancel_scope_exit(&shield);
     return map_ring(q, q->hdr->state.cap);
@@ -223,6 +257,9 @@ static int wait_on(weft_proc_queue_t *q, struct waitq *w, int64_t deadline)
     w->sleepers++;
     uint32_t seen = atomic_load_explicit(&w->seq, memory_order_relaxed);
     unlock_queue(q);
+    /* A putter may bump seq and wake here, before the sleep: the sleep
+     * then sees seq moved and returns at once. */
+    WEFT_CHAOS_POINT();
     int rc = weft_park_wait_shared(&w->seq, seen, deadline);
     int mapped = relock(q);
     if (w->woken > 0)
@@ -265,6 +302,7 @@ static int wake_all(struct waitq *w)
 
 static void wake(struct waitq *w, int n)
 {
+    WEFT_CHAOS_POINT(); /* the sleeper was counted woken: it looks anyway */
     if (n)
         weft_park_wake_shared(&w->seq, n);
 }
@@ -488,7 +526,7 @@ static int get_locked(weft_proc_queue_t *q, weft_bytes_t *out,
         return weft_fail(WEFT_ENOMEM, "no memory for a %u-byte item", len);
     ring_read(q, (next.head + RECORD_HEADER) & (next.cap - 1), data, len);
     if (weft__proc_queue_get_hook)
-        weft__proc_queue_get_hook();
+        weft__proc_queue_get_hook(data, len);
     next.count--;
     next.head =
         next.count ? (next.head + record_size(len)) & (next.cap - 1) : 0;

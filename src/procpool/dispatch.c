@@ -19,6 +19,8 @@
  */
 #include "procpool_int.h"
 
+#include "base/chaos.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -194,8 +196,8 @@ static int send_task(struct pp *pp, struct pp_worker *w, struct pp_task *t)
         w->head = t;
     w->tail = t;
     w->inflight++;
-    w->sent++;
-    if (t->timeout_ns) {
+    t->seq = ++w->sent; /* the worker numbers the tasks it gets alike */
+    if (weft__pp_timed(t)) {
         w->timed++;
         weft__pp_arm_timer(pp, weft_monotonic_ns() + t->timeout_ns);
     }
@@ -308,6 +310,7 @@ void weft__pp_dispatch(struct pp *pp, struct pp_task *t)
         weft__pp_pend_push(pp, t);
         return;
     }
+    WEFT_CHAOS_POINT(); /* on the worker's list, not yet written */
     /* Idle before this task: write now. Busy: its next results will. */
     if (w->inflight == 1)
         weft__pp_flush(pp, w);
@@ -330,7 +333,7 @@ void weft__pp_unlink(struct pp_worker *w, struct pp_task *t)
     t->next = NULL;
     t->worker = NULL;
     w->inflight--;
-    if (t->timeout_ns)
+    if (weft__pp_timed(t))
         w->timed--;
 }
 
@@ -350,73 +353,80 @@ static void learn_run_time(struct pp *pp, uint64_t run_ns)
 
 /* A result in the result ring: copied out, and the ring read past it. */
 static void take_bulk(struct pp_worker *w, struct pp_task *t,
-                      const unsigned char *frame)
+                      const struct weft__pp_bulk *b)
 {
-    struct weft__pp_bulk_result_frame bf;
-    memcpy(&bf, frame, sizeof bf);
-    if (!weft__pp_bulk_valid(&bf.b)) {
-        weft__pp_finish(t, WEFT_EPROTO,
-                        "a process pool worker named a "
-                        "result outside its ring");
-        return;
-    }
-    const unsigned char *at = weft__pp_result_ring(w->shm) + bf.b.off;
-    if (weft_bytes_copy(&t->out, at, bf.b.len) != 0)
+    const unsigned char *at = weft__pp_result_ring(w->shm) + b->off;
+    if (weft_bytes_copy(&t->out, at, b->len) != 0)
         t->code = WEFT_ENOMEM;
-    if (bf.b.end >
-        atomic_load_explicit(&w->shm->bulk_read, memory_order_relaxed))
+    if (b->end > atomic_load_explicit(&w->shm->bulk_read, memory_order_relaxed))
         /* Release: the copy is done before the worker may write there. */
-        atomic_store_explicit(&w->shm->bulk_read, bf.b.end,
-                              memory_order_release);
+        atomic_store_explicit(&w->shm->bulk_read, b->end, memory_order_release);
 }
 
-static void take_result(struct pp *pp, struct pp_worker *w,
-                        const unsigned char *frame,
-                        const struct weft__pp_head *h, struct pp_task **done)
+/* The task a result is for. Results come in task order: from a live
+ * worker, always the first in flight, and anything else is a protocol
+ * error (bytes that only look like a result). After a death, what is read
+ * again from the staging area may repeat results already taken: a result
+ * for no task in flight is then ignored. */
+static int result_task(struct pp_worker *w, uint64_t id, struct pp_task **t)
 {
-    struct weft__pp_result_frame rf;
-    memcpy(&rf, frame, sizeof rf);
-    /* Results come in task order: normally the head's; anything not in
-     * flight is a result seen before (read again from the staging area). */
-    struct pp_task *t =
-        w->head && w->head->id == rf.id ? w->head : weft__pp_find(w, rf.id);
+    if (w->head && w->head->id == id) {
+        *t = w->head;
+        return 0;
+    }
+    *t = NULL;
+    if (w->state == W_LIVE)
+        return -1;
+    return weft__pp_find(w, id) ? -1 : 0;
+}
+
+static int take_result(struct pp *pp, struct pp_worker *w,
+                       const struct weft__pp_frame *f, struct pp_task **done)
+{
+    const struct weft__pp_result_frame *rf = &f->u.result;
+    struct pp_task *t;
+    if (result_task(w, rf->id, &t) != 0)
+        return -1;
     if (t == NULL)
-        return;
-    int was_head = t == w->head;
+        return 0;
     weft__pp_unlink(w, t);
     w->results++;
     if (t->arg_end > w->arg_tail) /* its argument, and those before, done */
         w->arg_tail = t->arg_end;
-    learn_run_time(pp, rf.run_ns);
-    t->code = h->type == FRAME_ERROR ? rf.code ? rf.code : WEFT_ETASK : 0;
-    if (h->type == FRAME_RESULT_BULK) {
-        take_bulk(w, t, frame);
+    learn_run_time(pp, rf->run_ns);
+    t->code = f->h.type == FRAME_ERROR ? rf->code : 0;
+    if (f->h.type == FRAME_RESULT_BULK) {
+        take_bulk(w, t, &f->u.bulk_result.b);
     } else {
-        size_t len = weft__pp_body_len(h, sizeof rf);
-        if (weft_bytes_copy(&t->out, frame + sizeof rf, len) != 0)
+        if (weft_bytes_copy(&t->out, f->body, f->body_len) != 0)
             t->code = WEFT_ENOMEM;
-        if (t->code && len > 0 && t->out.data)
-            t->out.data[len - 1] = '\0'; /* a message, whatever was sent */
+        if (t->code && f->body_len > 0 && t->out.data)
+            t->out.data[f->body_len - 1] = '\0'; /* a message, whatever came */
     }
     push_done(done, t);
-    if (was_head)
-        mark_head_running(w);
+    mark_head_running(w);
+    return 0;
 }
 
-static void init_failed(struct pp *pp, const unsigned char *frame,
-                        const struct weft__pp_head *h, struct pp_task **done)
+/* An initializer failed: the pool breaks. Only a worker that has started
+ * no task can say so: the same frame later came from a task's code. */
+static int init_failed(struct pp *pp, struct pp_worker *w,
+                       const struct weft__pp_frame *f, struct pp_task **done)
 {
-    struct weft__pp_result_frame rf;
-    memcpy(&rf, frame, sizeof rf);
-    size_t len = weft__pp_body_len(h, sizeof rf);
+    struct weft__pp_progress p;
+    weft__pp_progress(w, &p);
+    if (w->results > 0 || p.started > 0)
+        return -1;
+    const char *text = (const char *)f->body;
     char message[WEFT_MESSAGE_MAX];
     snprintf(message, sizeof message,
              "A process initializer failed, the process pool is not usable "
              "anymore (%s: %.*s)",
-             weft_errname(rf.code) ? weft_errname(rf.code) : "error",
-             (int)(len ? strnlen((const char *)frame + sizeof rf, len) : 0),
-             (const char *)frame + sizeof rf);
+             weft_errname(f->u.result.code) ? weft_errname(f->u.result.code)
+                                            : "error",
+             (int)strnlen(text, f->body_len), text);
     weft__pp_break(pp, message, done);
+    return 0;
 }
 
 void weft__pp_parse(struct pp *pp, struct pp_worker *w,
@@ -424,21 +434,29 @@ void weft__pp_parse(struct pp *pp, struct pp_worker *w,
                     struct pp_task **done)
 {
     size_t off = 0;
-    *used = 0;
-    if (len == 0)
-        return;
-    struct weft__pp_head h;
+    struct weft__pp_frame f;
+    const char *why = NULL;
     int got;
-    while ((got = weft__pp_next_frame(data + off, len - off, &h)) == 1) {
-        if (h.type == FRAME_RESULT || h.type == FRAME_ERROR ||
-            h.type == FRAME_RESULT_BULK)
-            take_result(pp, w, data + off, &h, done);
-        else if (h.type == FRAME_INIT_FAILED)
-            init_failed(pp, data + off, &h, done);
-        off += h.size;
+    while ((got = weft__pp_read_frame(data + off, len - off, WEFT__PP_TO_POOL,
+                                      &f, &why)) == 1) {
+        if (f.h.type != FRAME_INIT_FAILED) {
+            if (take_result(pp, w, &f, done) != 0) {
+                why = "a result out of turn";
+                got = -1;
+                break;
+            }
+        } else if (init_failed(pp, w, &f, done) != 0) {
+            why = "an initializer's failure after tasks had started";
+            got = -1;
+            break;
+        }
+        off += f.h.size;
     }
-    if (got < 0) /* a broken stream: the worker is killed, the rest lost */
-        weft__pp_kill(w, 0, 0), off = len;
+    /* A broken stream: the worker is killed, the rest of it dropped. */
+    if (got < 0) {
+        weft__pp_protocol_error(w, why);
+        off = len;
+    }
     *used = off;
 }
 
@@ -470,11 +488,10 @@ void weft__pp_read_all(struct pp *pp, struct pp_worker *w)
     }
 }
 
-void weft__pp_pump(struct pp *pp, struct pp_worker *w, struct pp_task **done)
+/* Parse what w's buffer holds. */
+static void parse_input(struct pp *pp, struct pp_worker *w,
+                        struct pp_task **done)
 {
-    if (w->state != W_LIVE)
-        return;
-    weft__pp_read_all(pp, w);
     struct weft__pp_buf *b = &w->in;
     size_t used = 0;
     if (b->len > b->off)
@@ -482,7 +499,63 @@ void weft__pp_pump(struct pp *pp, struct pp_worker *w, struct pp_task **done)
     b->off += used;
     if (b->off == b->len)
         b->off = b->len = 0;
-    if (w->state == W_LIVE) {
+}
+
+#define RECHECK_NS 10000000 /* 10 ms */
+
+/* After a read: whether the result of w's first task in flight, which its
+ * page says was sent (see Progress), is lost. p was read before the
+ * socket was read dry, so when it says nothing is staged, every result up
+ * to p.finished was in the socket and has been parsed: one still missing
+ * was eaten by bytes that are not the pool's frames (a frame header
+ * written by a task, that makes a frame look longer than it is), and no
+ * byte to come can bring it back.
+ *
+ * Otherwise it cannot tell yet, when the result is due by the page read
+ * again now, after the read: it may be staged while the worker runs a
+ * later task, or it may have been finished and sent while the pool read
+ * (after p was read), to be eaten there, the worker silent after. So the
+ * timer looks again (recheck, in weft__pp_check_deadlines) every
+ * RECHECK_NS while a result is due; the timer is set only when none is
+ * set that soon, so a busy pool pays for this at most once per
+ * RECHECK_NS. A result not due by that second reading is sent after this
+ * read (the worker publishes finished before it sends), and its bytes
+ * bring the next pump. */
+static void check_due(struct pp *pp, struct pp_worker *w,
+                      const struct weft__pp_progress *p)
+{
+    struct pp_task *t = w->head;
+    w->recheck = 0;
+    if (w->state != W_LIVE || w->kill_code || t == NULL)
+        return;
+    if (t->seq <= p->finished && p->staged == 0) {
+        weft__pp_protocol_error(w, "a frame that the bytes after it do not "
+                                   "complete");
+        return;
+    }
+    /* Acquire: pairs with the worker's release store in end(). */
+    if (t->seq > atomic_load_explicit(&w->shm->finished, memory_order_acquire))
+        return;
+    w->recheck = 1;
+    int64_t at = weft_monotonic_ns() + RECHECK_NS;
+    if (pp->timer_at > at + RECHECK_NS)
+        weft__pp_arm_timer(pp, at);
+}
+
+void weft__pp_pump(struct pp *pp, struct pp_worker *w, struct pp_task **done)
+{
+    if (w->state != W_LIVE)
+        return;
+    /* Before the read (see check_due()); finished before staged, as in
+     * weft__pp_progress(). */
+    struct weft__pp_progress p = {0, 0, 0, 0};
+    p.finished = atomic_load_explicit(&w->shm->finished, memory_order_acquire);
+    p.staged = atomic_load_explicit(&w->shm->staged, memory_order_acquire);
+    WEFT_CHAOS_POINT();
+    weft__pp_read_all(pp, w);
+    parse_input(pp, w, done);
+    check_due(pp, w, &p);
+    if (w->state == W_LIVE && !w->kill_code) {
         refill_into(pp, w, done);
         weft__pp_flush(pp, w);
     }

@@ -89,17 +89,30 @@ static int refuse(const struct pp *pp)
     return 0;
 }
 
+/* A task with a timeout of 0 gets no time to run: it fails as it would
+ * start, without running (as asyncio.wait_for(coro, 0) cancels its task
+ * before it runs), and no worker is stopped for it. Under the lock. */
+static void no_time(struct pp *pp, struct pp_task *t, struct pp_task **done)
+{
+    weft__pp_finish(t, WEFT_ETIMEDOUT,
+                    "task %llu (%s) has a timeout of 0: it had no time to run",
+                    (unsigned long long)t->id, pp->fns[t->fn].name);
+    t->next = *done;
+    *done = t;
+}
+
 static int submit(struct pp *pp, weft_bytes_fn fn, weft_bytes_t *arg,
                   int64_t timeout_ns, weft_future_t **out)
 {
-    if (arg->len > WEFT__PP_FRAME_MAX - 64)
+    if (arg->len > WEFT__PP_PAYLOAD_MAX)
         return weft_fail(WEFT_EMSGSIZE, "a task's argument holds at most "
-                                        "4 GiB");
+                                        "1 GiB");
     weft_future_t *f;
     int rc = weft_future_new_of(&f, &weft__pp_task_class, 2);
     if (rc)
         return rc;
     struct pp_task *t = weft__pp_task(f);
+    struct pp_task *done = NULL;
     t->pool = pp;
     t->timeout_ns = timeout_ns;
     atomic_fetch_add_explicit(&pp->refs, 1, memory_order_relaxed);
@@ -112,7 +125,10 @@ static int submit(struct pp *pp, weft_bytes_fn fn, weft_bytes_t *arg,
         *arg = (weft_bytes_t){NULL, 0};
         t->id = ++pp->next_id;
         atomic_fetch_add_explicit(&pp->outstanding, 1, memory_order_relaxed);
-        weft__pp_dispatch(pp, t);
+        if (timeout_ns == 0)
+            no_time(pp, t, &done);
+        else
+            weft__pp_dispatch(pp, t);
     }
     weft_lock_release(&pp->lock);
     if (rc) {
@@ -120,6 +136,7 @@ static int submit(struct pp *pp, weft_bytes_fn fn, weft_bytes_t *arg,
         weft_future_free(f);
         return rc;
     }
+    weft__pp_complete(pp, done);
     *out = f;
     return 0;
 }
@@ -261,10 +278,27 @@ static void teardown(struct pp *pp)
     pp->nfns = 0;
 }
 
+/* A pool whose manager thread never started (its creation failed) has
+ * no one to see its workers die: handle their deaths here (each is
+ * killed by now, so each join is short). */
+static void reap_without_manager(struct pp *pp)
+{
+    for (unsigned i = 0; pp->slots && i < pp->max_workers; i++) {
+        weft_lock_acquire_shielded(&pp->lock);
+        struct pp_worker *w = pp->slots[i];
+        uint32_t gen = w ? w->gen : 0;
+        weft_lock_release(&pp->lock);
+        if (w)
+            weft__pp_on_death(pp, i, gen);
+    }
+}
+
 static void pp_destroy(void *impl)
 {
     struct pp *pp = impl;
     stop_everything(pp);
+    if (pp->manager == NULL)
+        reap_without_manager(pp);
     wait_zero(&pp->live_word, WEFT_NEVER);
     wait_zero(&pp->outstanding, WEFT_NEVER);
     teardown(pp);
@@ -287,27 +321,60 @@ static struct pp *pool_of(weft_executor_t *ex)
 
 /* ----- Creation ----- */
 
+/* A task's timeout in nanoseconds: WEFT_FOREVER is none (WEFT_NEVER), 0
+ * no time at all. */
 static int to_ns(double timeout, int64_t *ns)
 {
-    if (timeout == WEFT_FOREVER || timeout == 0) {
-        *ns = 0;
+    if (timeout == WEFT_FOREVER) {
+        *ns = WEFT_NEVER;
         return 0;
     }
     if (isnan(timeout) || timeout < 0)
-        return weft_fail(WEFT_EINVAL, "bad timeout %g", timeout);
+        return weft_fail(WEFT_EINVAL,
+                         "bad timeout %g: use WEFT_FOREVER for none, 0 for "
+                         "no time, or a positive number of seconds",
+                         timeout);
     double v = timeout * 1e9;
-    *ns = v >= 9e18 ? 0 : v < 1 ? 1 : (int64_t)v;
+    *ns = timeout == 0 ? 0 : v >= 9e18 ? WEFT_NEVER : v < 1 ? 1 : (int64_t)v;
+    return 0;
+}
+
+static int read_workers(struct pp *pp, const weft_process_pool_opts_t *o)
+{
+    if (o->max_workers > WEFT_PROCESS_POOL_MAX_WORKERS)
+        return weft_fail(WEFT_EINVAL,
+                         "max_workers %u: a process pool has at most %u "
+                         "workers",
+                         o->max_workers, WEFT_PROCESS_POOL_MAX_WORKERS);
+    unsigned cpus = weft_process_cpu_count();
+    pp->max_workers = o->max_workers ? o->max_workers
+                      : cpus < WEFT_PROCESS_POOL_MAX_WORKERS
+                          ? cpus
+                          : WEFT_PROCESS_POOL_MAX_WORKERS;
+    return 0;
+}
+
+static int read_timeout(struct pp *pp, const weft_process_pool_opts_t *o)
+{
+    pp->timeout_ns = WEFT_NEVER;
+    if (o->has_timeout)
+        return to_ns(o->timeout, &pp->timeout_ns);
+    if (o->timeout != 0)
+        return weft_fail(WEFT_EINVAL,
+                         "opts.timeout is %g but opts.has_timeout is 0: set "
+                         "has_timeout to give tasks a default timeout",
+                         o->timeout);
     return 0;
 }
 
 static int read_opts(struct pp *pp, const weft_process_pool_opts_t *o)
 {
-    pp->max_workers = o->max_workers ? o->max_workers
-                                     : weft_process_cpu_count();
+    int rc = read_workers(pp, o);
     pp->max_tasks = o->max_tasks_per_child;
-    int rc = weft_get_context(&pp->ctx, o->start_method);
     if (rc == 0)
-        rc = to_ns(o->timeout, &pp->timeout_ns);
+        rc = weft_get_context(&pp->ctx, o->start_method);
+    if (rc == 0)
+        rc = read_timeout(pp, o);
     if (rc == 0 && o->initializer)
         rc = weft_fn_locate((weft_any_fn)o->initializer, &pp->init_ref);
     if (rc == 0 && o->initarg_len)
@@ -406,7 +473,7 @@ int weft_process_pool_submit_timeout(weft_executor_t *ex, weft_bytes_fn fn,
         return weft_fail(WEFT_EINVAL, "submit_timeout: not a process pool");
     if (fn == NULL || out == NULL || (arg == NULL && len > 0))
         return weft_fail(WEFT_EINVAL, "submit_timeout: NULL argument");
-    int64_t ns = 0;
+    int64_t ns = WEFT_NEVER;
     int rc = to_ns(timeout, &ns);
     weft_bytes_t b = {NULL, 0};
     if (rc == 0)

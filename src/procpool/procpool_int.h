@@ -25,13 +25,46 @@
  * order of results: the pool frees an argument's space when the task's
  * result comes (or a later one's); it publishes in the page how far it
  * has read the result ring. A payload that does not fit goes through the
- * socket, as before; a dead worker's rings go with its memfd. Before each task
- * it records in the shared page which task it runs and since when, and clears
- * it once the result is staged. So, at any time, the pool knows exactly which
- * task a worker runs, and a worker that dies loses nothing it finished: its
- * results are in the socket or in the staging area, which the pool reads
- * after the death (a result seen twice is ignored: results come in task
- * order, and only a task still in flight takes one).
+ * socket, as before; a dead worker's rings go with its memfd.
+ *
+ * Progress. The worker numbers the tasks it is sent, 1, 2, ... in the
+ * order they come (the pool numbers them the same way: a task's seq), and
+ * publishes in the shared page how many it has started (with when the last
+ * one started) and how many it has finished (its result staged or sent).
+ * It publishes a start before it runs the task, and a finish only once the
+ * result is safe: staged in the page, or written whole to the socket. So,
+ * at any time, the pool knows which task a worker runs (the one numbered
+ * started, if started > finished), which ones it will never start (those
+ * numbered above started), and that the results of the others exist. A
+ * worker that dies loses nothing it finished: its results are in the
+ * socket or in the staging area, which the pool reads after the death (a
+ * result seen twice is ignored: only a task still in flight takes one).
+ *
+ * A task is never run twice. After a death, only the tasks numbered above
+ * started go back to the queue; the running one fails (WEFT_EWORKERDIED,
+ * or why the pool killed it), and so does a finished one whose result
+ * cannot be found (WEFT_EPROTO): it ran. A page that contradicts what the
+ * pool sent (the task's code can write anywhere in its worker's memory)
+ * makes every task the worker was sent fail rather than run again.
+ *
+ * A hostile or careless task. The task's code runs in the worker, and may
+ * close or write the worker's descriptors. The worker moves its socket to
+ * a high descriptor number, out of the way of code that closes or reuses
+ * the low ones. A worker whose socket fails (closed, or refusing a read or
+ * a write) records the fault in its page and exits, its staging area
+ * intact: its finished results still come back, and its running task
+ * fails. The pool's reader checks every frame (protocol.c): a frame of the
+ * wrong type or size, longer than anything a worker sends, or with a field
+ * a worker never writes so (reserved words and padding are zero, a result
+ * has code 0 and an error not), and a result that is not for the first
+ * task in flight (results come in task order), is a protocol error at once
+ * (the worker is killed and replaced, its tasks fail with WEFT_EPROTO),
+ * never a wait for bytes. Bytes written into the
+ * stream can also make a frame look longer than what follows it; the pool
+ * sees that as a worker that, by its page, has sent a result (finished
+ * covers it and nothing is staged) that the socket, read dry, did not
+ * bring: it is killed too. Such a check that cannot conclude yet (results
+ * still staged) is made again from the timer, so a stall always ends.
  *
  * A task's states, as the pool sees them (all under the pool's lock):
  *   PENDING    in the pending queue (future PENDING);
@@ -132,13 +165,6 @@ struct weft__pp_head {
     uint16_t pad;
 };
 
-/* The body of a complete frame whose fixed part is fixed bytes. */
-static inline size_t weft__pp_body_len(const struct weft__pp_head *h,
-                                       size_t fixed)
-{
-    return h->size - fixed - h->pad;
-}
-
 struct weft__pp_fn_frame {
     struct weft__pp_head h;
     uint32_t fn;
@@ -176,18 +202,45 @@ struct weft__pp_bulk_result_frame {
     struct weft__pp_bulk b;
 };
 
-/* The largest frame: sizes are 32 bits. */
-#define WEFT__PP_FRAME_MAX ((size_t)UINT32_MAX)
+/* The largest argument or result of a task (1 GiB): the pool refuses a
+ * larger argument, and a worker a larger result, with WEFT_EMSGSIZE; so a
+ * frame that claims more was not written by either, and a reader refuses
+ * it at once rather than wait for bytes that no honest peer sends. */
+#define WEFT__PP_PAYLOAD_MAX ((size_t)1 << 30)
 
-/* Whether data starts with a complete frame: 1 (its head copied into *h:
- * frames need not be aligned, so read their fixed parts with memcpy), 0
- * (not complete yet), -1 (malformed). */
-int weft__pp_next_frame(const unsigned char *data, size_t len,
-                        struct weft__pp_head *h);
+/* The largest frame: a payload, the largest fixed part, and padding. */
+#define WEFT__PP_FRAME_MAX (WEFT__PP_PAYLOAD_MAX + 128)
+
+/* Which way a frame goes: each side accepts only the other's types. */
+enum { WEFT__PP_TO_WORKER, WEFT__PP_TO_POOL };
+
+/* A frame, checked: its head, its fixed part (copied out, since frames
+ * need not be aligned) and its body (borrowed from the bytes read). */
+struct weft__pp_frame {
+    struct weft__pp_head h;
+    union {
+        struct weft__pp_fn_frame fn;
+        struct weft__pp_task_frame task;
+        struct weft__pp_bulk_task_frame bulk_task;
+        struct weft__pp_result_frame result;
+        struct weft__pp_bulk_result_frame bulk_result;
+    } u;
+    const unsigned char *body;
+    size_t body_len;
+};
+
+/* Read the frame at the start of data (len bytes), going the way dir
+ * says: 1 (a complete frame, in *f; it is f->h.size bytes), 0 (not
+ * complete yet: more bytes may complete it), -1 (malformed: *why says
+ * how, in static text). The head is checked as soon as it is in (type,
+ * size, padding, the cap), so a frame that cannot be valid is refused
+ * before its body is awaited. Never reads past data + len. */
+int weft__pp_read_frame(const unsigned char *data, size_t len, int dir,
+                        struct weft__pp_frame *f, const char **why);
 
 /* Append a frame of type with fixed part fixed (fixed_len bytes, head
  * included, filled in here), body and padding to b. Errors: WEFT_ENOMEM,
- * WEFT_EMSGSIZE (over 4 GiB). */
+ * WEFT_EMSGSIZE (a body over WEFT__PP_PAYLOAD_MAX). */
 int weft__pp_put_frame(struct weft__pp_buf *b, uint32_t type, void *fixed,
                        size_t fixed_len, const void *body, size_t body_len);
 
@@ -221,17 +274,26 @@ static inline int weft__pp_bulk_valid(const struct weft__pp_bulk *b)
     return b->off <= WEFT__PP_BULK && b->len <= WEFT__PP_BULK - b->off;
 }
 
-/* Written by the worker, read by the pool (after the worker died, or to
- * tell which task runs). running and started_ns form a pair: the worker
- * writes started_ns then running; the pool reads running, started_ns,
- * running again and trusts the pair when both reads agree. */
+/* Written by the worker, read by the pool (see Progress above). started
+ * and started_ns form a pair: the worker writes started_ns then started;
+ * the pool reads started, started_ns, started again and trusts the pair
+ * when both reads agree. */
 struct weft__pp_shared {
-    _Atomic uint64_t running;   /* the task being run; 0: none */
-    _Atomic int64_t started_ns; /* when it started (monotonic) */
+    _Atomic uint64_t started;   /* tasks begun (the last one's number) */
+    _Atomic int64_t started_ns; /* when the last one began (monotonic) */
+    _Atomic uint64_t finished;  /* tasks whose result is staged or sent */
     _Atomic uint64_t staged;    /* bytes of frames in stage, not written */
     _Atomic uint64_t bulk_read; /* the pool has read the result ring to */
-    uint64_t pad[4];
+    _Atomic uint32_t fault;     /* why the worker quit on its own */
+    uint32_t pad0;
+    uint64_t pad[2];
     unsigned char stage[];
+};
+
+/* Faults a worker records before it quits. */
+enum {
+    WEFT__PP_FAULT_CHANNEL = 1, /* its socket failed: closed, or refused */
+    WEFT__PP_FAULT_INPUT        /* what it read was not the pool's frames */
 };
 
 #define WEFT__PP_STAGE_CAP (WEFT__PP_SHM_SIZE - sizeof(struct weft__pp_shared))
@@ -268,7 +330,8 @@ struct pp_task {
     uint32_t fn;
     weft_bytes_t arg;
     uint64_t arg_end;         /* the argument ring's head once it was sent */
-    int64_t timeout_ns;       /* 0: none */
+    uint64_t seq;             /* its number on its worker (see Progress) */
+    int64_t timeout_ns;       /* WEFT_NEVER: none */
     struct pp_worker *worker; /* while in flight */
     _Atomic int stop;         /* weft_future_stop() asked while running */
     int code;                 /* once done: 0, or the error */
@@ -316,8 +379,19 @@ struct pp_worker {
     int reader;         /* a waiting thread reads it: the epoll set does not */
     int exiting;        /* sent EXIT, or retiring after max_tasks_per_child */
     size_t results;     /* results it has sent */
-    int kill_code;      /* why the pool killed it: ETIMEDOUT, ECANCELLED */
+    int kill_code;      /* why the pool killed it: ETIMEDOUT, ECANCELLED,
+                           EPROTO (what it sent), EBROKEN */
     uint64_t kill_task; /* the task it was killed for (0: all) */
+    char kill_why[96];  /* EPROTO: what was wrong with what it sent */
+    int recheck;        /* a result is due that has not come (see pump) */
+};
+
+/* A worker's progress as its page says: finished is read before staged,
+ * so that staged == 0 means that every result up to finished is in the
+ * socket, or was read from it. */
+struct weft__pp_progress {
+    uint64_t started, finished, staged;
+    int64_t started_ns;
 };
 
 struct pp_fn {
@@ -336,7 +410,7 @@ struct pp {
     unsigned max_workers;
     weft_context_t *ctx;
     unsigned max_tasks;
-    int64_t timeout_ns;
+    int64_t timeout_ns; /* each task's default; WEFT_NEVER: none */
     weft_bytes_t init_ref, initarg;
     /* Workers. */
     struct pp_worker **slots;
@@ -437,6 +511,10 @@ struct pp_worker *weft__pp_worker_at(struct pp *pp, unsigned slot,
 /* Kill w (SIGKILL) because of task (0: no task), to end code. */
 void weft__pp_kill(struct pp_worker *w, int code, uint64_t task);
 
+/* Kill w for what it sent (under the lock): its tasks fail with
+ * WEFT_EPROTO, the message saying why. */
+void weft__pp_protocol_error(struct pp_worker *w, const char *why);
+
 /* Drop a reference to w (under the lock); the last closes and frees it. */
 void weft__pp_worker_unref(struct pp_worker *w);
 
@@ -444,9 +522,10 @@ void weft__pp_worker_unref(struct pp_worker *w);
  * what it left, fail its running task, requeue the rest, replace it. */
 void weft__pp_on_death(struct pp *pp, unsigned slot, uint32_t gen);
 
-/* Check the running tasks against their deadlines, kill the late ones and
- * arm the timer for the next (under the lock). */
-void weft__pp_check_deadlines(struct pp *pp);
+/* Look again at workers whose due result had not come, check the running
+ * tasks against their deadlines, kill the late ones and arm the timer for
+ * the next (under the lock); done tasks are pushed on *done. */
+void weft__pp_check_deadlines(struct pp *pp, struct pp_task **done);
 
 /* Arm the timer for a deadline at ns, if sooner than the one armed. */
 void weft__pp_arm_timer(struct pp *pp, int64_t ns);
@@ -457,8 +536,18 @@ void weft__pp_check_stops(struct pp *pp);
 /* The task with this id on w's list, or NULL. */
 struct pp_task *weft__pp_find(struct pp_worker *w, uint64_t id);
 
-/* Which task w runs now per its shared page (0: none), and since when. */
-uint64_t weft__pp_running(struct pp_worker *w, int64_t *started);
+/* Read w's progress from its page. */
+void weft__pp_progress(struct pp_worker *w, struct weft__pp_progress *p);
+
+/* The task w runs now per p (NULL: none). */
+struct pp_task *weft__pp_running(struct pp_worker *w,
+                                 const struct weft__pp_progress *p);
+
+/* Whether t has a timeout. */
+static inline int weft__pp_timed(const struct pp_task *t)
+{
+    return t->timeout_ns != WEFT_NEVER;
+}
 
 /* Drop a reference to the pool's struct; the last frees it. */
 void weft__pp_release(struct pp *pp);

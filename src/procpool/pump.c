@@ -12,6 +12,8 @@
  */
 #include "procpool_int.h"
 
+#include "base/chaos.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -58,9 +60,11 @@ static void on_timer(struct pp *pp)
     uint64_t v;
     ssize_t n = read(pp->timer, &v, sizeof v);
     (void)n;
+    struct pp_task *done = NULL;
     weft_lock_acquire_shielded(&pp->lock);
-    weft__pp_check_deadlines(pp);
+    weft__pp_check_deadlines(pp, &done);
     weft_lock_release(&pp->lock);
+    weft__pp_complete(pp, done);
 }
 
 /* The first SIGINT: cancel what has not started, stop the workers. */
@@ -209,12 +213,16 @@ int weft__pp_wait(weft_future_t *f, int64_t deadline)
         weft_lock_release(&pp->lock);
         if (w == NULL)
             return weft_future_done(f) ? 0 : WEFT_EAGAIN;
+        WEFT_CHAOS_POINT(); /* the socket is ours, out of the epoll set */
         int seen = poll_worker(w, want_out, deadline);
+        WEFT_CHAOS_POINT();
         struct pp_task *done = NULL;
         weft_lock_acquire_shielded(&pp->lock);
         unsigned slot = w->slot;
         uint32_t gen = w->gen;
-        if (seen && w->state == W_LIVE)
+        /* A due result that had not come is looked for again here too:
+         * the timer leaves this worker to its reader. */
+        if ((seen || w->recheck) && w->state == W_LIVE)
             weft__pp_pump(pp, w, &done);
         release_worker(pp, w);
         weft_lock_release(&pp->lock);

@@ -11,14 +11,28 @@
  * fits there (see procpool_int.h), staged as a small frame naming it. A
  * task's argument is read in place when it comes in the argument ring.
  *
- * Around each task it records in the shared page which task runs and since
- * when (see procpool_int.h): with the staged frames, that tells the pool,
- * after any death, exactly what finished and what was running.
+ * Around each task it records its progress in the shared page (see
+ * Progress in procpool_int.h): the task's number once it starts, and once
+ * its result is staged or sent. With the staged frames, that tells the
+ * pool, after any death, exactly what finished and what was running.
+ *
+ * The task's code runs here and may close or write the worker's
+ * descriptors. The socket is moved to a high number, out of reach of code
+ * that closes or reuses the low ones; if it fails all the same (a read or
+ * write refused), the worker records the fault in its page and exits at
+ * once, leaving what it staged for the pool to read: it never drops a
+ * result, and never goes on with a channel it cannot trust. Input that is
+ * not the pool's frames (someone else read from or wrote to the socket) is
+ * such a fault too. Bytes the task writes into the socket are not seen
+ * here (looking would cost a system call per task): they reach the pool,
+ * whose reader refuses them (see procpool_int.h).
  *
  * A worker ignores SIGINT (the pool's parent decides what Ctrl-C does) and
  * ends on EXIT, at the end of its input, or after max_tasks tasks.
  */
 #include "procpool_int.h"
+
+#include "base/chaos.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,11 +41,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define READ_CHUNK (64 * 1024)
 #define FLUSH_AGE_NS 50000 /* 50 us */
+/* The socket goes just below this number (or the descriptor limit): above
+ * select()'s 1024 and the ranges code closes by habit, while the table of
+ * descriptors stays small. */
+#define HIGH_FD 4096
 
 struct fn_entry {
     weft_bytes_fn fn;
@@ -45,10 +64,19 @@ struct worker {
     size_t staged;
     int64_t first_staged;
     uint64_t bulk_head; /* the result ring's */
+    uint64_t seq;       /* tasks begun */
     struct fn_entry *fns;
     size_t nfns;
     uint32_t max_tasks, done;
 };
+
+/* Record why the worker cannot go on; -1, for the caller to return. */
+static int fault(struct worker *w, uint32_t why)
+{
+    if (atomic_load_explicit(&w->shm->fault, memory_order_relaxed) == 0)
+        atomic_store_explicit(&w->shm->fault, why, memory_order_release);
+    return -1;
+}
 
 /* ----- Writing ----- */
 
@@ -67,16 +95,19 @@ static int send_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+/* Write what is staged. If the socket refuses, the staged frames stay
+ * where the pool reads them after the worker's death. */
 static int flush(struct worker *w)
 {
     if (w->staged == 0)
         return 0;
-    int rc = send_all(w->sock, w->shm->stage, w->staged);
+    if (send_all(w->sock, w->shm->stage, w->staged) != 0)
+        return fault(w, WEFT__PP_FAULT_CHANNEL);
     w->staged = 0;
-    /* Release: pairs with the pool's acquire load after a death; the
-     * frames were in the socket before the count went back to 0. */
+    /* Release: pairs with the pool's acquire loads (weft__pp_progress);
+     * the frames were in the socket before the count went back to 0. */
     atomic_store_explicit(&w->shm->staged, 0, memory_order_release);
-    return rc;
+    return 0;
 }
 
 static size_t padding(size_t len)
@@ -89,9 +120,11 @@ static int send_direct(struct worker *w, struct weft__pp_result_frame *fr,
                        const void *body, size_t len)
 {
     static const unsigned char zeros[WEFT__PP_ALIGN];
-    if (flush(w) || send_all(w->sock, fr, sizeof *fr) ||
-        send_all(w->sock, body, len) || send_all(w->sock, zeros, fr->h.pad))
+    if (flush(w))
         return -1;
+    if (send_all(w->sock, fr, sizeof *fr) || send_all(w->sock, body, len) ||
+        send_all(w->sock, zeros, fr->h.pad))
+        return fault(w, WEFT__PP_FAULT_CHANNEL);
     return 0;
 }
 
@@ -121,11 +154,13 @@ static int stage(struct worker *w, int type, int code, uint64_t id,
     if (type == FRAME_RESULT && len >= WEFT__PP_BULK_MIN &&
         stage_bulk(w, id, run_ns, body, len, &rc))
         return rc;
+    if (len > WEFT__PP_PAYLOAD_MAX) {
+        static const char too_big[] = "the result is over 1 GiB";
+        return stage(w, FRAME_ERROR, WEFT_EMSGSIZE, id, run_ns, too_big,
+                     sizeof too_big);
+    }
     size_t total = sizeof(struct weft__pp_result_frame) + len;
     size_t pad = padding(total);
-    if (total + pad > WEFT__PP_FRAME_MAX)
-        return stage(w, FRAME_ERROR, WEFT_EMSGSIZE, id, run_ns,
-                     "the result is over 4 GiB", 24);
     total += pad;
     struct weft__pp_result_frame fr = {
         {(uint32_t)total, (uint16_t)type, (uint16_t)pad},
@@ -152,13 +187,11 @@ static int stage(struct worker *w, int type, int code, uint64_t id,
 
 /* ----- Functions ----- */
 
-static int learn_fn(struct worker *w, const unsigned char *frame,
-                    const struct weft__pp_head *h)
+static int learn_fn(struct worker *w, const struct weft__pp_frame *f)
 {
-    struct weft__pp_fn_frame ff;
-    memcpy(&ff, frame, sizeof ff);
-    if (ff.fn >= w->nfns) {
-        size_t n = (size_t)ff.fn + 16;
+    uint32_t id = f->u.fn.fn;
+    if (id >= w->nfns) {
+        size_t n = (size_t)id + 16;
         struct fn_entry *fns = realloc(w->fns, n * sizeof *fns);
         if (fns == NULL)
             return -1;
@@ -166,63 +199,92 @@ static int learn_fn(struct worker *w, const unsigned char *frame,
         w->fns = fns;
         w->nfns = n;
     }
-    weft_bytes_t ref = {(unsigned char *)frame + sizeof ff,
-                        weft__pp_body_len(h, sizeof ff)};
+    weft_bytes_t ref = {(unsigned char *)f->body, f->body_len};
     weft_any_fn fn = NULL;
+    free(w->fns[id].error);
+    w->fns[id].error = NULL;
     if (weft_fn_resolve(&ref, &fn) == 0)
-        w->fns[ff.fn].fn = (weft_bytes_fn)fn;
+        w->fns[id].fn = (weft_bytes_fn)fn;
     else
-        w->fns[ff.fn].error = strdup(weft_last_message());
+        w->fns[id].error = strdup(weft_last_message());
     return 0;
 }
 
 /* ----- Running ----- */
 
-static int run_task(struct worker *w, const unsigned char *frame,
-                    const struct weft__pp_head *h)
+/* Publish that task number seq has started (see Progress). */
+static void begin(struct worker *w, uint64_t seq, int64_t t0)
 {
-    struct weft__pp_task_frame tf;
-    memcpy(&tf, frame, sizeof tf);
-    struct fn_entry *e = tf.fn < w->nfns ? &w->fns[tf.fn] : NULL;
-    if (e == NULL || e->fn == NULL) {
-        const char *why = e && e->error ? e->error : "unknown function";
-        return stage(w, FRAME_ERROR, WEFT_EINVAL, tf.id, 0, why,
-                     strlen(why) + 1);
-    }
-    int64_t t0 = weft_monotonic_ns();
     atomic_store_explicit(&w->shm->started_ns, t0, memory_order_relaxed);
-    /* Release: the start time is there before the id that it goes with. */
-    atomic_store_explicit(&w->shm->running, tf.id, memory_order_release);
-    weft_bytes_t arg = {(unsigned char *)frame + sizeof tf,
-                        weft__pp_body_len(h, sizeof tf)};
-    if (h->type == FRAME_TASK_BULK) {
-        struct weft__pp_bulk_task_frame bf;
-        memcpy(&bf, frame, sizeof bf);
-        if (!weft__pp_bulk_valid(&bf.b))
-            return -1; /* a broken stream */
-        arg = (weft_bytes_t){weft__pp_arg_ring(w->shm) + bf.b.off, bf.b.len};
+    /* Release: the start time is there before the number it goes with. */
+    atomic_store_explicit(&w->shm->started, seq, memory_order_release);
+    WEFT_CHAOS_POINT();
+}
+
+/* Publish that task number seq's result is staged or sent. */
+static void end(struct worker *w, uint64_t seq)
+{
+    WEFT_CHAOS_POINT();
+    /* Release: the result is staged (with the staged count that says so)
+     * or written before the number says so; pairs with the pool's acquire
+     * load of finished (weft__pp_progress). */
+    atomic_store_explicit(&w->shm->finished, seq, memory_order_release);
+}
+
+/* Stage the outcome of a task: its result, or its error's message. */
+static int stage_outcome(struct worker *w, uint64_t id, int code,
+                         int64_t run_ns, const weft_bytes_t *result)
+{
+    if (code == 0)
+        return stage(w, FRAME_RESULT, 0, id, run_ns, result->data, result->len);
+    const char *m = weft_last_message();
+    if (m[0] == '\0')
+        m = weft_strerror(code);
+    return stage(w, FRAME_ERROR, code, id, run_ns, m, strlen(m) + 1);
+}
+
+/* The task's argument: in the frame, or in the argument ring. */
+static weft_bytes_t argument(struct worker *w, const struct weft__pp_frame *f)
+{
+    weft_bytes_t arg = {(unsigned char *)f->body, f->body_len};
+    if (f->h.type == FRAME_TASK_BULK) {
+        const struct weft__pp_bulk *b = &f->u.bulk_task.b;
+        arg = (weft_bytes_t){weft__pp_arg_ring(w->shm) + b->off, b->len};
     }
     if (arg.len == 0)
         arg.data = NULL;
-    weft_bytes_t result = {NULL, 0};
-    weft_clear_message();
-    int code = e->fn(&arg, &result);
-    int64_t run_ns = weft_monotonic_ns() - t0;
-    fflush(stdout);
+    return arg;
+}
+
+/* Run one task and stage its outcome. Its number is published as started
+ * before its code runs, and as finished only once its outcome is safe:
+ * a worker that cannot stage or send it quits with the task still
+ * counted as running, so the pool fails it rather than run it again. */
+static int run_task(struct worker *w, const struct weft__pp_frame *f)
+{
+    const struct weft__pp_task_frame *tf = &f->u.task;
+    uint64_t seq = ++w->seq;
+    int64_t t0 = weft_monotonic_ns();
+    begin(w, seq, t0);
+    struct fn_entry *e = tf->fn < w->nfns ? &w->fns[tf->fn] : NULL;
     int rc;
-    if (code == 0) {
-        rc = stage(w, FRAME_RESULT, 0, tf.id, run_ns, result.data, result.len);
+    if (e == NULL || e->fn == NULL) {
+        const char *why = e && e->error ? e->error : "unknown function";
+        rc =
+            stage(w, FRAME_ERROR, WEFT_EINVAL, tf->id, 0, why, strlen(why) + 1);
     } else {
-        const char *m = weft_last_message();
-        if (m[0] == '\0')
-            m = weft_strerror(code);
-        rc = stage(w, FRAME_ERROR, code, tf.id, run_ns, m, strlen(m) + 1);
+        weft_bytes_t arg = argument(w, f);
+        weft_bytes_t result = {NULL, 0};
+        weft_clear_message();
+        int code = e->fn(&arg, &result);
+        int64_t run_ns = weft_monotonic_ns() - t0;
+        fflush(stdout);
+        rc = stage_outcome(w, tf->id, code, run_ns, &result);
+        weft_bytes_free(&result);
+        w->done++;
     }
-    weft_bytes_free(&result);
-    /* Release: the result is staged before the task stops counting as
-     * running (the pool reads the page in the other order). */
-    atomic_store_explicit(&w->shm->running, 0, memory_order_release);
-    w->done++;
+    if (rc == 0)
+        end(w, seq);
     return rc;
 }
 
@@ -238,37 +300,36 @@ static int maybe_flush(struct worker *w)
 }
 
 /* Run the complete frames in the input. Returns 1 to go on, 0 to exit
- * (EXIT, or max_tasks done), -1 on a broken stream. */
+ * (EXIT, or max_tasks done), -1 when the worker cannot go on. */
 static int run_frames(struct worker *w)
 {
     struct weft__pp_buf *b = &w->in;
-    struct weft__pp_head h;
+    struct weft__pp_frame f;
+    const char *why;
     int got;
     if (b->data == NULL)
         return 1;
-    while ((got = weft__pp_next_frame(b->data + b->off, b->len - b->off, &h)) ==
-           1) {
-        const unsigned char *frame = b->data + b->off;
+    while ((got = weft__pp_read_frame(b->data + b->off, b->len - b->off,
+                                      WEFT__PP_TO_WORKER, &f, &why)) == 1) {
         int rc = 0;
-        if (h.type == FRAME_EXIT)
+        if (f.h.type == FRAME_EXIT)
             return 0;
-        if (h.type == FRAME_FN)
-            rc = learn_fn(w, frame, &h);
-        else if (h.type == FRAME_TASK || h.type == FRAME_TASK_BULK)
-            rc = maybe_flush(w) || run_task(w, frame, &h);
+        if (f.h.type == FRAME_FN)
+            rc = learn_fn(w, &f);
         else
-            rc = -1;
+            rc = maybe_flush(w) || run_task(w, &f);
         if (rc)
             return -1;
-        b->off += h.size;
+        b->off += f.h.size;
         if (w->max_tasks && w->done >= w->max_tasks)
             return 0;
     }
-    return got < 0 ? -1 : 1;
+    return got < 0 ? fault(w, WEFT__PP_FAULT_INPUT) : 1;
 }
 
 /* Read more input: without waiting first; if there is none, write what
- * is staged and wait. Returns the bytes read, 0 at the end. */
+ * is staged and wait. Returns the bytes read, 0 at the end of the input,
+ * -1 when the socket fails (a fault: the worker cannot go on). */
 static ssize_t read_more(struct worker *w)
 {
     struct weft__pp_buf *b = &w->in;
@@ -282,11 +343,13 @@ static ssize_t read_more(struct worker *w)
             n = recv(w->sock, b->data + b->len, b->cap - b->len, 0);
         while (n < 0 && errno == EINTR);
     }
-    if (n > 0)
-        b->len += (size_t)n;
+    if (n < 0)
+        return fault(w, WEFT__PP_FAULT_CHANNEL);
+    b->len += (size_t)n;
     return n;
 }
 
+/* 0 at a normal end, -1 when the worker cannot go on. */
 static int serve(struct worker *w)
 {
     for (;;) {
@@ -295,8 +358,9 @@ static int serve(struct worker *w)
             return rc;
         if (w->in.off == w->in.len)
             w->in.off = w->in.len = 0;
-        if (read_more(w) <= 0)
-            return 0;
+        ssize_t n = read_more(w);
+        if (n <= 0)
+            return n < 0 ? -1 : 0;
     }
 }
 
@@ -319,8 +383,8 @@ static int initialize(struct worker *w, const weft_bytes_t *ref,
     const char *m = weft_last_message();
     if (m[0] == '\0')
         m = weft_strerror(code);
-    stage(w, FRAME_INIT_FAILED, code, 0, 0, m, strlen(m) + 1);
-    flush(w);
+    if (stage(w, FRAME_INIT_FAILED, code, 0, 0, m, strlen(m) + 1) == 0)
+        flush(w);
     return -1;
 }
 
@@ -339,6 +403,24 @@ static int parse_arg(const weft_bytes_t *arg, struct weft__pp_worker_arg *a,
     if (initarg->len == 0)
         initarg->data = NULL;
     return 0;
+}
+
+/* Move fd to a high number, close-on-exec (see HIGH_FD); where that
+ * fails, it stays where it is. */
+static int move_high(int fd)
+{
+    struct rlimit rl;
+    long top = HIGH_FD;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (long)rl.rlim_cur < top)
+        top = (long)rl.rlim_cur;
+    if (top - 16 <= fd)
+        return fd;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, (int)(top - 16));
+    if (high < 0)
+        return fd;
+    close(fd);
+    return high;
 }
 
 static void release(struct worker *w)
@@ -361,7 +443,7 @@ int weft__pp_worker_main(const weft_bytes_t *arg)
     }
     signal(SIGINT, SIG_IGN);
     fcntl(a.sock, F_SETFD, FD_CLOEXEC);
-    struct worker w = {.sock = a.sock, .max_tasks = a.max_tasks};
+    struct worker w = {.sock = move_high(a.sock), .max_tasks = a.max_tasks};
     w.shm = mmap(NULL, WEFT__PP_MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
                  a.shm, 0);
     close(a.shm);
@@ -372,7 +454,8 @@ int weft__pp_worker_main(const weft_bytes_t *arg)
     int rc = ref.len ? initialize(&w, &ref, &initarg) : 0;
     if (rc == 0)
         rc = serve(&w);
-    flush(&w);
+    if (flush(&w) != 0)
+        rc = -1;
     release(&w);
     return rc == 0 ? 0 : 1;
 }

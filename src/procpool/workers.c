@@ -18,6 +18,8 @@
  */
 #include "procpool_int.h"
 
+#include "base/chaos.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,9 +41,18 @@ void weft__pp_worker_unref(struct pp_worker *w)
     close(w->sock);
     munmap(w->shm, WEFT__PP_MAP_SIZE);
     /* Reaped by now: close its sentinel at once, rather than when the list
-     * of children next drops it. */
-    if (w->proc)
+     * of children next drops it. The list may be reading the handle's
+     * descriptors meanwhile, without the handle's lock (another thread
+     * starting a process scans it): so let it drop the finished children
+     * first, under its own lock (active_children() does), and only then
+     * close. */
+    if (w->proc) {
+        weft_process_t **kids;
+        size_t n;
+        if (weft_active_children(&kids, &n) == 0)
+            weft_process_list_free(kids, n);
         weft_process_close(w->proc);
+    }
     weft_process_free(w->proc);
     weft__pp_buf_free(&w->in);
     weft__pp_buf_free(&w->out);
@@ -223,19 +234,49 @@ void weft__pp_kill(struct pp_worker *w, int code, uint64_t task)
     weft_process_kill(w->proc);
 }
 
-uint64_t weft__pp_running(struct pp_worker *w, int64_t *started)
+void weft__pp_protocol_error(struct pp_worker *w, const char *why)
 {
-    /* The worker writes started_ns, then running (both sequentially
-     * consistent); two equal reads of running around the read of
-     * started_ns mean that started_ns is that task's. */
+    if (w->kill_code == 0)
+        snprintf(w->kill_why, sizeof w->kill_why, "%s", why);
+    weft__pp_kill(w, WEFT_EPROTO, 0);
+}
+
+void weft__pp_progress(struct pp_worker *w, struct weft__pp_progress *p)
+{
+    /* Acquire, each: pairs with the worker's release stores (worker.c).
+     * finished before staged: a 0 in staged read after finished is a
+     * flush that came after those results were staged. */
+    p->finished = atomic_load_explicit(&w->shm->finished, memory_order_acquire);
+    p->staged = atomic_load_explicit(&w->shm->staged, memory_order_acquire);
+    /* The worker writes started_ns, then started; two equal reads of
+     * started around the read of started_ns mean that started_ns is that
+     * task's. */
     for (;;) {
-        uint64_t id = atomic_load(&w->shm->running);
-        int64_t st = atomic_load(&w->shm->started_ns);
-        if (atomic_load(&w->shm->running) == id) {
-            *started = st;
-            return id;
+        uint64_t n =
+            atomic_load_explicit(&w->shm->started, memory_order_acquire);
+        int64_t at =
+            atomic_load_explicit(&w->shm->started_ns, memory_order_acquire);
+        if (atomic_load_explicit(&w->shm->started, memory_order_acquire) == n) {
+            p->started = n;
+            p->started_ns = at;
+            return;
         }
     }
+}
+
+/* The task with number seq on w's list, or NULL. */
+static struct pp_task *find_seq(struct pp_worker *w, uint64_t seq)
+{
+    for (struct pp_task *t = w->head; t; t = t->next)
+        if (t->seq == seq)
+            return t;
+    return NULL;
+}
+
+struct pp_task *weft__pp_running(struct pp_worker *w,
+                                 const struct weft__pp_progress *p)
+{
+    return p->started > p->finished ? find_seq(w, p->started) : NULL;
 }
 
 void weft__pp_arm_timer(struct pp *pp, int64_t ns)
@@ -251,30 +292,46 @@ static int64_t soonest_timeout(struct pp_worker *w)
 {
     int64_t least = WEFT_NEVER;
     for (struct pp_task *t = w->head; t; t = t->next)
-        if (t->timeout_ns && t->timeout_ns < least)
+        if (weft__pp_timed(t) && t->timeout_ns < least)
             least = t->timeout_ns;
     return least;
 }
 
-/* w's next deadline check; kills w if its running task is late. */
+/* w's next deadline check; kills w if its running task is late. A task
+ * counts from its start, which the page says; a timed task not started
+ * yet is looked at again after its timeout from now. */
 static int64_t check_worker(struct pp_worker *w, int64_t now)
 {
-    int64_t started;
-    uint64_t id = weft__pp_running(w, &started);
-    struct pp_task *t = id ? weft__pp_find(w, id) : NULL;
-    if (t && t->timeout_ns) {
-        if (now - started >= t->timeout_ns) {
-            weft__pp_kill(w, WEFT_ETIMEDOUT, id);
+    struct weft__pp_progress p;
+    weft__pp_progress(w, &p);
+    struct pp_task *t = weft__pp_running(w, &p);
+    if (t && weft__pp_timed(t)) {
+        if (now - p.started_ns >= t->timeout_ns) {
+            weft__pp_kill(w, WEFT_ETIMEDOUT, t->id);
             return WEFT_NEVER;
         }
-        return started + t->timeout_ns;
+        return p.started_ns + t->timeout_ns;
     }
     int64_t least = soonest_timeout(w);
     return least == WEFT_NEVER ? WEFT_NEVER : now + least;
 }
 
-void weft__pp_check_deadlines(struct pp *pp)
+/* Workers whose due result had not come: look again (see check_due() in
+ * dispatch.c). Those a waiting thread reads are its to look at. */
+static void recheck_due(struct pp *pp, struct pp_task **done)
 {
+    for (unsigned i = 0; i < pp->max_workers; i++) {
+        struct pp_worker *w = pp->slots[i];
+        if (w && w->state == W_LIVE && w->recheck && !w->reader &&
+            !w->kill_code)
+            weft__pp_pump(pp, w, done);
+    }
+}
+
+void weft__pp_check_deadlines(struct pp *pp, struct pp_task **done)
+{
+    pp->timer_at = WEFT_NEVER;
+    recheck_due(pp, done);
     int64_t now = weft_monotonic_ns(), next = WEFT_NEVER;
     for (unsigned i = 0; i < pp->max_workers; i++) {
         struct pp_worker *w = pp->slots[i];
@@ -284,7 +341,6 @@ void weft__pp_check_deadlines(struct pp *pp)
         if (at < next)
             next = at;
     }
-    pp->timer_at = WEFT_NEVER;
     if (next != WEFT_NEVER)
         weft__pp_arm_timer(pp, next);
 }
@@ -296,10 +352,10 @@ void weft__pp_check_stops(struct pp *pp)
         struct pp_task *t = w && w->state == W_LIVE ? w->head : NULL;
         if (t == NULL || !atomic_load(&t->stop) || w->kill_code)
             continue;
-        int64_t started;
-        uint64_t id = weft__pp_running(w, &started);
-        /* Running a later task: t finished, and its result stands. */
-        if (id == 0 || id == t->id)
+        struct weft__pp_progress p;
+        weft__pp_progress(w, &p);
+        /* Finished: its result stands, whether it has come or not. */
+        if (t->seq > p.finished)
             weft__pp_kill(w, WEFT_ECANCELLED, t->id);
     }
 }
@@ -330,27 +386,60 @@ static const char *fn_name(struct pp *pp, const struct pp_task *t)
 static void fail_running(struct pp *pp, struct pp_worker *w, struct pp_task *t,
                          int exitcode)
 {
+    unsigned long long id = (unsigned long long)t->id;
+    uint32_t fault = atomic_load(&w->shm->fault);
     if (w->kill_code == WEFT_ETIMEDOUT && w->kill_task == t->id) {
         weft__pp_finish(t, WEFT_ETIMEDOUT,
                         "task %llu (%s) timed out after %g s; its worker %d "
                         "was killed",
-                        (unsigned long long)t->id, fn_name(pp, t),
-                        (double)t->timeout_ns / 1e9, w->pid);
+                        id, fn_name(pp, t), (double)t->timeout_ns / 1e9,
+                        w->pid);
     } else if (w->kill_code == WEFT_ECANCELLED &&
                (w->kill_task == t->id || w->kill_task == 0)) {
         weft__pp_finish(t, WEFT_ECANCELLED,
                         "task %llu (%s) was stopped: its worker %d was killed",
-                        (unsigned long long)t->id, fn_name(pp, t), w->pid);
+                        id, fn_name(pp, t), w->pid);
         t->stopped = 1;
     } else if (w->kill_code == WEFT_EBROKEN) {
         weft__pp_finish(t, WEFT_EBROKEN, "%s", pp->broken_msg);
+    } else if (w->kill_code == WEFT_EPROTO) {
+        weft__pp_finish(t, WEFT_EPROTO,
+                        "worker %d sent a malformed frame (%s) while running "
+                        "task %llu (%s); it was killed",
+                        w->pid, w->kill_why, id, fn_name(pp, t));
+    } else if (fault == WEFT__PP_FAULT_CHANNEL) {
+        weft__pp_finish(t, WEFT_EWORKERDIED,
+                        "worker %d lost its channel to the pool (closed or "
+                        "broken, perhaps by the task) while running task "
+                        "%llu (%s)",
+                        w->pid, id, fn_name(pp, t));
     } else {
         char end[96];
         describe_end(exitcode, end, sizeof end);
         weft__pp_finish(t, WEFT_EWORKERDIED,
                         "worker %d died: %s while running task %llu (%s)",
-                        w->pid, end, (unsigned long long)t->id, fn_name(pp, t));
+                        w->pid, end, id, fn_name(pp, t));
     }
+}
+
+/* A task that ran to its end on w, whose result the pool never got. */
+static void fail_lost(struct pp *pp, struct pp_worker *w, struct pp_task *t,
+                      int exitcode)
+{
+    unsigned long long id = (unsigned long long)t->id;
+    if (w->kill_code == WEFT_EPROTO) {
+        weft__pp_finish(t, WEFT_EPROTO,
+                        "task %llu (%s) ran, but its result was lost: worker "
+                        "%d sent a malformed frame (%s) and was killed",
+                        id, fn_name(pp, t), w->pid, w->kill_why);
+        return;
+    }
+    char end[96];
+    describe_end(exitcode, end, sizeof end);
+    weft__pp_finish(t, WEFT_EWORKERDIED,
+                    "task %llu (%s) ran, but its result was lost: worker %d "
+                    "%s",
+                    id, fn_name(pp, t), w->pid, end);
 }
 
 static void push(struct pp_task **list, struct pp_task *t)
@@ -359,10 +448,16 @@ static void push(struct pp_task **list, struct pp_task *t)
     *list = t;
 }
 
-/* Under the lock, w DYING: everything it finished, and what it was
- * running. Returns whether a task failed with it. */
-static int collect(struct pp *pp, struct pp_worker *w, int exitcode,
-                   struct pp_task **done)
+/* Whether w's page agrees with what the pool sent it. */
+static int page_sane(const struct pp_worker *w,
+                     const struct weft__pp_progress *p)
+{
+    return p->finished <= p->started && p->started <= w->sent;
+}
+
+/* Read what w left: its socket, then its staging area. */
+static void read_leftovers(struct pp *pp, struct pp_worker *w,
+                           struct pp_task **done)
 {
     weft__pp_read_all(pp, w);
     size_t used;
@@ -373,20 +468,31 @@ static int collect(struct pp *pp, struct pp_worker *w, int exitcode,
         atomic_load_explicit(&w->shm->staged, memory_order_acquire);
     if (staged <= WEFT__PP_STAGE_CAP)
         weft__pp_parse(pp, w, w->shm->stage, (size_t)staged, &used, done);
-    int64_t started;
-    uint64_t id = weft__pp_running(w, &started);
-    struct pp_task *t = id ? weft__pp_find(w, id) : NULL;
-    if (t) {
+}
+
+/* Under the lock, w DYING: everything it finished, what it was running,
+ * and what ran but whose result is lost; what is left on its list was
+ * never started. Returns how many tasks failed with it. */
+static int collect(struct pp *pp, struct pp_worker *w, int exitcode,
+                   struct pp_task **done)
+{
+    struct weft__pp_progress p;
+    weft__pp_progress(w, &p); /* final: the worker has ended */
+    read_leftovers(pp, w, done);
+    int sane = page_sane(w, &p), failed = 0;
+    struct pp_task *t = w->head, *next;
+    for (; t; t = next) {
+        next = t->next;
+        int ran = !sane || t->seq <= p.started;
+        if (!ran && t->id != w->kill_task)
+            continue; /* never started: back to the queue */
         weft__pp_unlink(w, t);
-        fail_running(pp, w, t, exitcode);
+        if (sane && t->seq <= p.finished)
+            fail_lost(pp, w, t, exitcode);
+        else
+            fail_running(pp, w, t, exitcode);
         push(done, t);
-    }
-    int failed = t != NULL;
-    t = w->kill_task ? weft__pp_find(w, w->kill_task) : NULL;
-    if (t) { /* stopped before it started */
-        weft__pp_unlink(w, t);
-        fail_running(pp, w, t, exitcode);
-        push(done, t);
+        failed++;
     }
     return failed;
 }
@@ -498,6 +604,7 @@ void weft__pp_on_death(struct pp *pp, unsigned slot, uint32_t gen)
     weft_lock_release(&pp->lock);
     if (w == NULL)
         return;
+    WEFT_CHAOS_POINT(); /* DYING: pumpers leave it alone from now */
     int exitcode = reap(w);
     struct pp_task *done = NULL;
     weft_lock_acquire_shielded(&pp->lock);

@@ -1,5 +1,5 @@
-/* libFuzzer target for the frame reader (src/ipc/frame.c), built and run by
- * tests/fuzz/test_fuzz.c when the tests are built with clang.
+/* libFuzzer target for the frame reader (src/ipc/frame.c): the ctest entry
+ * fuzz.frame (tests/fuzz/CMakeLists.txt).
  *
  * The input is a byte stream, fed to a reader in chunks whose sizes come
  * from the input itself, with frames taken out after each chunk (some
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "frame.h"
+#include "ipc/frame.h"
 
 #define CHECK(c)                                                               \
     do {                                                                       \

@@ -3,10 +3,12 @@
 #include "testing_proc.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static weft_executor_t *pool_of(unsigned workers, const char *method)
@@ -334,9 +336,18 @@ static void misuse_gets_codes_and_messages(void **state)
     assert_fails_with(weft_process_pool_new(&ex, &o), WEFT_EINVAL,
                       "cannot find context for 'vfork'");
     o.start_method = NULL;
+    o.has_timeout = 1;
     o.timeout = -2;
     assert_fails_with(weft_process_pool_new(&ex, &o), WEFT_EINVAL,
                       "bad timeout");
+    o.timeout = NAN;
+    assert_fails_with(weft_process_pool_new(&ex, &o), WEFT_EINVAL,
+                      "bad timeout");
+    /* A timeout without has_timeout would be ignored: refused instead. */
+    o.has_timeout = 0;
+    o.timeout = 0.5;
+    assert_fails_with(weft_process_pool_new(&ex, &o), WEFT_EINVAL,
+                      "has_timeout");
     assert_fails_with(weft_process_pool_new(NULL, NULL), WEFT_EINVAL, NULL);
     weft_executor_t *threads;
     assert_int_equal(weft_thread_pool_new(&threads, NULL), 0);
@@ -362,6 +373,32 @@ static void misuse_gets_codes_and_messages(void **state)
             ex, (weft_bytes_fn)(weft_any_fn)(void *)not_code, &x, sizeof x, &f),
         WEFT_EINVAL, "register it");
     weft_executor_free(ex);
+}
+
+/* Thousands of workers take minutes to start and are never what a caller
+ * wants: refused at once, before any starts. The descriptor limit is
+ * lowered meanwhile, so that a pool that did try would fail fast. */
+static void an_unreasonable_max_workers_is_refused(void **state)
+{
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+    low = old;
+    low.rlim_cur = 64;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+    weft_process_pool_opts_t o = {0};
+    weft_executor_t *ex = NULL;
+    o.max_workers = 5000;
+    int rc5000 = weft_process_pool_new(&ex, &o);
+    int has5000 = testing_message_has("max_workers 5000");
+    o.max_workers = 1025;
+    int rc1025 = weft_process_pool_new(&ex, &o);
+    int has1025 = testing_message_has("at most 1024");
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+    assert_int_equal(rc5000, WEFT_EINVAL);
+    assert_true(has5000);
+    assert_int_equal(rc1025, WEFT_EINVAL);
+    assert_true(has1025);
+    assert_null(ex);
 }
 
 static int pointer_task(void *arg, void **result)
@@ -498,6 +535,7 @@ int main(void)
         testing_proc_test(many_large_payloads_in_flight_stay_intact),
         testing_proc_test(as_completed_and_callbacks_see_process_results),
         testing_proc_test(misuse_gets_codes_and_messages),
+        testing_proc_test(an_unreasonable_max_workers_is_refused),
         testing_proc_test(pointer_tasks_are_not_supported),
         testing_proc_test(shutdown_refuses_new_tasks),
         testing_proc_test(shutdown_with_cancel_futures_cancels_the_queued),

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,7 @@ static void the_pool_default_timeout_applies_to_every_task(void **state)
 {
     weft_process_pool_opts_t o = {0};
     o.max_workers = 2;
+    o.has_timeout = 1;
     o.timeout = 0.2;
     weft_executor_t *ex = pool_with(&o);
     weft_future_t *f;
@@ -284,6 +286,52 @@ static void the_pool_default_timeout_applies_to_every_task(void **state)
     assert_int_equal(weft_future_result_bytes(g, WEFT_FOREVER, NULL), 0);
     weft_future_free(g);
     assert_squares(ex, 20);
+    weft_executor_free(ex);
+}
+
+static int touch(const weft_bytes_t *arg, weft_bytes_t *result)
+{
+    int fd =
+        open((const char *)arg->data, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+/* A timeout of 0 does not wait, as everywhere: the task gets no time to
+ * run. It fails with WEFT_ETIMEDOUT without starting (asyncio's
+ * wait_for(coro, 0) likewise cancels the task before it runs), and no
+ * worker is stopped for it. WEFT_FOREVER is "no timeout". */
+static void a_zero_timeout_gives_a_task_no_time_to_run(void **state)
+{
+    weft_executor_t *ex = pool_of(1);
+    weft_future_t *g = submit(ex, my_pid, 0);
+    long pid = result_long(g);
+    weft_future_free(g);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/weft-zero-timeout-%ld", (long)getpid());
+    unlink(path);
+    weft_future_t *f = NULL;
+    assert_int_equal(weft_process_pool_submit_timeout(ex, touch, path,
+                                                      strlen(path) + 1, 0, &f),
+                     0);
+    assert_fails_with(weft_future_result_bytes(f, 10 * testing_scale(), NULL),
+                      WEFT_ETIMEDOUT, "timeout of 0");
+    weft_future_free(f);
+    assert_int_equal(access(path, F_OK), -1); /* it never ran */
+    g = submit(ex, my_pid, 0);
+    assert_int_equal(result_long(g), pid); /* and no worker was stopped */
+    weft_future_free(g);
+    g = submit_sleep(ex, 0.3, WEFT_FOREVER);
+    assert_int_equal(weft_future_result_bytes(g, WEFT_FOREVER, NULL), 0);
+    weft_future_free(g);
+    double x = 1;
+    assert_fails_with(
+        weft_process_pool_submit_timeout(ex, sleep_for, &x, sizeof x, -0.5, &f),
+        WEFT_EINVAL, "bad timeout");
+    assert_fails_with(
+        weft_process_pool_submit_timeout(ex, sleep_for, &x, sizeof x, NAN, &f),
+        WEFT_EINVAL, "bad timeout");
     weft_executor_free(ex);
 }
 
@@ -726,6 +774,7 @@ int main(void)
         testing_proc_test(the_pool_default_timeout_applies_to_every_task),
         testing_proc_test(
             a_timed_task_queued_behind_another_counts_from_its_start),
+        testing_proc_test(a_zero_timeout_gives_a_task_no_time_to_run),
         testing_proc_test(stop_ends_a_task_that_never_returns),
         testing_proc_test(cancel_works_on_a_queued_task_only),
         testing_proc_test(max_tasks_per_child_replaces_the_workers),
