@@ -287,7 +287,8 @@ WEFT_API int weft_rx_map(weft_rx_observable_t **out, weft_rx_observable_t *src,
 /* scan and reduce: acc = f(acc, value), starting from seed; scan emits
  * each acc, reduce only the last, at completion (seed for an empty
  * source). With value ops on the result, f returns a new reference and the
- * old acc is released unless f returned it as is; seed is retained. */
+ * old acc is released unless f returned it as is; seed is borrowed while the
+ * operator lives and retained by each subscription. */
 typedef int (*weft_rx_acc_fn)(void *ctx, void *acc, void *value, void **out);
 WEFT_API int weft_rx_scan(weft_rx_observable_t **out, weft_rx_observable_t *src,
                           weft_rx_acc_fn fn, void *seed, void *ctx);
@@ -396,9 +397,12 @@ WEFT_API int weft_rx_combine_latest(weft_rx_observable_t **out,
 
 /* debounce: a value is emitted once due seconds pass without another;
  * completion emits the one pending first. throttle (throttle_first): a
- * value, then none for duration seconds. sample: every interval seconds,
- * the latest value if a new one came. timeout: fail with WEFT_ETIMEDOUT
- * when due seconds pass before the first value or between two.
+ * value passes when duration seconds have passed since the last that
+ * passed. sample: every interval seconds, the latest value if a new one
+ * came; the stream ends at the tick after the source's end (as RxPY).
+ * timeout: fail with WEFT_ETIMEDOUT when due seconds pass before the first
+ * value or between two. buffer_with_time and sample tick from the
+ * subscription on.
  * Errors: WEFT_EINVAL (NULL sched, times <= 0 or NaN). */
 WEFT_API int weft_rx_debounce(weft_rx_observable_t **out,
                               weft_rx_observable_t *src, double due,
@@ -569,10 +573,13 @@ WEFT_API int weft_rx_test_run(weft_rx_scheduler_t *s);
  * number (e.g. 7, 42) is a value (intptr_t) emitted at its frame, taking
  * that one frame; '|' completes; '#' fails with WEFT_ETASK "error";
  * "(1,2)" emits several things in one frame; spaces are ignored. A cold
- * observable counts from each subscription; a hot one from time 0, and
- * '^' marks time 200, where weft_rx_test_start subscribes (its events
- * before '^' come earlier). Errors: WEFT_EINVAL (a malformed marble string:
- * the message names the position). */
+ * observable counts from each subscription; a hot one from time 0, or,
+ * when a '^' is given, from '^' at time 200 (where weft_rx_test_start
+ * subscribes; what comes before '^' comes earlier). The timed form
+ * "150:1 210:2 250:|" (RxPY's on_next(150, 1) ...) gives each time as is:
+ * absolute for a hot observable, from the subscription for a cold one.
+ * Errors: WEFT_EINVAL (a malformed string: the message names the
+ * position). */
 WEFT_API int weft_rx_test_cold(weft_rx_observable_t **out,
                                weft_rx_scheduler_t *s, const char *marbles);
 WEFT_API int weft_rx_test_hot(weft_rx_observable_t **out,

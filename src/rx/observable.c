@@ -9,11 +9,13 @@
  * racing a completion does both jobs once.
  *
  * The upstream slot pairs with the stop: whoever stops exchanges it for
- * RX_GONE and disposes what it held; whoever sets it afterwards (the
- * subscription of the source returned only now) sees RX_GONE and disposes
- * its upstream at once, so a sink that stopped during its own subscription
- * (a synchronous source that completed, a dispose from another thread)
- * never leaves its source running.
+ * RX_GONE and disposes what it held; whoever sets it afterwards sees
+ * RX_GONE and disposes its upstream at once, so a sink that stopped during
+ * its own subscription (a synchronous source that completed, a dispose from
+ * another thread) never leaves its source running. A new sink fills its
+ * downstream's slot as it is made, before its source can emit; the handle
+ * that subscribe returns later is then the same sink and only its extra
+ * reference is dropped.
  */
 #include "rx_int.h"
 
@@ -94,6 +96,12 @@ void *weft__rx_sink_new(const rx_sink_class_t *cls, rx_sink_t *down,
     atomic_init(&s->refs, 1);
     s->down = down ? rx_ref(down) : NULL;
     s->in = in;
+    /* Tell down at once who its upstream is, before anything is emitted,
+     * so that a downstream that stops during a synchronous source's run
+     * (take on an endless range) reaches it and stops it; the handle that
+     * subscribe returns later is then the same sink. */
+    if (down)
+        weft__rx_set_up(down, rx_ref(s));
     return s;
 }
 
@@ -118,7 +126,8 @@ void weft__rx_set_up(rx_sink_t *s, rx_sink_t *up)
     rx_sink_t *expected = NULL;
     if (atomic_compare_exchange_strong(&s->up, &expected, up))
         return;
-    weft__rx_dispose(up);
+    if (expected != up) /* RX_GONE: s has stopped */
+        weft__rx_dispose(up);
     weft__rx_sink_release(up);
 }
 

@@ -161,6 +161,8 @@ struct tev {
 struct marbles {
     struct tev *ev;
     size_t n;
+    int caret; /* a '^' was given */
+    int timed; /* "T:V" items: times as written */
 };
 
 static int bad_marbles(const char *m, size_t at, const char *why)
@@ -197,16 +199,45 @@ static int parse_item(const char *m, const char **p, struct marbles *mb,
     return bad_marbles(m, (size_t)(c - m), "unexpected character");
 }
 
-/* Parse m; times are frames counted from '^' (or the start). */
+/* The timed form: "150:1 210:2 250:|", times as written. */
+static int parse_timed(const char *m, struct marbles *mb)
+{
+    const char *p = m;
+    int rc = 0;
+    while (rc == 0 && *p) {
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+        char *end;
+        double t = strtod(p, &end);
+        if (end == p || *end != ':')
+            return bad_marbles(m, (size_t)(p - m), "expected TIME:");
+        p = end + 1;
+        size_t at = mb->n;
+        rc = parse_item(m, &p, mb, 0);
+        if (rc == 0)
+            mb->ev[at].t = t;
+    }
+    return rc;
+}
+
+/* Parse m; times are frames counted from '^' (or the start), in ticks. */
 static int parse_marbles(const char *m, struct marbles *mb)
 {
     if (!m)
         return weft_fail(WEFT_EINVAL, "marbles: NULL string");
     long frame = 0, caret = -1;
-    mb->ev = NULL;
-    mb->n = 0;
+    memset(mb, 0, sizeof *mb);
     const char *p = m;
     int rc = 0;
+    if (strchr(m, ':')) {
+        mb->timed = 1;
+        rc = parse_timed(m, mb);
+        if (rc)
+            free(mb->ev);
+        return rc;
+    }
     while (*p && rc == 0) {
         if (*p == ' ') {
             p++;
@@ -238,6 +269,7 @@ static int parse_marbles(const char *m, struct marbles *mb)
         free(mb->ev);
         return rc;
     }
+    mb->caret = caret >= 0;
     for (size_t i = 0; i < mb->n; i++)
         mb->ev[i].t = (mb->ev[i].t - (double)(caret < 0 ? 0 : caret)) * FRAME;
     return 0;
@@ -282,7 +314,7 @@ int weft_rx_test_marbles(const char *marbles, double start, char *buf,
     if (size)
         buf[0] = '\0';
     for (size_t i = 0; i < mb.n; i++) {
-        put_time(&x, start + mb.ev[i].t);
+        put_time(&x, mb.timed ? mb.ev[i].t : start + mb.ev[i].t);
         if (mb.ev[i].kind == RX_NEXT)
             put(&x, "%ld", (long)mb.ev[i].v);
         else if (mb.ev[i].kind == RX_COMPLETED)
@@ -520,7 +552,7 @@ int weft_rx_test_hot(weft_rx_observable_t **out, weft_rx_scheduler_t *s,
     }
     double now = t_now(s);
     for (size_t i = 0; i < t->mb.n; i++) {
-        double at = t->mb.ev[i].t + SUBSCRIBED;
+        double at = t->mb.ev[i].t + (t->mb.caret ? SUBSCRIBED : 0);
         if (at < now)
             continue; /* already past: a hot source has no memory */
         rx_action_t *a = weft__rx_action_new(hot_run, NULL, i);
@@ -578,7 +610,11 @@ static void rec_error(void *ctx, const weft_error_info_t *e)
     struct recording *r = ctx;
     put_time(&r->x, t_now(r->sched));
     const char *name = weft_errname(e->code);
-    if (name)
+    if (e->code == WEFT_EUSER)
+        put(&r->x, "#WEFT_EUSER");
+    else if (e->code > WEFT_EUSER)
+        put(&r->x, "#WEFT_EUSER+%d", e->code - WEFT_EUSER);
+    else if (name)
         put(&r->x, "#%s", name);
     else
         put(&r->x, "#%d", e->code);

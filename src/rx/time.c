@@ -1,5 +1,7 @@
 /* The time operators: debounce, throttle, sample, timeout and
- * buffer_with_time. Each is a hub: the source's events and the scheduler's
+ * buffer_with_time, timed as RxPY's (its tests are the reference): sample
+ * ends at the tick after the source's completion, throttle lets a value
+ * through when duration has passed since the last one it let through. Each is a hub: the source's events and the scheduler's
  * ticks reach one handler, serialized, so the operator's state (the value
  * held, the pending timer, its generation) has one writer, whatever
  * threads the source and the scheduler run on. A tick carries the
@@ -95,13 +97,16 @@ static void on_next(rx_hub_t *h, void *v)
         hold(t, v);
         set_tick(h, t->op->t);
         break;
-    case THROTTLE:
-        if (t->gate)
+    case THROTTLE: {
+        /* As RxPY's throttle_first: by the clock, no timer needed. */
+        double now = weft_rx_scheduler_now(t->op->sched);
+        if (t->gate && now - t->next_due < t->op->t)
             break;
         t->gate = 1;
+        t->next_due = now;
         rx_emit_next(&h->sink, v);
-        set_tick(h, t->op->t);
         break;
+    }
     case SAMPLE:
         hold(t, v);
         break;
@@ -128,11 +133,13 @@ static void on_tick(rx_hub_t *h, uintptr_t gen)
         flush(t);
         break;
     case THROTTLE:
-        t->gate = 0;
         break;
     case SAMPLE:
         flush(t);
-        set_periodic(h);
+        if (t->gate) /* the source completed: this tick ends it, as RxPY */
+            weft__rx_emit_completed(&h->sink);
+        else
+            set_periodic(h);
         break;
     case TIMEOUT:
         weft__rx_emit_fail(&h->sink, weft_fail(WEFT_ETIMEDOUT, "rx: no value "
@@ -159,7 +166,11 @@ static void handle(rx_hub_t *h, rx_event_t *ev)
         weft__rx_emit_error(&h->sink, ev->data);
     } else if (ev->kind == RX_COMPLETED) {
         int k = kind_of(h);
-        if (k == DEBOUNCE || k == SAMPLE)
+        if (k == SAMPLE) {
+            t->gate = 1;
+            return;
+        }
+        if (k == DEBOUNCE)
             flush(t);
         else if (k == BUFFER)
             emit_buffer(t);

@@ -57,7 +57,10 @@ static inline void rec_error(void *ctx, const weft_error_info_t *e)
     rec_t *r = ctx;
     rec_enter(r);
     char buf[64];
-    snprintf(buf, sizeof buf, "#%s", weft_errname(e->code) ? weft_errname(e->code) : "?");
+    if (e->code >= WEFT_EUSER)
+        snprintf(buf, sizeof buf, "#WEFT_EUSER");
+    else
+        snprintf(buf, sizeof buf, "#%s", weft_errname(e->code) ? weft_errname(e->code) : "?");
     rec_put(r, buf);
     r->err = *e;
     r->errors++;

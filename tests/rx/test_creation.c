@@ -73,7 +73,7 @@ static void a_failing_iterator_ends_the_stream_with_its_error(void **state)
     assert_int_equal(weft_rx_from_iter(&o, squares_then_fail, NULL), 0);
     rec_t r;
     rec_run(&r, o);
-    assert_string_equal(r.text, "0 1 #?");
+    assert_string_equal(r.text, "0 1 #WEFT_EUSER");
     assert_int_equal(r.err.code, WEFT_EUSER);
     assert_string_equal(r.err.message, "the sensor is gone");
 }
@@ -122,7 +122,7 @@ static void create_runs_at_each_subscription_and_stops_at_the_end(void **state)
     assert_string_equal(r.text, "1 2 |");
     assert_int_equal(weft_rx_create(&o, emit_two, (void *)1), 0);
     rec_run(&r, o);
-    assert_string_equal(r.text, "1 2 #?");
+    assert_string_equal(r.text, "1 2 #WEFT_EUSER");
     assert_string_equal(r.err.message, "broke after two");
 }
 
@@ -176,7 +176,7 @@ static void from_future_emits_the_result_or_the_error(void **state)
     weft_future_set_error(f, WEFT_EUSER, "no reading");
     assert_int_equal(weft_rx_from_future(&o, f), 0);
     rec_run(&r, o);
-    assert_string_equal(r.text, "#?");
+    assert_string_equal(r.text, "#WEFT_EUSER");
     assert_string_equal(r.err.message, "no reading");
     weft_future_free(f);
 
