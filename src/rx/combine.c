@@ -312,12 +312,17 @@ static void emit_combined(struct comb_sink *c, void *const *vals)
 static void zip_try(struct comb_sink *c)
 {
     for (;;) {
-        for (size_t i = 0; i < c->n; i++)
-            if (c->queues[i].n == 0) {
-                if (c->done[i])
-                    weft__rx_emit_completed(&c->h.sink);
+        /* A source that ended with nothing queued ends the zip, as RxPY. */
+        int ready = 1;
+        for (size_t i = 0; i < c->n; i++) {
+            if (c->queues[i].n == 0 && c->done[i]) {
+                weft__rx_emit_completed(&c->h.sink);
                 return;
             }
+            ready &= c->queues[i].n != 0;
+        }
+        if (!ready)
+            return;
         void *vals[c->n];
         for (size_t i = 0; i < c->n; i++) {
             vals[i] = c->queues[i].v[0];

@@ -100,6 +100,8 @@ static void trim(weft_rx_subject_t *s)
         while (drop < s->n && now - s->buf[drop].t > s->window)
             drop++;
     }
+    if (drop == 0)
+        return;
     for (size_t i = 0; i < drop; i++)
         rx_release(s->o.values, s->buf[i].v);
     memmove(s->buf, s->buf + drop, (s->n - drop) * sizeof *s->buf);

@@ -258,7 +258,8 @@ static int parse_marbles(const char *m, struct marbles *mb)
             }
             if (rc == 0 && *p != ')')
                 rc = bad_marbles(m, (size_t)(p - m), "unclosed '('");
-            p++;
+            if (*p == ')')
+                p++;
             frame++;
         } else {
             rc = parse_item(m, &p, mb, frame);
