@@ -13,7 +13,7 @@
 typedef struct rec {
     char text[8192];
     size_t len;
-    int nexts, errors, completes;
+    _Atomic int nexts, errors, completes;
     weft_error_info_t err;
     _Atomic int in_call;
     _Atomic int overlaps, after_end;

@@ -221,6 +221,63 @@ static void a_replay_subject_of_owned_values_frees_them_all(void **state)
     assert_int_equal(atomic_load(&boxes_live), 0);
 }
 
+static int counting_subscribe(void *ctx, weft_rx_emitter_t *e)
+{
+    (*(int *)ctx)++;
+    for (intptr_t i = 1; i <= 3; i++)
+        weft_rx_emitter_next(e, (void *)i);
+    weft_rx_emitter_completed(e);
+    return 0;
+}
+
+static void publish_subscribes_the_source_once_when_connected(void **state)
+{
+    int subscribed = 0;
+    weft_rx_observable_t *src, *p;
+    weft_rx_create(&src, counting_subscribe, &subscribed);
+    assert_int_equal(weft_rx_publish(&p, src), 0);
+    rec_t a, b;
+    weft_rx_subscription_t *sa = rec_subscribe(&a, p);
+    weft_rx_subscription_t *sb = rec_subscribe(&b, p);
+    assert_int_equal(subscribed, 0);
+    weft_rx_subscription_t *conn;
+    assert_int_equal(weft_rx_connect(p, &conn), 0);
+    assert_int_equal(subscribed, 1);
+    assert_string_equal(a.text, "1 2 3 |");
+    assert_string_equal(b.text, "1 2 3 |");
+    weft_rx_subscription_free(conn);
+    weft_rx_subscription_free(sa);
+    weft_rx_subscription_free(sb);
+    weft_rx_observable_free(p);
+}
+
+static void share_connects_at_the_first_and_disconnects_at_the_last(
+    void **state)
+{
+    weft_rx_scheduler_t *ts;
+    weft_rx_test_scheduler_new(&ts);
+    weft_rx_observable_t *xs, *o;
+    weft_rx_test_hot(&xs, ts, "-1-2-3-4-5-|");
+    assert_int_equal(weft_rx_share(&o, weft_rx_observable_ref(xs)), 0);
+    rec_t a, b;
+    weft_rx_test_advance_to(ts, 5);
+    weft_rx_subscription_t *sa = rec_subscribe(&a, o);
+    weft_rx_test_advance_to(ts, 25);
+    weft_rx_subscription_t *sb = rec_subscribe(&b, o);
+    weft_rx_test_advance_to(ts, 35);
+    weft_rx_subscription_free(sa);
+    weft_rx_test_advance_to(ts, 55);
+    weft_rx_subscription_free(sb);
+    weft_rx_test_run(ts);
+    /* 1 at 10, 2 at 30, 3 at 50, 4 at 70 */
+    assert_string_equal(a.text, "1 2");
+    assert_string_equal(b.text, "2 3");
+    expect_subs(xs, "5-55"); /* one subscription for both */
+    weft_rx_observable_free(o);
+    weft_rx_observable_free(xs);
+    weft_rx_scheduler_free(ts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +290,9 @@ int main(void)
         cmocka_unit_test(
             pushes_from_threads_reach_each_subscriber_once_in_turn),
         cmocka_unit_test(a_replay_subject_of_owned_values_frees_them_all),
+        cmocka_unit_test(publish_subscribes_the_source_once_when_connected),
+        cmocka_unit_test(
+            share_connects_at_the_first_and_disconnects_at_the_last),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

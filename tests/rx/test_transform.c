@@ -100,8 +100,10 @@ static void buffer_with_count_and_skip_overlaps(void **state)
     expect_text(ts, o, "200:[1,2,3] 200:[2,3,4] 200:[3,4,5] 200:[4,5] "
                        "200:[5] 200:|");
     weft_rx_observable_free(o);
-    assert_fails_with(weft_rx_buffer_with_count(&o, range(1, 1), 0, 0),
-                      WEFT_EINVAL, "count < 1");
+    weft_rx_observable_t *src = range(1, 1);
+    assert_fails_with(weft_rx_buffer_with_count(&o, src, 0, 0), WEFT_EINVAL,
+                      "count < 1");
+    weft_rx_observable_free(src); /* a failed call does not take it */
 }
 
 struct windows {
@@ -143,8 +145,10 @@ static void tap_sees_each_event_before_it_passes_on(void **state)
     rec_run(&r, o);
     assert_string_equal(r.text, "1 2 3 4 |");
     assert_int_equal(seen, 1010);
-    assert_fails_with(weft_rx_tap(&o, range(1, 1), NULL), WEFT_EINVAL,
+    weft_rx_observable_t *src = range(1, 1);
+    assert_fails_with(weft_rx_tap(&o, src, NULL), WEFT_EINVAL,
                       "NULL observer");
+    weft_rx_observable_free(src);
 }
 
 static void owned_values_through_map_filter_buffer_leave_nothing(void **state)
