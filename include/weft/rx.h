@@ -467,8 +467,10 @@ WEFT_API int weft_rx_subscribe_on(weft_rx_observable_t **out,
 
 /* What observe_on does when its queue is full. */
 enum weft_rx_overflow {
-    WEFT_RX_BLOCK = 0,       /* the producer waits for room (backpressure;
-                                never from sched's own thread) */
+    WEFT_RX_BLOCK = 0,       /* the producer waits for room (backpressure);
+                                on a thread the drain needs (sched's loop's
+                                own, or any while that loop does not run)
+                                the queue grows instead */
     WEFT_RX_DROP_OLDEST = 1, /* the oldest queued value is dropped */
     WEFT_RX_KEEP_LATEST = 2  /* the newest queued value is replaced */
 };

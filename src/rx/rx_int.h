@@ -277,6 +277,9 @@ typedef struct rx_sched_class {
     /* Run fn(arg) where it may block (a worker, a coroutine). */
     int (*spawn)(weft_rx_scheduler_t *s, weft_fn fn, void *arg);
     void (*destroy)(weft_rx_scheduler_t *s);
+    /* Nonzero when the calling thread may wait for an action of s to run
+     * (another thread will run it); NULL: always. */
+    int (*can_wait)(const weft_rx_scheduler_t *s);
 } rx_sched_class_t;
 
 struct weft_rx_scheduler {

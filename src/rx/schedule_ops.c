@@ -10,7 +10,10 @@
  * next look, or finds the flag clear and schedules a new drain: none waits
  * without a drain coming. A producer blocked on a full ring (WEFT_RX_BLOCK)
  * waits on a condition that the drain signals after each take, and that a
- * stop broadcasts.
+ * stop broadcasts. A producer that cannot wait for the drain, because the
+ * drain needs its thread (the loop's own, or any while the loop does not
+ * run; a merge's serializer may hand any producer's values to it), grows
+ * the ring instead: blocking there would wait forever.
  */
 #include "rx_int.h"
 
@@ -121,6 +124,27 @@ static int kick(struct oo_sink *x)
     return 0;
 }
 
+static int can_wait(const weft_rx_scheduler_t *s)
+{
+    return !s->cls->can_wait || s->cls->can_wait(s);
+}
+
+/* Under the lock: double the ring (past the capacity) for a producer that
+ * must not wait: the thread the drain needs. */
+static int grow(struct oo_sink *x)
+{
+    void **ring = malloc(2 * x->cap * sizeof *ring);
+    if (!ring)
+        return WEFT_ENOMEM;
+    for (size_t i = 0; i < x->n; i++)
+        ring[i] = x->ring[(x->head + i) % x->cap];
+    free(x->ring);
+    x->ring = ring;
+    x->head = 0;
+    x->cap *= 2;
+    return 0;
+}
+
 static void oo_next(rx_sink_t *s, void *v)
 {
     struct oo_sink *x = (struct oo_sink *)s;
@@ -128,6 +152,13 @@ static void oo_next(rx_sink_t *s, void *v)
     void *drop = NULL;
     int dropped = 0, rc = 0;
     pthread_mutex_lock(&x->lock);
+    if (x->op->oo.overflow == WEFT_RX_BLOCK && x->n == x->cap &&
+        !can_wait(x->op->sched) && grow(x) != 0) {
+        pthread_mutex_unlock(&x->lock);
+        weft__rx_emit_fail(s, weft_fail(WEFT_ENOMEM, "rx: observe_on: no "
+                                                     "memory"));
+        return;
+    }
     while (!x->closed && x->n == x->cap && x->op->oo.overflow == WEFT_RX_BLOCK)
         pthread_cond_wait(&x->room, &x->lock);
     if (x->closed) {

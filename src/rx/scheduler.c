@@ -347,8 +347,17 @@ static void loop_destroy(weft_rx_scheduler_t *s)
     free(ls);
 }
 
-static const rx_sched_class_t loop_class = {
-    "loop", loop_now, loop_schedule, loop_cancel, loop_spawn, loop_destroy};
+/* Only while the loop runs on another thread will it drain for us. */
+static int loop_can_wait(const weft_rx_scheduler_t *s)
+{
+    weft_loop_t *loop = ((const struct loop_sched *)s)->loop;
+    return weft_loop_is_running(loop) && weft_loop_running() != loop;
+}
+
+static const rx_sched_class_t loop_class = {"loop",      loop_now,
+                                            loop_schedule, loop_cancel,
+                                            loop_spawn,  loop_destroy,
+                                            loop_can_wait};
 
 int weft_rx_loop_scheduler_new(weft_rx_scheduler_t **out, weft_loop_t *loop)
 {
@@ -427,7 +436,7 @@ static double exec_now(const weft_rx_scheduler_t *s) { return weft_monotonic(); 
 static void exec_destroy(weft_rx_scheduler_t *s) { free(s); }
 
 static const rx_sched_class_t exec_class = {
-    "executor", exec_now, exec_schedule, NULL, exec_spawn, exec_destroy};
+    "executor", exec_now, exec_schedule, NULL, exec_spawn, exec_destroy, NULL};
 
 int weft_rx_executor_scheduler_new(weft_rx_scheduler_t **out,
                                    weft_executor_t *ex)

@@ -23,6 +23,8 @@ struct test_sched {
     double now;
     uint64_t seq;
     rx_action_t *head;
+    _Atomic(pthread_t *) advancing; /* the thread in advance_to, if any */
+    pthread_t advancer;
 };
 
 static const rx_sched_class_t test_class;
@@ -86,8 +88,17 @@ static void t_destroy(weft_rx_scheduler_t *s)
     free(t);
 }
 
-static const rx_sched_class_t test_class = {"test", t_now, t_schedule,
-                                            t_cancel, NULL, t_destroy};
+/* The thread that advances the clock runs the actions: it cannot wait
+ * for one. */
+static int t_can_wait(const weft_rx_scheduler_t *s)
+{
+    struct test_sched *t = (struct test_sched *)s;
+    pthread_t *adv = atomic_load(&t->advancing);
+    return !adv || !pthread_equal(*adv, pthread_self());
+}
+
+static const rx_sched_class_t test_class = {
+    "test", t_now, t_schedule, t_cancel, NULL, t_destroy, t_can_wait};
 
 int weft_rx_test_scheduler_new(weft_rx_scheduler_t **out)
 {
@@ -109,6 +120,8 @@ int weft_rx_test_advance_to(weft_rx_scheduler_t *s, double when)
     if (!t)
         return weft_fail(WEFT_EINVAL, "weft_rx_test_advance_to: not a test "
                                       "scheduler");
+    t->advancer = pthread_self();
+    atomic_store(&t->advancing, &t->advancer);
     for (;;) {
         pthread_mutex_lock(&t->lock);
         rx_action_t *a = t->head;
@@ -116,6 +129,7 @@ int weft_rx_test_advance_to(weft_rx_scheduler_t *s, double when)
             if (when > t->now)
                 t->now = when;
             pthread_mutex_unlock(&t->lock);
+            atomic_store(&t->advancing, NULL);
             return 0;
         }
         t->head = a->next;
@@ -484,7 +498,7 @@ static int test_obs_new(weft_rx_observable_t **out, weft_rx_scheduler_t *s,
 int weft_rx_test_cold(weft_rx_observable_t **out, weft_rx_scheduler_t *s,
                       const char *marbles)
 {
-    struct test_obs *t;
+    struct test_obs *t = NULL;
     return test_obs_new(out, s, marbles, &cold_class, &t);
 }
 
@@ -542,7 +556,7 @@ static void hot_run(rx_action_t *a)
 int weft_rx_test_hot(weft_rx_observable_t **out, weft_rx_scheduler_t *s,
                      const char *marbles)
 {
-    struct test_obs *t;
+    struct test_obs *t = NULL;
     int rc = test_obs_new(out, s, marbles, &hot_class, &t);
     if (rc)
         return rc;

@@ -2,6 +2,8 @@
  * pool and a loop (a stream produced on the pool, observed on the loop),
  * observe_on's full-queue policies, and disposal while values are on
  * their way. */
+#include <stdlib.h>
+
 #include "rx_record.h"
 
 struct on_loop {
@@ -204,6 +206,70 @@ static void dispose_from_another_thread_stops_an_interval(void **state)
     weft_executor_free(ex);
 }
 
+/* Producers on a pool, merged, observed on a loop through a small
+ * BLOCK queue, subscribed from the loop's thread before it runs: the
+ * merge's serializer may hand the pool's values to the subscribing thread,
+ * which must not wait for a drain only it can run (it used to, forever). */
+struct late_loop {
+    weft_event_t done;
+    long count;
+    weft_loop_t *loop;
+};
+
+static int count_from_pool(void *ctx, weft_rx_emitter_t *e)
+{
+    for (intptr_t i = 0; i < 5000; i++)
+        weft_rx_emitter_next(e, (void *)i);
+    return 0;
+}
+
+static void count_one(void *ctx, void *v) { ((struct late_loop *)ctx)->count++; }
+static void count_done(void *ctx) { weft_loop_stop(((struct late_loop *)ctx)->loop); }
+
+static int loop_owner(void *arg, void **result)
+{
+    struct late_loop *x = arg;
+    weft_executor_t *ex;
+    weft_thread_pool_new(&ex, &(weft_thread_pool_opts_t){.max_workers = 4});
+    weft_rx_scheduler_t *pool, *ls;
+    weft_rx_executor_scheduler_new(&pool, ex);
+    weft_loop_new(&x->loop);
+    weft_rx_loop_scheduler_new(&ls, x->loop);
+    weft_rx_observable_t *src[4], *o;
+    for (int i = 0; i < 4; i++)
+        weft_rx_generate(&src[i], pool, count_from_pool, NULL);
+    weft_rx_merge(&o, src, 4);
+    weft_rx_observe_on_opts_t opts = {8, WEFT_RX_BLOCK};
+    weft_rx_observe_on(&o, o, ls, &opts);
+    weft_rx_observer_t obs = {count_one, NULL, count_done, x, NULL};
+    weft_rx_subscription_t *s;
+    weft_rx_observable_subscribe(o, &obs, &s);
+    weft_loop_run_forever(x->loop);
+    weft_rx_subscription_free(s);
+    weft_rx_observable_free(o);
+    weft_executor_shutdown(ex, 1, 0, WEFT_FOREVER);
+    weft_rx_scheduler_free(pool);
+    weft_rx_scheduler_free(ls);
+    weft_executor_free(ex);
+    weft_loop_free(x->loop);
+    weft_event_set(&x->done);
+    return 0;
+}
+
+static void a_blocking_observe_on_never_waits_on_its_own_loop(void **state)
+{
+    struct late_loop *x = calloc(1, sizeof *x); /* left if the thread hangs */
+    weft_event_init(&x->done);
+    weft_thread_t *t;
+    weft_thread_new(&t, loop_owner, x, &(weft_thread_opts_t){.daemon = 1});
+    weft_thread_start(t);
+    assert_int_equal(weft_event_wait(&x->done, 20 * testing_scale()), 0);
+    weft_thread_join(t, WEFT_FOREVER);
+    weft_thread_free(t);
+    assert_int_equal(x->count, 4 * 5000);
+    free(x);
+}
+
 static void scheduler_arguments_are_checked(void **state)
 {
     weft_rx_scheduler_t *s;
@@ -238,6 +304,7 @@ int main(void)
             observe_on_block_holds_the_producer_back_and_loses_nothing),
         cmocka_unit_test(disposing_a_blocked_observe_on_frees_the_producer),
         cmocka_unit_test(dispose_from_another_thread_stops_an_interval),
+        cmocka_unit_test(a_blocking_observe_on_never_waits_on_its_own_loop),
         cmocka_unit_test(scheduler_arguments_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
