@@ -230,7 +230,10 @@ int weft_rx_throw(weft_rx_observable_t **out, int code, const char *fmt, ...)
     c->err.code = code;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err.message, sizeof c->err.message, fmt ? fmt : "", ap);
+    if (fmt)
+        vsnprintf(c->err.message, sizeof c->err.message, fmt, ap);
+    else
+        c->err.message[0] = '\0';
     va_end(ap);
     return 0;
 }
@@ -273,7 +276,10 @@ void weft_rx_emitter_error(weft_rx_emitter_t *e, int code, const char *fmt,
     err.code = code ? code : WEFT_ETASK;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err.message, sizeof err.message, fmt ? fmt : "", ap);
+    if (fmt)
+        vsnprintf(err.message, sizeof err.message, fmt, ap);
+    else
+        err.message[0] = '\0';
     va_end(ap);
     weft__rx_emit_error(&e->s, &err);
 }

@@ -340,7 +340,10 @@ void weft_rx_subject_on_error(weft_rx_subject_t *s, int code, const char *fmt,
     e.code = code ? code : WEFT_ETASK;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e.message, sizeof e.message, fmt ? fmt : "", ap);
+    if (fmt)
+        vsnprintf(e.message, sizeof e.message, fmt, ap);
+    else
+        e.message[0] = '\0';
     va_end(ap);
     push(s, RX_ERROR, &e);
 }
