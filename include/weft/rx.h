@@ -262,7 +262,10 @@ WEFT_API int weft_rx_from_future(weft_rx_observable_t **out, weft_future_t *f);
 /* Every item got from q, taken on sched (an executor's worker or a
  * coroutine on a loop, which block in weft_queue_get); a shutdown of q that
  * leaves it empty completes the stream. Several subscriptions share the
- * items. q is borrowed while o lives. Errors: WEFT_EINVAL. */
+ * items. Disposing cancels the waiting get; an item the get took just as
+ * the subscription was disposed goes to nobody (it is released if the
+ * stream has value ops). q is borrowed while o lives. Errors:
+ * WEFT_EINVAL. */
 WEFT_API int weft_rx_from_queue(weft_rx_observable_t **out, weft_queue_t *q,
                                 weft_rx_scheduler_t *sched);
 
@@ -443,8 +446,9 @@ WEFT_API int weft_rx_retry(weft_rx_observable_t **out,
 
 /* publish: an observable that subscribes to src once, when connected, and
  * passes what it emits to all its subscribers (a Subject in between).
- * connect returns the connection (disposing it disconnects); connecting
- * again while connected hands back the same one (a new reference).
+ * connect returns the connection (disposing or freeing it disconnects);
+ * connecting again while connected hands back the same connection (a new
+ * handle to it: freeing either disconnects both).
  * ref_count: connects at the first subscriber, disconnects when the last
  * leaves. share = ref_count(publish(src)). Errors: WEFT_EINVAL (connect or
  * ref_count on what publish did not make). */
