@@ -72,7 +72,7 @@ def merge_threads(n):
     return dt / n
 
 
-n = scaled(1_000_000)
+n = scaled(300_000)
 report("rx_map_filter", n, statistics.median(map_filter(n) for _ in range(REPS)))
 m = scaled(200_000)
 report("rx_merge_threads", m, statistics.median(merge_threads(m) for _ in range(REPS)))
