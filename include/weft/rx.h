@@ -189,7 +189,8 @@ WEFT_API int weft_rx_from_array(weft_rx_observable_t **out,
 WEFT_API int weft_rx_of(weft_rx_observable_t **out, size_t n, ...);
 
 /* The integers start, start + 1, ..., start + count - 1, each as
- * (void *)(intptr_t)i (rx.range). Errors: WEFT_EINVAL (count < 0). */
+ * (void *)(intptr_t)i (rx.range). Errors: WEFT_EINVAL (count < 0, or the
+ * last value past LONG_MAX). */
 WEFT_API int weft_rx_range(weft_rx_observable_t **out, long start, long count);
 
 /* An iterator callback: fill *value with the index-th value (index counts

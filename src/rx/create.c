@@ -8,6 +8,7 @@
  */
 #include "rx_int.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,9 +102,10 @@ static rx_sink_t *range_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
     if (!s)
         return NULL;
     void (*next)(rx_sink_t *, void *) = down->cls->next;
-    long end = r->start + r->count;
-    for (long i = r->start; i < end && !rx_stopped(s); i++)
-        next(down, (void *)(intptr_t)i);
+    /* Counted, not compared with start + count: the last value may be
+     * LONG_MAX, and the end one past it would overflow. */
+    for (long k = 0; k < r->count && !rx_stopped(s); k++)
+        next(down, (void *)(intptr_t)(r->start + k));
     weft__rx_emit_completed(s);
     return s;
 }
@@ -117,6 +119,10 @@ int weft_rx_range(weft_rx_observable_t **out, long start, long count)
         return weft_fail(WEFT_EINVAL, "weft_rx_range: NULL out");
     if (count < 0)
         return weft_fail(WEFT_EINVAL, "weft_rx_range: count %ld < 0", count);
+    if (count > 0 && start > LONG_MAX - (count - 1))
+        return weft_fail(WEFT_EINVAL, "weft_rx_range: %ld values from %ld go "
+                                      "past LONG_MAX",
+                         count, start);
     struct range_obs *r = weft__rx_observable_new(&range_class, NULL);
     if (!r)
         return WEFT_ENOMEM;

@@ -2,6 +2,7 @@
  * create, interval and timer (virtual time), from_future, from_queue,
  * from_fd, and a coroutine's repeated awaits (from_coroutine). */
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "rx_record.h"
@@ -38,6 +39,27 @@ static void range_counts_from_start_and_an_empty_range_completes(void **state)
     rec_run(&r, o);
     assert_string_equal(r.text, "|");
     assert_fails_with(weft_rx_range(&o, 0, -1), WEFT_EINVAL, "count -1");
+}
+
+static void a_range_up_to_long_max_emits_and_one_past_it_is_refused(
+    void **state)
+{
+    weft_rx_observable_t *o;
+    assert_int_equal(weft_rx_range(&o, LONG_MAX - 2, 3), 0);
+    rec_t r;
+    rec_run(&r, o);
+    char want[128];
+    snprintf(want, sizeof want, "%ld %ld %ld |", LONG_MAX - 2, LONG_MAX - 1,
+             LONG_MAX);
+    assert_string_equal(r.text, want);
+    assert_int_equal(weft_rx_range(&o, 1, LONG_MAX), 0); /* 1 .. LONG_MAX */
+    assert_int_equal(weft_rx_take(&o, o, 3), 0);
+    rec_run(&r, o);
+    assert_string_equal(r.text, "1 2 3 |");
+    assert_fails_with(weft_rx_range(&o, LONG_MAX - 2, 4), WEFT_EINVAL,
+                      "past LONG_MAX");
+    assert_fails_with(weft_rx_range(&o, 2, LONG_MAX), WEFT_EINVAL,
+                      "past LONG_MAX");
 }
 
 static int squares(void *ctx, size_t i, void **v)
@@ -376,6 +398,8 @@ int main(void)
         cmocka_unit_test(from_array_emits_each_value_in_order_then_completes),
         cmocka_unit_test(of_copies_its_arguments_and_can_be_subscribed_twice),
         cmocka_unit_test(range_counts_from_start_and_an_empty_range_completes),
+        cmocka_unit_test(
+            a_range_up_to_long_max_emits_and_one_past_it_is_refused),
         cmocka_unit_test(from_iter_restarts_at_index_0_for_each_subscription),
         cmocka_unit_test(a_failing_iterator_ends_the_stream_with_its_error),
         cmocka_unit_test(empty_never_and_throw),
