@@ -91,7 +91,8 @@ static void timer_destroy(rx_sink_t *s)
 }
 
 static const rx_sink_class_t timer_sink_class = {
-    sizeof(struct timer_sink), NULL, NULL, NULL, timer_stop, timer_destroy};
+    sizeof(struct timer_sink), NULL, NULL, NULL, timer_stop, timer_destroy,
+    NULL};
 
 static rx_sink_t *timer_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
 {
@@ -168,7 +169,7 @@ static int future_done(weft_future_t *f, void *arg)
 }
 
 static const rx_sink_class_t future_sink_class = {
-    sizeof(rx_sink_t), NULL, NULL, NULL, NULL, NULL};
+    sizeof(rx_sink_t), NULL, NULL, NULL, NULL, NULL, NULL};
 
 static rx_sink_t *future_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
 {
@@ -332,7 +333,7 @@ static void fd_destroy(rx_sink_t *s)
 }
 
 static const rx_sink_class_t fd_sink_class = {
-    sizeof(struct fd_sink), NULL, NULL, NULL, fd_stop, fd_destroy};
+    sizeof(struct fd_sink), NULL, NULL, NULL, fd_stop, fd_destroy, NULL};
 
 static rx_sink_t *fd_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
 {

@@ -173,7 +173,7 @@ static void merge_handle(rx_hub_t *h, rx_event_t *ev)
 
 static const rx_hub_class_t merge_hub = {
     {sizeof(struct comb_sink), weft__rx_hub_next, weft__rx_hub_error,
-     weft__rx_hub_completed, weft__rx_hub_stop, comb_destroy},
+     weft__rx_hub_completed, weft__rx_hub_stop, comb_destroy, NULL},
     merge_handle,
     comb_cleanup,
     comb_ops};
@@ -386,13 +386,13 @@ static void combine_handle(rx_hub_t *h, rx_event_t *ev)
 
 static const rx_hub_class_t zip_hub = {
     {sizeof(struct comb_sink), NULL, NULL, NULL, weft__rx_hub_stop,
-     comb_destroy},
+     comb_destroy, NULL},
     combine_handle,
     comb_cleanup,
     comb_ops};
 static const rx_hub_class_t latest_hub = {
     {sizeof(struct comb_sink), NULL, NULL, NULL, weft__rx_hub_stop,
-     comb_destroy},
+     comb_destroy, NULL},
     combine_handle,
     comb_cleanup,
     comb_ops};

@@ -17,7 +17,7 @@
 
 /* The sink of a source: nobody upstream; its emitter functions. */
 static const rx_sink_class_t source_class = {
-    sizeof(rx_sink_t), NULL, NULL, NULL, NULL, NULL};
+    sizeof(rx_sink_t), NULL, NULL, NULL, NULL, NULL, NULL};
 
 static rx_sink_t *source_sink(rx_sink_t *down, const weft_rx_value_ops_t *v)
 {
@@ -39,8 +39,7 @@ static rx_sink_t *array_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
     rx_sink_t *s = source_sink(down, o->values);
     if (!s)
         return NULL;
-    for (size_t i = 0; i < a->n && !rx_stopped(s); i++)
-        rx_next(down, a->values[i]);
+    weft__rx_feed(s, a->values, a->n);
     weft__rx_emit_completed(s);
     return s;
 }
@@ -95,17 +94,25 @@ struct range_obs {
     long start, count;
 };
 
+enum { RANGE_CHUNK = 256 };
+
 static rx_sink_t *range_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
 {
     struct range_obs *r = (struct range_obs *)o;
     rx_sink_t *s = source_sink(down, NULL);
     if (!s)
         return NULL;
-    void (*next)(rx_sink_t *, void *) = down->cls->next;
-    /* Counted, not compared with start + count: the last value may be
+    /* In chunks, so that a fused chain downstream runs each in one loop.
+     * Counted, not compared with start + count: the last value may be
      * LONG_MAX, and the end one past it would overflow. */
-    for (long k = 0; k < r->count && !rx_stopped(s); k++)
-        next(down, (void *)(intptr_t)(r->start + k));
+    void *chunk[RANGE_CHUNK];
+    for (long k = 0; k < r->count && !rx_stopped(s);) {
+        long m = r->count - k < RANGE_CHUNK ? r->count - k : RANGE_CHUNK;
+        for (long j = 0; j < m; j++)
+            chunk[j] = (void *)(intptr_t)(r->start + k + j);
+        weft__rx_feed(s, chunk, (size_t)m);
+        k += m;
+    }
     weft__rx_emit_completed(s);
     return s;
 }
@@ -263,7 +270,7 @@ static void emitter_stop(rx_sink_t *s)
 }
 
 static const rx_sink_class_t emitter_class = {
-    sizeof(weft_rx_emitter_t), NULL, NULL, NULL, emitter_stop, NULL};
+    sizeof(weft_rx_emitter_t), NULL, NULL, NULL, emitter_stop, NULL, NULL};
 
 void weft_rx_emitter_next(weft_rx_emitter_t *e, void *value)
 {

@@ -98,7 +98,7 @@ static const weft_rx_value_ops_t *ops_of(rx_hub_t *h, int tag)
 
 #define AGAIN_CLASS                                                            \
     {{sizeof(struct again_sink), NULL, NULL, NULL, weft__rx_hub_stop,          \
-      destroy},                                                                \
+      destroy, NULL},                                                          \
      handle,                                                                   \
      cleanup,                                                                  \
      ops_of}

@@ -85,7 +85,13 @@ rx_sink_t *weft__rx_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
 void *weft__rx_sink_new(const rx_sink_class_t *cls, rx_sink_t *down,
                         const weft_rx_value_ops_t *in)
 {
-    rx_sink_t *s = calloc(1, cls->size);
+    return weft__rx_sink_alloc(cls, cls->size, down, in);
+}
+
+void *weft__rx_sink_alloc(const rx_sink_class_t *cls, size_t size,
+                          rx_sink_t *down, const weft_rx_value_ops_t *in)
+{
+    rx_sink_t *s = calloc(1, size);
     if (!s) {
         weft_fail(WEFT_ENOMEM, "rx: no memory for a subscription");
         if (down)
@@ -167,6 +173,17 @@ void weft__rx_emit_completed(rx_sink_t *s)
         return;
     rx_completed(s->down);
     weft__rx_stop(s);
+}
+
+void weft__rx_feed(rx_sink_t *s, void *const *v, size_t n)
+{
+    rx_sink_t *down = s->down;
+    if (down->cls->next_batch && !rx_stopped(s)) {
+        down->cls->next_batch(down, v, n);
+        return;
+    }
+    for (size_t i = 0; i < n && !rx_stopped(s); i++)
+        rx_next(down, v[i]);
 }
 
 void weft__rx_error_now(weft_error_info_t *e, int code)
@@ -252,7 +269,7 @@ static void obs_destroy(rx_sink_t *s)
 
 static const rx_sink_class_t obs_class = {
     sizeof(struct obs_sink), obs_next, obs_error, obs_completed, NULL,
-    obs_destroy};
+    obs_destroy, NULL};
 
 rx_sink_t *weft__rx_observer_sink(const weft_rx_observer_t *obs,
                                   const weft_rx_value_ops_t *in)

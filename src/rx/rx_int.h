@@ -2,7 +2,9 @@
  *
  * An observable is a class (how to subscribe, how to free) and the
  * parameters of one operator or source. Subscribing builds a chain of
- * sinks, one per operator, from the observer back to the source: each sink
+ * sinks, one per operator (a run of single-input operators in a row, map,
+ * filter, take, reduce and the like, is one sink: see ops.c), from the
+ * observer back to the source: each sink
  * is what its upstream calls (next, error, completed) and holds a reference
  * to its downstream sink (`down`, until the sink is destroyed) and one to
  * its upstream (`up`, until it stops). A sink stops once: when it sends a
@@ -19,11 +21,14 @@
  * entered the chain holds the first sink, and each sink holds the next.
  *
  * The single-input operators run on whatever thread their upstream calls
- * them, which the Rx contract serializes. The operators with several
- * inputs (merge, zip, combine_latest, the subjects, and the time operators,
- * whose timers are inputs too) funnel every input through a serializer:
- * one thread at a time handles events, in order, and a thread that finds
- * another handling queues its event and returns (see serial.c).
+ * them, which the Rx contract serializes: no lock, and no atomic write per
+ * value. A synchronous source (range, from_array) hands its values to a
+ * sink that takes batches in one call per batch (weft__rx_feed). The
+ * operators with several inputs (merge, zip, combine_latest, the subjects,
+ * and the time operators, whose timers are inputs too) funnel every input
+ * through a serializer: one thread at a time handles events, in order, and
+ * a thread that finds another handling queues its event and returns (see
+ * serial.c).
  */
 #ifndef WEFT_RX_INT_H
 #define WEFT_RX_INT_H
@@ -94,6 +99,9 @@ typedef struct rx_sink_class {
     void (*completed)(rx_sink_t *s);
     void (*stop)(rx_sink_t *s);    /* once, on stopping; NULL: none */
     void (*destroy)(rx_sink_t *s); /* last reference gone; NULL: none */
+    /* The values v[0..n) in order, as n calls to next would, up to the
+     * sink's stop (NULL: next is called for each; see weft__rx_feed). */
+    void (*next_batch)(rx_sink_t *s, void *const *v, size_t n);
 } rx_sink_class_t;
 
 #define RX_STOPPED 1u  /* a terminal event was sent, or disposed */
@@ -113,6 +121,9 @@ struct rx_sink {
  * reference to down. NULL on no memory: down then hears WEFT_ENOMEM. */
 void *weft__rx_sink_new(const rx_sink_class_t *cls, rx_sink_t *down,
                         const weft_rx_value_ops_t *in);
+/* The same with size bytes rather than cls->size (a sink with a tail). */
+void *weft__rx_sink_alloc(const rx_sink_class_t *cls, size_t size,
+                          rx_sink_t *down, const weft_rx_value_ops_t *in);
 
 static inline rx_sink_t *rx_ref(rx_sink_t *s)
 {
@@ -143,6 +154,12 @@ static inline void rx_emit_next(rx_sink_t *s, void *v)
 }
 void weft__rx_emit_error(rx_sink_t *s, const weft_error_info_t *e);
 void weft__rx_emit_completed(rx_sink_t *s);
+
+/* A synchronous source's sink s sends v[0..n) downstream, in order, until
+ * s stops: in one call where the downstream takes batches (a fused chain
+ * of operators then runs them in one loop), else one next at a time. */
+void weft__rx_feed(rx_sink_t *s, void *const *v, size_t n);
+
 /* Fail with code and the calling thread's last message. */
 void weft__rx_emit_fail(rx_sink_t *s, int code);
 
@@ -339,8 +356,6 @@ void weft__rx_error_now(weft_error_info_t *e, int code);
 int weft__rx_merge_all(weft_rx_observable_t **out, weft_rx_observable_t *src,
                        size_t max_concurrent, weft_rx_flat_fn fn, void *ctx);
 
-#endif
-
 /* ----- The single-input operator skeleton ----- */
 
 /* One observable layout serves every operator with one source: the
@@ -387,3 +402,5 @@ typedef struct rx_op_sink {
 rx_sink_t *weft__rx_op_chain(const rx_sink_class_t *cls,
                              weft_rx_observable_t *o, rx_sink_t *down);
 void weft__rx_op_sink_destroy(rx_sink_t *s);
+
+#endif

@@ -49,7 +49,7 @@ static void on_destroy(rx_sink_t *s)
 
 static const rx_sink_class_t on_class = {
     sizeof(struct on_sink), weft__rx_pass_next, weft__rx_pass_error,
-    weft__rx_pass_completed, on_stop, on_destroy};
+    weft__rx_pass_completed, on_stop, on_destroy, NULL};
 
 static rx_sink_t *subscribe_on_subscribe(weft_rx_observable_t *o,
                                          rx_sink_t *down)
@@ -274,7 +274,7 @@ static void oo_destroy(rx_sink_t *s)
 
 static const rx_sink_class_t oo_class = {sizeof(struct oo_sink), oo_next,
                                          oo_error, oo_completed, oo_stop,
-                                         oo_destroy};
+                                         oo_destroy, NULL};
 
 static void oo_setup(rx_sink_t *s, void *arg)
 {

@@ -243,7 +243,7 @@ static void in_completed(rx_sink_t *s)
 }
 
 static const rx_sink_class_t input_class = {
-    sizeof(struct input), in_next, in_error, in_completed, NULL, NULL};
+    sizeof(struct input), in_next, in_error, in_completed, NULL, NULL, NULL};
 
 rx_sink_t *weft__rx_input(rx_hub_t *h, int tag, weft_rx_observable_t *src)
 {

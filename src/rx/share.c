@@ -115,7 +115,7 @@ static void rc_stop(rx_sink_t *s)
 
 static const rx_sink_class_t rc_sink = {
     sizeof(rx_op_sink_t), weft__rx_pass_next, weft__rx_pass_error,
-    weft__rx_pass_completed, rc_stop, weft__rx_op_sink_destroy};
+    weft__rx_pass_completed, rc_stop, weft__rx_op_sink_destroy, NULL};
 
 static rx_sink_t *rc_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
 {

@@ -225,7 +225,7 @@ static void ss_destroy(rx_sink_t *x)
 
 static const rx_sink_class_t ss_class = {
     sizeof(struct subj_sink), weft__rx_pass_next, weft__rx_pass_error,
-    weft__rx_pass_completed, ss_stop, ss_destroy};
+    weft__rx_pass_completed, ss_stop, ss_destroy, NULL};
 
 static rx_sink_t *subject_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
 {

@@ -427,7 +427,7 @@ static void cold_destroy(rx_sink_t *s)
 
 static const rx_sink_class_t cold_sink_class = {
     sizeof(struct cold_sink), weft__rx_pass_next, weft__rx_pass_error,
-    weft__rx_pass_completed, cold_stop, cold_destroy};
+    weft__rx_pass_completed, cold_stop, cold_destroy, NULL};
 
 static rx_sink_t *cold_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
 {
@@ -522,7 +522,7 @@ static void hot_destroy(rx_sink_t *s)
 
 static const rx_sink_class_t hot_sink_class = {
     sizeof(struct hot_sink), weft__rx_pass_next, weft__rx_pass_error,
-    weft__rx_pass_completed, hot_stop, hot_destroy};
+    weft__rx_pass_completed, hot_stop, hot_destroy, NULL};
 
 static rx_sink_t *hot_subscribe(weft_rx_observable_t *o, rx_sink_t *down)
 {

@@ -198,7 +198,7 @@ static void destroy(rx_sink_t *s)
 
 #define TIME_CLASS(k)                                                          \
     {{sizeof(struct time_sink), weft__rx_hub_next, weft__rx_hub_error,         \
-      weft__rx_hub_completed, weft__rx_hub_stop, destroy},                     \
+      weft__rx_hub_completed, weft__rx_hub_stop, destroy, NULL},               \
      handle,                                                                   \
      cleanup,                                                                  \
      NULL}
