@@ -20,5 +20,6 @@
 #include "weft/loop.h"
 #include "weft/coro.h"
 #include "weft/net.h"
+#include "weft/mpi.h" /* the functions are in libweft_mpi, when built */
 
 #endif
