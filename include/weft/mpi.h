@@ -88,8 +88,11 @@
  * it). weft_executor_shutdown(ex, wait, cancel_futures, timeout) stops
  * taking tasks, cancels what has not started if asked, and with wait waits
  * for the rest; then the root tells the workers to end. Freeing the
- * executor waits for the tasks running on workers to end (MPI cannot stop
- * them) and for every live worker to acknowledge the end.
+ * executor shuts it down waiting, unless it was shut down before; one shut
+ * down without waiting (or whose wait timed out) is freed by cancelling
+ * what has not started, as the process pool does. Either way freeing waits
+ * for the tasks running on workers to end (MPI cannot stop them) and for
+ * every live worker to acknowledge the end.
  *
  * Defaults for this layer: thread-safe; non-blocking unless marked. The
  * functions below are called on every rank of the communicator, in the
