@@ -347,7 +347,9 @@ static void a_silent_worker_fails_its_task_and_the_rest_go_on(void **state)
     weft_event_init(&gate);
     atomic_store(&gated_started, 0);
     weft_mpi_opts_t o = {0};
-    o.worker_timeout = 0.5;
+    /* Long enough that the live worker's heartbeats (every fifth of it)
+     * are never late enough to give it up too, even in a slow build. */
+    o.worker_timeout = 0.5 * testing_scale();
     weft__mpi_hub_t *hub;
     weft_executor_t *ex = local(2, &o, &hub);
     weft_future_t *held[2];
@@ -358,7 +360,6 @@ static void a_silent_worker_fails_its_task_and_the_rest_go_on(void **state)
     weft_future_t *more[6];
     for (int i = 0; i < 6; i++)
         more[i] = submit_long(ex, square, i);
-    double t0 = weft_monotonic();
     weft__mpi_hub_kill(hub, 1);
     /* Rank 2 must not finish its held task: the dead worker's is the only
      * one to fail, by the timeout. */
@@ -370,7 +371,8 @@ static void a_silent_worker_fails_its_task_and_the_rest_go_on(void **state)
                      0);
     assert_int_equal(nd, 1);
     first = done[0];
-    assert_true(weft_monotonic() - t0 >= 0.45);
+    /* The silence counts from the worker's last heartbeat, which may come
+     * a little before the cut: no lower bound on the wait here. */
     assert_fails_with(weft_future_result_bytes(first, 0, NULL),
                       WEFT_EWORKERDIED, "rank 1 sent nothing");
     assert_true(testing_message_has("presumed dead"));
