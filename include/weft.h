@@ -21,5 +21,6 @@
 #include "weft/coro.h"
 #include "weft/net.h"
 #include "weft/rx.h"
+#include "weft/mpi.h" /* the functions are in libweft_mpi, when built */
 
 #endif
