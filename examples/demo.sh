@@ -1,6 +1,7 @@
 #!/bin/sh
-# The demo: runs the seeds' examples listed in examples/demo.list, in order,
-# each under a heading that says which Python it mirrors.
+# The seeds' examples (`./run examples`): runs the programs listed in
+# examples/demo.list, in order, each under a heading that says which Python
+# it mirrors. (The demo proper, `./run demo`, is weft-demo: demo/.)
 # Usage: examples/demo.sh BUILD_EXAMPLES_DIR
 set -eu
 bin=$1
