@@ -112,6 +112,17 @@ int write_html(const demo_t *d, const char *path, int chart)
     if (f == NULL)
         return -1;
     head(d, f);
+    char *glance = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&glance, &len);
+    if (m) {
+        table_glance(d, m);
+        fclose(m);
+        fprintf(f, "<h2>At a glance</h2>\n<pre>");
+        escaped(f, glance, len);
+        fprintf(f, "</pre>\n");
+        free(glance);
+    }
     if (chart) {
         fprintf(f, "<div class=\"chart\">\n");
         if (inline_svg(d, f) != 0)

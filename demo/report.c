@@ -189,6 +189,8 @@ void report_text(const demo_t *d)
 {
     putchar('\n');
     header(d, stdout);
+    printf("\nAt a glance (the tables follow):\n");
+    table_glance(d, stdout);
     for (size_t i = 0; i < 4; i++) {
         if (!section_ran(d, i))
             continue;

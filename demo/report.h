@@ -37,7 +37,9 @@ const char *form_label(const char *form);
 /* The request counts the I/O section measured, in order; returns how many. */
 size_t io_counts(const demo_t *d, unsigned *out, size_t cap);
 
-/* The four tables (tables.c), as text into f. */
+/* The four tables (tables.c), as text into f, and the lines that sum
+ * them up. */
+void table_glance(const demo_t *d, FILE *f);
 void table_cpu(const demo_t *d, FILE *f);
 void table_io(const demo_t *d, FILE *f);
 void table_robust(const demo_t *d, FILE *f);

@@ -419,3 +419,124 @@ void table_race(const demo_t *d, FILE *f)
                 "less due to race condition\".\n",
                 d->python.reason);
 }
+
+/* ----- At a glance ----- */
+
+static void glance_cpu(const demo_t *d, FILE *f)
+{
+    char a[32], b[32], c[32], e[32];
+    const cpu_run_t *ws = find_cpu(d, DEMO_WEFT, "seeds", "serial", 1);
+    const cpu_run_t *wp =
+        find_cpu(d, DEMO_WEFT, "seeds", "process_pool", d->workers);
+    const cpu_run_t *ps = find_cpu(d, DEMO_PYTHON, "seeds", "serial", 1);
+    const cpu_run_t *pp =
+        find_cpu(d, DEMO_PYTHON, "seeds", "process_pool", d->workers);
+    if (!d->python.found || !ps || !pp || ps->seconds < 0 || pp->seconds < 0) {
+        ps = find_cpu(d, DEMO_SEED, "seeds", "serial", 1);
+        pp = find_cpu(d, DEMO_SEED, "seeds", "processes", 10);
+    }
+    if (ws && wp && ps && pp)
+        fprintf(f,
+                "  Seed 003's prime factors: Python %s serially, %s on "
+                "processes%s;\n    weft %s and %s.\n",
+                fmt_seconds(a, sizeof a, ps->seconds),
+                fmt_seconds(b, sizeof b, pp->seconds),
+                strcmp(ps->impl, DEMO_SEED) ? "" : " (the seed's figures)",
+                fmt_seconds(c, sizeof c, ws->seconds),
+                fmt_seconds(e, sizeof e, wp->seconds));
+    const cpu_run_t *t =
+        find_cpu(d, DEMO_WEFT, "scaled", "thread_pool", d->workers);
+    const cpu_run_t *p =
+        find_cpu(d, DEMO_WEFT, "scaled", "process_pool", d->workers);
+    const cpu_run_t *pt =
+        find_cpu(d, DEMO_PYTHON, "seeds", "thread_pool", d->workers);
+    double pserial = serial_seconds(d, DEMO_PYTHON, "seeds");
+    if (t && p && d->workers > 1) {
+        fprintf(f,
+                "  Ten times the job, %u workers: weft's threads %.1fx "
+                "and processes %.1fx as fast as serial",
+                d->workers, speedup(d, t), speedup(d, p));
+        if (pt && pt->seconds > 0 && pserial > 0)
+            fprintf(f, ";\n    Python's threads %.1fx (the GIL)",
+                    pserial / pt->seconds);
+        fprintf(f, ".\n");
+    }
+}
+
+static void glance_io(const demo_t *d, FILE *f)
+{
+    unsigned counts[16];
+    size_t nc = io_counts(d, counts, 16);
+    if (nc == 0)
+        return;
+    unsigned n = counts[nc - 1];
+    const io_run_t *c = find_io(d, DEMO_WEFT, "coroutines", n);
+    const io_run_t *t = find_io(d, DEMO_WEFT, "threads", n);
+    const io_run_t *pc = find_io(d, DEMO_PYTHON, "coroutines", n);
+    if (!c || !t || c->seconds < 0 || t->seconds < 0)
+        return;
+    char k[32], a[32], b[32], x[32], y[32], z[32], m[32];
+    fprintf(f,
+            "  %s downloads at once: weft's coroutines %s, all in flight "
+            "together, %s each;\n    a thread each %s, at most %s in "
+            "flight, %s each",
+            fmt_count(k, sizeof k, n), fmt_seconds(a, sizeof a, c->seconds),
+            fmt_kib(b, sizeof b, c->kib_per_request),
+            fmt_seconds(x, sizeof x, t->seconds),
+            fmt_count(m, sizeof m, t->in_flight),
+            fmt_kib(y, sizeof y, t->kib_per_request));
+    if (pc && pc->seconds >= 0)
+        fprintf(f, "; Python's asyncio %s",
+                fmt_seconds(z, sizeof z, pc->seconds));
+    fprintf(f, ".\n");
+}
+
+static void glance_robust(const demo_t *d, FILE *f)
+{
+    const robust_run_t *w = &d->robust[0], *p = &d->robust[1];
+    if (!w->ran)
+        return;
+    fprintf(f,
+            "  A crash and a hang in a pool of 2: weft answers %d of %zu "
+            "tasks rightly",
+            results_given(w), w->ntasks);
+    if (p->ran)
+        fprintf(f, ";\n    Python's pool %d of %zu (BrokenProcessPool)",
+                results_given(p), p->ntasks);
+    fprintf(f, ".\n");
+}
+
+static void glance_race(const demo_t *d, FILE *f)
+{
+    const race_run_t *u = find_race(d, DEMO_WEFT, "threads", 0);
+    const race_run_t *l = find_race(d, DEMO_WEFT, "threads", 1);
+    const race_run_t *p = find_race(d, DEMO_PYTHON, "threads", 0);
+    if (!u || !l || u->got < 0 || l->got < 0)
+        return;
+    fprintf(f,
+            "  The counter race, %u threads: weft loses %.0f%% of the "
+            "increments without a Lock, %s with it",
+            u->workers, 100.0 * (u->expected - u->got) / u->expected,
+            l->got == l->expected ? "none" : "SOME");
+    if (p && p->got >= 0)
+        fprintf(f,
+                ";\n    Python's lose %s: the GIL runs them one at a "
+                "time",
+                p->got == p->expected ? "none" : "some");
+    fprintf(f, ".\n");
+}
+
+void table_glance(const demo_t *d, FILE *f)
+{
+    const machine_info_t *m = &d->machine;
+    if (m->available_max > 0 && m->available_min < 0.75 * d->workers)
+        fprintf(f,
+                "  (The machine was busy: between runs, the probes found "
+                "%.1f to %.1f of its %u CPUs\n  free for this program; "
+                "parallel speed-ups are bounded by that.)\n",
+                m->available_min, m->available_max, m->usable);
+    glance_cpu(d, f);
+    glance_io(d, f);
+    glance_robust(d, f);
+    glance_race(d, f);
+}
