@@ -13,7 +13,10 @@ mkdir -p "$(dirname "$log")"
 start=$(date +%s)
 "$@" >"$log" 2>&1 &
 pid=$!
+# On a terminal the line shows CMake's progress, rewritten in place.
+cr=
 if [ -t 1 ]; then
+    cr='\r'
     while kill -0 "$pid" 2>/dev/null; do
         pct=$(grep -o '^\[ *[0-9]*%\]' "$log" 2>/dev/null | tail -n 1 | tr -d '[] ')
         printf '\rbuilding weft ... %s ' "$pct"
@@ -26,9 +29,13 @@ wait "$pid"
 rc=$?
 secs=$(( $(date +%s) - start ))
 if [ "$rc" -ne 0 ]; then
-    printf '\rbuilding weft ... failed after %d s (exit %d). Its errors:\n' "$secs" "$rc"
+    printf "${cr:-\n}building weft ... failed after %d s (exit %d). Its errors:\n" "$secs" "$rc"
     grep -E -i -m 20 'error|undefined reference' "$log" | sed 's/^/  /'
     printf 'The full build log: %s\n' "$log"
     exit "$rc"
 fi
-printf '\rbuilding weft ... done in %d s (the log: %s)\n' "$secs" "$log"
+if [ -n "$cr" ]; then
+    printf '\rbuilding weft ... done in %d s (the log: %s)\n' "$secs" "$log"
+else
+    printf ' done in %d s (the log: %s)\n' "$secs" "$log"
+fi
