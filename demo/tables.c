@@ -232,7 +232,10 @@ static void io_costs(const demo_t *d, FILE *f, unsigned n)
     }
     fprintf(f, "  (memory: resident, per request in flight, measured; each "
                "thread also holds a\n  16 KiB kernel stack, not counted. "
-               "CPU: the client's, per request.)\n");
+               "CPU: the client's, per request. On a busy\n  machine the "
+               "scheduler gives each thread its share, so that a thousand "
+               "threads\n  get more CPU time than one thread running "
+               "coroutines, and may finish sooner.)\n");
 }
 
 static void io_notes(const demo_t *d, FILE *f)
@@ -263,9 +266,9 @@ void table_io(const demo_t *d, FILE *f)
     io_times(d, f, counts, nc);
     if (!d->python.found)
         fprintf(f,
-                "  Python: %s. Seed 000 reported 5.8 s serially and "
-                "1.3 s on 7 threads for 7 pages;\n  seed 002: \"~2 "
-                "seconds (concurrent) vs ~8 seconds (sequential)\".\n",
+                "  Python: %s. Seed 000 reported 5.8 s serially\n  and "
+                "1.3 s on 7 threads for 7 pages; seed 002: \"~2 seconds "
+                "(concurrent)\n  vs ~8 seconds (sequential)\".\n",
                 d->python.reason);
     io_notes(d, f);
     if (nc > 0)
@@ -472,23 +475,20 @@ static void glance_io(const demo_t *d, FILE *f)
     unsigned n = counts[nc - 1];
     const io_run_t *c = find_io(d, DEMO_WEFT, "coroutines", n);
     const io_run_t *t = find_io(d, DEMO_WEFT, "threads", n);
-    const io_run_t *pc = find_io(d, DEMO_PYTHON, "coroutines", n);
     if (!c || !t || c->seconds < 0 || t->seconds < 0)
         return;
-    char k[32], a[32], b[32], x[32], y[32], z[32], m[32];
+    char k[32], a[32], b[32], x[32], y[32], m[32];
     fprintf(f,
-            "  %s downloads at once: weft's coroutines %s, all in flight "
-            "together, %s each;\n    a thread each %s, at most %s in "
-            "flight, %s each",
-            fmt_count(k, sizeof k, n), fmt_seconds(a, sizeof a, c->seconds),
-            fmt_kib(b, sizeof b, c->kib_per_request),
-            fmt_seconds(x, sizeof x, t->seconds),
+            "  %s downloads at once: weft's coroutines hold all %s in flight "
+            "on one thread,\n    at %s and %.2f ms of CPU each (%s in all); a "
+            "thread each holds\n    at most %s at once, at %s and %.2f ms "
+            "each (%s).\n",
+            fmt_count(k, sizeof k, n), k,
+            fmt_kib(b, sizeof b, c->kib_per_request), c->cpu_ms_per_request,
+            fmt_seconds(a, sizeof a, c->seconds),
             fmt_count(m, sizeof m, t->in_flight),
-            fmt_kib(y, sizeof y, t->kib_per_request));
-    if (pc && pc->seconds >= 0)
-        fprintf(f, "; Python's asyncio %s",
-                fmt_seconds(z, sizeof z, pc->seconds));
-    fprintf(f, ".\n");
+            fmt_kib(y, sizeof y, t->kib_per_request), t->cpu_ms_per_request,
+            fmt_seconds(x, sizeof x, t->seconds));
 }
 
 static void glance_robust(const demo_t *d, FILE *f)
