@@ -85,13 +85,39 @@ static void last_line(const char *text, char *note, size_t size)
     snprintf(note, size, "%.*s", (int)(end - start), start);
 }
 
-/* Run argv (argv[0] a path), in a process group of its own so that its
- * own children go with it at the limit. Returns the exit status, or -1. */
-int demo_run(char *const *argv, double limit, char **out, char *note,
-             size_t note_size)
+/* The process group of the program running now, so that a ^C (or a
+ * SIGTERM) that ends weft-demo ends it too: it runs in a group of its own,
+ * which the terminal's signals do not reach. */
+static volatile sig_atomic_t running_group;
+
+static void end_with_us(int sig)
+{
+    if (running_group > 0)
+        kill(-running_group, SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void forward_signals(void)
+{
+    static int done;
+    if (done++)
+        return;
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old, sa = {.sa_handler = end_with_us};
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+            sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* Start argv in a process group of its own, stdin from /dev/null, stdout
+ * and stderr into pipes whose reading ends go to fds. Returns the pid, or
+ * -1 with note saying why. */
+static pid_t spawn_captured(char *const *argv, int fds[2], char *note,
+                            size_t note_size)
 {
     int po[2], pe[2];
-    *out = NULL;
     if (pipe2(po, O_CLOEXEC) != 0)
         return -1;
     if (pipe2(pe, O_CLOEXEC) != 0) {
@@ -101,6 +127,7 @@ int demo_run(char *const *argv, double limit, char **out, char *note,
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, po[1], 1);
     posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
     posix_spawnattr_t at;
@@ -113,14 +140,28 @@ int demo_run(char *const *argv, double limit, char **out, char *note,
     posix_spawnattr_destroy(&at);
     close(po[1]);
     close(pe[1]);
-    if (err != 0) {
-        snprintf(note, note_size, "cannot run %s: %s", argv[0], strerror(err));
-        close(po[0]);
-        close(pe[0]);
+    fds[0] = po[0];
+    fds[1] = pe[0];
+    if (err == 0)
+        return pid;
+    demo_note(note, note_size, "cannot run %s: %s", argv[0], strerror(err));
+    close(po[0]);
+    close(pe[0]);
+    return -1;
+}
+
+int demo_run(char *const *argv, double limit, char **out, char *note,
+             size_t note_size)
+{
+    forward_signals();
+    int fds[2];
+    pid_t pid = spawn_captured(argv, fds, note, note_size);
+    if (pid < 0) {
+        *out = strdup("");
         return -1;
     }
+    running_group = pid;
     struct capture o = {0}, e = {0};
-    int fds[2] = {po[0], pe[0]};
     int late = drain(fds, &o, &e, weft_monotonic() + limit);
     if (late)
         kill(-pid, SIGKILL);
@@ -131,16 +172,14 @@ int demo_run(char *const *argv, double limit, char **out, char *note,
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     kill(-pid, SIGKILL); /* what the program left behind */
+    running_group = 0;
     *out = o.data ? o.data : strdup("");
-    if (late) {
-        snprintf(note, note_size, "stopped after %.0f s", limit);
-        free(e.data);
-        return -1;
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (late)
+        demo_note(note, note_size, "stopped after %.0f s", limit);
+    else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         last_line(e.data, note, note_size);
     free(e.data);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return !late && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* ----- Finding Python ----- */
