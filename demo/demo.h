@@ -44,6 +44,8 @@ typedef struct demo_opts {
     const char *python; /* --python PATH: which interpreter (NULL: look) */
     int no_python;      /* --no-python */
     unsigned repeat;    /* --repeat R: best of R runs per timing (0: 3) */
+    unsigned requests;  /* --requests N: the most downloads at once (0:
+                           10,000 x scale, and at least 1,000) */
     char command[512];  /* the command line, as the report shows it */
 } demo_opts_t;
 

@@ -475,7 +475,9 @@ void demo_io(demo_t *d)
                                    : d->opts.scale;
     d->io_delay = 0.25 * s;
     d->io_pool_workers = POOL_WORKERS;
-    unsigned most = d->opts.scale * 10000 > 1000 ? d->opts.scale * 10000 : 1000;
+    unsigned most = d->opts.requests               ? d->opts.requests
+                    : d->opts.scale * 10000 > 1000 ? d->opts.scale * 10000
+                                                   : 1000;
     demo_say(d,
              "io: downloads from a server that answers after %.2f s, "
              "up to %u at once",

@@ -32,6 +32,8 @@ static const char usage[] =
     "  --no-chart      do not draw the chart\n"
     "  --out DIR       where demo-report.html and the chart go (default .)\n"
     "  --repeat R      best of R runs for each CPU timing (default 3)\n"
+    "  --requests N    at most N downloads at once (10 to 10000; default\n"
+    "                  10000 times the scale, and at least 1000)\n"
     "  --python PATH   the Python to compare with (default: /usr/bin/python3,\n"
     "                  else python3 on the PATH)\n"
     "  --no-python     do not run Python; show the seeds' figures\n"
@@ -88,6 +90,7 @@ static int parse_options(demo_opts_t *o, int argc, char **argv)
         {"no-chart", no_argument, NULL, 'C'},
         {"out", required_argument, NULL, 'O'},
         {"repeat", required_argument, NULL, 'r'},
+        {"requests", required_argument, NULL, 'R'},
         {"python", required_argument, NULL, 'p'},
         {"no-python", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
@@ -129,6 +132,13 @@ static int parse_options(demo_opts_t *o, int argc, char **argv)
             o->repeat = (unsigned)strtoul(optarg, &end, 10);
             if (*end || o->repeat < 1 || o->repeat > 100) {
                 fprintf(stderr, "weft-demo: --repeat takes 1 to 100\n");
+                return 2;
+            }
+            break;
+        case 'R':
+            o->requests = (unsigned)strtoul(optarg, &end, 10);
+            if (*end || o->requests < 10 || o->requests > 10000) {
+                fprintf(stderr, "weft-demo: --requests takes 10 to 10000\n");
                 return 2;
             }
             break;

@@ -27,6 +27,14 @@
 static json_t demo;
 static char out_dir[64];
 
+/* The most downloads at once: 1,000, as --scale 0.05 has it, in plain
+ * builds; 100 under the sanitizers and in the chaos build, where each
+ * costs many times more. */
+static unsigned most_requests(void)
+{
+    return testing_scale() == 1 ? 1000 : 100;
+}
+
 /* ----- Running it once ----- */
 
 static char *read_file(const char *path)
@@ -55,9 +63,10 @@ static int run_demo(void **state)
     char *cmd = NULL;
     /* stdout must be the JSON alone; what went to stderr is shown if not. */
     if (asprintf(&cmd,
-                 "mkdir -p %s && { %s --scale 0.05 --json --out %s "
-                 "2>%s/stderr; }",
-                 out_dir, WEFT_DEMO_PROGRAM, out_dir, out_dir) < 0)
+                 "mkdir -p %s && { %s --scale 0.05 --json --requests %u "
+                 "--out %s 2>%s/stderr; }",
+                 out_dir, WEFT_DEMO_PROGRAM, most_requests(), out_dir,
+                 out_dir) < 0)
         return -1;
     int status = -1;
     double t0 = weft_monotonic();
@@ -138,7 +147,7 @@ static int python_found(void)
 }
 
 /* Timing shapes hold in plain builds only. */
-static int timing_counts(void)
+static int plain_build(void)
 {
     return testing_scale() == 1;
 }
@@ -251,7 +260,7 @@ static void the_process_pool_beats_serial_when_two_cpus_are_free(void **state)
     double s = json_num(serial, "seconds"), p = json_num(pool, "seconds");
     assert_true(s > 0 && p > 0);
     double had = json_num(pool, "available");
-    if (!timing_counts() || had < FREE_CPUS) {
+    if (!plain_build() || had < FREE_CPUS) {
         fprintf(stderr,
                 "process pool %.4f s against serial %.4f s with %.2f "
                 "CPUs free around its best run: not checked\n",
@@ -278,23 +287,29 @@ static void downloads_all_arrive_in_every_form(void **state)
         assert_int_equal(json_num(r, "ok"), json_num(r, "requests"));
         ran++;
     }
-    assert_true(ran >= 9); /* 10, 100 and 1,000, three forms at least */
+    assert_true(ran >= 7); /* 10 and 100, three forms at least */
 }
 
-static void coroutines_hold_a_thousand_requests_at_once(void **state)
+static void coroutines_hold_every_request_at_once(void **state)
 {
-    const json_t *c = io_run("weft", "coroutines", 1000);
-    const json_t *t = io_run("weft", "threads", 1000);
+    unsigned n = most_requests();
+    const json_t *c = io_run("weft", "coroutines", n);
+    const json_t *t = io_run("weft", "threads", n);
     assert_non_null(c);
     assert_non_null(t);
-    /* All of them in flight at once, on one thread. */
-    assert_int_equal(json_num(c, "in_flight"), 1000);
+    /* All of them in flight at once, on one thread: the loop starts every
+     * new task before it looks for answers. (The chaos build's yields
+     * may let it look sooner.) */
+#ifndef WEFT_CHAOS
+    assert_int_equal(json_num(c, "in_flight"), n);
+#endif
+    assert_true(json_num(c, "in_flight") >= 1);
     assert_true(json_num(t, "in_flight") >= 1);
-    if (!timing_counts())
+    if (!plain_build())
         return;
     /* A coroutine in flight costs less memory than a thread. */
-    double ck = json_num(c, "kib_per_request"),
-           tk = json_num(t, "kib_per_request");
+    double ck = json_num(c, "kib_per_request");
+    double tk = json_num(t, "kib_per_request");
     assert_true(ck > 0 && tk > 0);
     assert_true(ck < tk);
     double cs = json_num(c, "seconds"), ts = json_num(t, "seconds");
@@ -333,7 +348,9 @@ static void a_crash_and_a_hang_fail_alone_in_weft(void **state)
         assert_true(json_num(t, "ok") == 1);
         if (i == 2) {
             assert_non_null(strstr(o, "WEFT_EWORKERDIED"));
-            assert_non_null(strstr(o, "SIGSEGV"));
+            /* A sanitizer turns the signal into an exit of its own. */
+            if (plain_build())
+                assert_non_null(strstr(o, "SIGSEGV"));
         } else if (i == 5) {
             assert_non_null(strstr(o, "WEFT_ETIMEDOUT"));
         } else {
@@ -364,9 +381,9 @@ static void python_ran_or_is_reported_missing(void **state)
         assert_non_null(r);
         assert_true(json_num(r, "seconds") > 0);
     }
-    const json_t *c = io_run("python", "coroutines", 1000);
+    const json_t *c = io_run("python", "coroutines", most_requests());
     assert_non_null(c);
-    assert_int_equal(json_num(c, "ok"), 1000);
+    assert_int_equal(json_num(c, "ok"), most_requests());
     const json_t *tasks = robust_tasks("python");
     assert_non_null(tasks);
     assert_int_equal(tasks->n, 9);
@@ -441,6 +458,10 @@ static void bad_options_are_refused(void **state)
     out = testing_run_program(WEFT_DEMO_PROGRAM " --scale -1", &status);
     assert_int_equal(status, 2);
     free(out);
+    out = testing_run_program(WEFT_DEMO_PROGRAM " --requests 5", &status);
+    assert_int_equal(status, 2);
+    assert_non_null(strstr(out, "--requests takes 10 to 10000"));
+    free(out);
     out = testing_run_program(WEFT_DEMO_PROGRAM " --help", &status);
     assert_int_equal(status, 0);
     assert_non_null(strstr(out, "--scale"));
@@ -454,7 +475,7 @@ int main(void)
         cmocka_unit_test(every_form_finds_the_same_right_factors),
         cmocka_unit_test(the_process_pool_beats_serial_when_two_cpus_are_free),
         cmocka_unit_test(downloads_all_arrive_in_every_form),
-        cmocka_unit_test(coroutines_hold_a_thousand_requests_at_once),
+        cmocka_unit_test(coroutines_hold_every_request_at_once),
         cmocka_unit_test(a_crash_and_a_hang_fail_alone_in_weft),
         cmocka_unit_test(python_ran_or_is_reported_missing),
         cmocka_unit_test(the_lock_makes_every_count_exact),
