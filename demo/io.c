@@ -90,6 +90,9 @@ struct client_result {
     char note[160];
 };
 
+/* The client's counts. Only counts: no other data passes through them, so
+ * relaxed order will do; they are read once every thread is joined (or
+ * every task gathered), which orders those reads after every update. */
 static struct client {
     int port;
     _Atomic unsigned in_flight, peak, ok, failed;
@@ -97,10 +100,13 @@ static struct client {
 
 static void enter(void)
 {
-    unsigned now = atomic_fetch_add(&client.in_flight, 1) + 1;
-    unsigned peak = atomic_load(&client.peak);
-    while (now > peak &&
-           !atomic_compare_exchange_weak(&client.peak, &peak, now))
+    unsigned now =
+        atomic_fetch_add_explicit(&client.in_flight, 1, memory_order_relaxed) +
+        1;
+    unsigned peak = atomic_load_explicit(&client.peak, memory_order_relaxed);
+    while (now > peak && !atomic_compare_exchange_weak_explicit(
+                             &client.peak, &peak, now, memory_order_relaxed,
+                             memory_order_relaxed))
         ;
 }
 
@@ -113,11 +119,12 @@ static int download(void *arg, void **result)
     weft_http_message_t resp;
     int rc = weft_http_request("GET", "127.0.0.1", client.port, target, NULL, 0,
                                REQUEST_LIMIT, &resp);
-    atomic_fetch_sub(&client.in_flight, 1);
+    atomic_fetch_sub_explicit(&client.in_flight, 1, memory_order_relaxed);
     int good = rc == 0 && resp.status == 200 && resp.body_len == IMAGE_SIZE;
     if (rc == 0)
         weft_http_message_clear(&resp);
-    atomic_fetch_add(good ? &client.ok : &client.failed, 1);
+    atomic_fetch_add_explicit(good ? &client.ok : &client.failed, 1,
+                              memory_order_relaxed);
     return rc;
 }
 
@@ -251,9 +258,9 @@ int demo_io_client(const weft_bytes_t *arg)
     r.seconds = weft_monotonic() - t0;
     r.cpu_seconds = cpu_seconds() - c0;
     r.peak_kib = peak_kib();
-    r.ok = atomic_load(&client.ok);
-    r.failed = atomic_load(&client.failed);
-    r.in_flight = atomic_load(&client.peak);
+    r.ok = atomic_load_explicit(&client.ok, memory_order_relaxed);
+    r.failed = atomic_load_explicit(&client.failed, memory_order_relaxed);
+    r.in_flight = atomic_load_explicit(&client.peak, memory_order_relaxed);
     int rc = weft_connection_send_bytes(c, &r, sizeof r);
     weft_connection_free(c);
     return rc != 0;

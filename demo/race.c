@@ -27,6 +27,10 @@
 
 /* ----- What the workers share ----- */
 
+/* The atomics here carry no data from one worker to another: value is the
+ * racing counter itself (relaxed on purpose, read once the workers are
+ * joined), and ready and done only line the workers up and keep them
+ * together, so relaxed order is all they need. */
 struct counter {
     _Atomic long value;
     _Atomic unsigned ready; /* workers at the start line; ABORT: give up */
@@ -65,10 +69,11 @@ static void on_cpu(unsigned me)
  * Spinning, every worker is running when the last one arrives. */
 static int start_together(struct counter *c, unsigned *me)
 {
-    *me = atomic_fetch_add(&c->ready, 1);
+    *me = atomic_fetch_add_explicit(&c->ready, 1, memory_order_relaxed);
     on_cpu(*me);
     unsigned r;
-    while ((r = atomic_load(&c->ready)) < c->workers)
+    while ((r = atomic_load_explicit(&c->ready, memory_order_relaxed)) <
+           c->workers)
         ;
     return r >= ABORT ? -1 : 0;
 }
@@ -80,10 +85,12 @@ static int start_together(struct counter *c, unsigned *me)
  * Returns -1 when the run was given up. */
 static int keep_pace(struct counter *c, unsigned me, long mine)
 {
-    atomic_store(&c->done[me], mine);
+    atomic_store_explicit(&c->done[me], mine, memory_order_relaxed);
     for (unsigned w = 0; w < c->workers; w++)
-        while (w != me && atomic_load(&c->done[w]) < mine - 2 * PACE)
-            if (atomic_load(&c->ready) >= ABORT)
+        while (w != me &&
+               atomic_load_explicit(&c->done[w], memory_order_relaxed) <
+                   mine - 2 * PACE)
+            if (atomic_load_explicit(&c->ready, memory_order_relaxed) >= ABORT)
                 return -1;
     return 0;
 }
@@ -103,7 +110,7 @@ static void count(struct counter *c, long n, int locked)
         if (locked)
             weft_lock_release(&c->lock);
     }
-    atomic_store(&c->done[me], FINISHED);
+    atomic_store_explicit(&c->done[me], FINISHED, memory_order_relaxed);
 }
 
 /* ----- Threads ----- */
@@ -135,12 +142,14 @@ static long with_threads(unsigned workers, long n, int locked)
             weft_thread_start(t[started]) != 0)
             break;
     if (started < workers)
-        atomic_fetch_add(&c.ready, ABORT);
+        atomic_fetch_add_explicit(&c.ready, ABORT, memory_order_relaxed);
     for (unsigned i = 0; i < started; i++) {
         weft_thread_join(t[i], WEFT_FOREVER);
         weft_thread_free(t[i]);
     }
-    return started == workers ? atomic_load(&c.value) : -1;
+    return started == workers
+               ? atomic_load_explicit(&c.value, memory_order_relaxed)
+               : -1;
 }
 
 /* ----- Processes ----- */
@@ -182,7 +191,7 @@ static long with_processes(unsigned workers, long n, int locked)
                 weft_process_start(p[started]) != 0)
                 break;
     if (started < workers)
-        atomic_fetch_add(&c->ready, ABORT);
+        atomic_fetch_add_explicit(&c->ready, ABORT, memory_order_relaxed);
     int failed = started < workers;
     for (unsigned i = 0; i < started; i++) {
         int code = -1;
@@ -190,7 +199,8 @@ static long with_processes(unsigned workers, long n, int locked)
         failed |= weft_process_exitcode(p[i], &code) != 0 || code != 0;
         weft_process_free(p[i]);
     }
-    long got = failed ? -1 : atomic_load(&c->value);
+    long got =
+        failed ? -1 : atomic_load_explicit(&c->value, memory_order_relaxed);
     weft_shm_free(s);
     return got;
 }
