@@ -2,7 +2,7 @@
 #
 #   make test [SAN=thread|address] [CC=clang]   build and run every test
 #   make demo [DEMO_ARGS=...]                   the main job: weft-demo, after a quiet build
-#   make examples                               the seeds' examples, one after another
+#   make examples [ONLY="name ..."]             the seeds' examples, one after another
 #   make bench                                  benchmarks against the peers
 #   make install [PREFIX=/usr/local]            libraries, headers, pkg-config, CMake package
 #   make test SAN=chaos [SEED=n]                the same with schedule perturbation
@@ -73,7 +73,7 @@ demo:
 	@$(BUILD)/demo/weft-demo --out $(DEMO_OUT) $(DEMO_ARGS)
 
 examples: build
-	examples/demo.sh $(BUILD)/examples
+	examples/demo.sh $(BUILD)/examples $(ONLY)
 
 bench:
 	cmake -S . -B $(BENCHDIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=$(CC) -DWEFT_BENCH=ON
