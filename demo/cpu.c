@@ -10,11 +10,12 @@
  * examples/python/primes.py, does the same with concurrent.futures on the
  * same numbers (the same generator) and prints the same checksum.
  *
- * Timings are the best of --repeat runs, the forms taking turns, so that a
- * burst of load elsewhere on the machine hits one run, not one form. Before
- * each round a short probe measures how many CPUs this process really got
- * (d->machine.available_min/max): on a loaded machine the speed-ups are
- * bounded by it, and the output says so. */
+ * Timings are the medians of --repeat rounds, each round running every
+ * form in turn, so that a burst of load elsewhere on the machine spoils one
+ * round, not one form; a speed-up is the median of each round's serial time
+ * over the form's. Around each round a short probe measures how many CPUs
+ * this process really got (d->machine.available_min/max): on a loaded
+ * machine the speed-ups are bounded by it, and the output says so. */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,10 +182,40 @@ static double on_executor(weft_executor_t *ex, const job_t *j,
 
 /* ----- Executors ----- */
 
+static int meet(void *arg, void **result)
+{
+    weft_barrier_wait_timeout(arg, 10, NULL);
+    return 0;
+}
+
+/* The thread pool starts its threads as tasks arrive; the process pool
+ * starts its workers when it is made. So that both are timed at work, not
+ * starting, every thread is started first: `workers` tasks that wait for
+ * one another can only finish once that many threads run them. (A pool
+ * timed cold sometimes ran a whole map on one thread: see the report.) */
+static void start_every_thread(weft_executor_t *ex, unsigned workers)
+{
+    weft_barrier_t all;
+    weft_barrier_init(&all, workers, NULL, NULL, WEFT_FOREVER);
+    weft_future_t *f[DEMO_MAX_WORKERS];
+    unsigned n = 0;
+    while (n < workers && weft_executor_submit(ex, meet, &all, &f[n]) == 0)
+        n++;
+    if (n < workers)
+        weft_barrier_abort(&all);
+    for (unsigned i = 0; i < n; i++) {
+        weft_future_wait(f[i], WEFT_FOREVER);
+        weft_future_free(f[i]);
+    }
+}
+
 static int thread_pool_new(weft_executor_t **out, unsigned workers)
 {
-    return weft_thread_pool_new(
+    int rc = weft_thread_pool_new(
         out, &(weft_thread_pool_opts_t){.max_workers = workers});
+    if (rc == 0)
+        start_every_thread(*out, workers);
+    return rc;
 }
 
 static int process_pool_new(weft_executor_t **out, unsigned workers)
@@ -312,27 +343,59 @@ static cpu_run_t *add_run(demo_t *d, const char *impl, const char *workload,
     return r;
 }
 
-/* Keep the best time; a checksum that differs from the serial one is
+/* Note one round of r: its time, the serial time of the same round, and
+ * the CPUs free around it. A checksum that differs from the others is
  * kept too, so that the disagreement shows. */
 static void record(cpu_run_t *r, double seconds, uint64_t checksum,
-                   double available)
+                   double serial_seconds, double available)
 {
     if (r == NULL)
         return;
     if (seconds < 0) {
-        if (r->seconds < 0)
+        if (r->rounds == 0)
             demo_note(r->note, sizeof r->note, "failed: %s",
                       weft_last_message());
         return;
-    }
-    if (r->seconds < 0 || seconds < r->seconds) {
-        r->seconds = seconds;
-        r->available = available;
     }
     if (r->checksum == 0 || r->checksum == checksum)
         r->checksum = checksum;
     else
         demo_note(r->note, sizeof r->note, "checksums differ between runs");
+    if (r->rounds == DEMO_MAX_ROUNDS)
+        return;
+    r->round_seconds[r->rounds] = seconds;
+    r->round_speedup[r->rounds] = seconds > 0 ? serial_seconds / seconds : 0;
+    r->round_available[r->rounds] = available;
+    r->rounds++;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, unsigned n)
+{
+    double sorted[DEMO_MAX_ROUNDS];
+    memcpy(sorted, v, n * sizeof *v);
+    qsort(sorted, n, sizeof *sorted, by_value);
+    return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+/* The medians of the rounds: a burst of load elsewhere spoils a round,
+ * not the figure; and each speed-up is taken against the serial run of
+ * its own round, so that slower spells of the machine cancel out. */
+static void finish(demo_t *d)
+{
+    for (size_t i = 0; i < d->ncpu; i++) {
+        cpu_run_t *r = &d->cpu[i];
+        if (r->rounds == 0)
+            continue;
+        r->seconds = median(r->round_seconds, r->rounds);
+        r->speedup = median(r->round_speedup, r->rounds);
+        r->available = median(r->round_available, r->rounds);
+    }
 }
 
 static void take_samples(demo_t *d, const uint32_t *numbers, size_t n)
@@ -346,8 +409,8 @@ static void take_samples(demo_t *d, const uint32_t *numbers, size_t n)
 
 /* ----- The runs ----- */
 
-/* One workload on every backend with `workers` workers, --repeat times,
- * taking turns with the serial run. */
+/* One workload on every backend with `workers` workers, in --repeat
+ * rounds, each round the serial run first and then each backend's. */
 static void run_workers(demo_t *d, const char *workload, const job_t *j,
                         unsigned workers)
 {
@@ -374,10 +437,10 @@ static void run_workers(demo_t *d, const char *workload, const job_t *j,
             t[1 + b] = ex[b] ? on_executor(ex[b], j, &sum[1 + b]) : -1;
         double after = workers > 1 ? demo_probe(d, workers) : 1;
         double had = before < after ? before : after;
-        record(alone, t[0], sum[0], had);
+        record(alone, t[0], sum[0], t[0], had);
         for (size_t b = 0; b < NBACKENDS; b++)
             if (ex[b])
-                record(runs[b], t[1 + b], sum[1 + b], had);
+                record(runs[b], t[1 + b], sum[1 + b], t[0], had);
         before = after;
     }
     for (size_t b = 0; b < NBACKENDS; b++)
@@ -467,6 +530,7 @@ void demo_cpu(demo_t *d)
     free(j.batches);
     free(numbers);
 
+    finish(d);
     seed_figures(d);
     if (d->python.found)
         python_cpu(d, seeds);

@@ -30,7 +30,9 @@
 #define DEMO_MAX_IO 64
 #define DEMO_MAX_TASKS 16
 #define DEMO_MAX_RACE 8
-#define DEMO_SAMPLE 4 /* numbers whose factors the output shows */
+#define DEMO_SAMPLE 4      /* numbers whose factors the output shows */
+#define DEMO_MAX_ROUNDS 64 /* CPU timings kept per form (the rest are not) */
+#define DEMO_MAX_REPEAT 15
 
 /* ----- Options ----- */
 
@@ -63,10 +65,17 @@ typedef struct cpu_run {
     char form[16];    /* "serial", "thread_pool", "process_pool", "mpi" */
     unsigned workers; /* 1 for serial */
     size_t numbers;
-    double seconds;    /* best of the repeats; < 0: did not run */
+    double seconds;    /* the median of the rounds; < 0: did not run */
+    double speedup;    /* the median, over the rounds, of the serial time
+                          of that round over this one's (0: not paired) */
+    double available;  /* the median of the CPUs the probes found free
+                          around each round */
     uint64_t checksum; /* of all the factors, in order */
-    double available;  /* CPUs the probes got around the best run */
     char note[160];    /* why it did not run, or where a figure is from */
+    /* Each round's figures, for the medians above. */
+    unsigned rounds;
+    double round_seconds[DEMO_MAX_ROUNDS], round_speedup[DEMO_MAX_ROUNDS],
+        round_available[DEMO_MAX_ROUNDS];
 } cpu_run_t;
 
 /* One number and its factors, from the serial run. */

@@ -31,7 +31,8 @@ static const char usage[] =
     "                  several separated by commas)\n"
     "  --no-chart      do not draw the chart\n"
     "  --out DIR       where demo-report.html and the chart go (default .)\n"
-    "  --repeat R      best of R runs for each CPU timing (default 3)\n"
+    "  --repeat R      R rounds of each CPU timing, the median shown\n"
+    "                  (default 3)\n"
     "  --requests N    at most N downloads at once (10 to 10000; default\n"
     "                  10000 times the scale, and at least 1000)\n"
     "  --python PATH   the Python to compare with (default: /usr/bin/python3,\n"
@@ -130,8 +131,9 @@ static int parse_options(demo_opts_t *o, int argc, char **argv)
             break;
         case 'r':
             o->repeat = (unsigned)strtoul(optarg, &end, 10);
-            if (*end || o->repeat < 1 || o->repeat > 100) {
-                fprintf(stderr, "weft-demo: --repeat takes 1 to 100\n");
+            if (*end || o->repeat < 1 || o->repeat > DEMO_MAX_REPEAT) {
+                fprintf(stderr, "weft-demo: --repeat takes 1 to %d\n",
+                        DEMO_MAX_REPEAT);
                 return 2;
             }
             break;

@@ -57,6 +57,8 @@ double serial_seconds(const demo_t *d, const char *impl, const char *workload)
 
 double speedup(const demo_t *d, const cpu_run_t *r)
 {
+    if (r->speedup > 0)
+        return r->speedup;
     double s = serial_seconds(d, r->impl, r->workload);
     return s > 0 && r->seconds > 0 ? s / r->seconds : 0;
 }

@@ -140,7 +140,10 @@ static void cpu_sweep(const demo_t *d, FILE *f)
     if (mpi && mpi->seconds < 0 && mpi->note[0])
         fprintf(f, "  MPI: %s.\n", mpi->note);
     const machine_info_t *m = &d->machine;
-    fprintf(f, "  (best of %u runs; %u CPUs usable", d->opts.repeat, m->usable);
+    fprintf(f,
+            "  (the median of %u rounds; each speed-up against the serial "
+            "run of its round;\n  %u CPUs usable",
+            d->opts.repeat, m->usable);
     if (m->available_max > 0)
         fprintf(f, ", of which the probes between runs got %.2f to %.2f",
                 m->available_min, m->available_max);
