@@ -1,7 +1,8 @@
 # The everyday verbs over CMake. `./run TARGET` installs what is missing first.
 #
 #   make test [SAN=thread|address] [CC=clang]   build and run every test
-#   make demo                                   the main job
+#   make demo [DEMO_ARGS=...]                   the main job: weft-demo, after a quiet build
+#   make examples [ONLY="name ..."]             the seeds' examples, one after another
 #   make bench                                  benchmarks against the peers
 #   make install [PREFIX=/usr/local]            libraries, headers, pkg-config, CMake package
 #   make test SAN=chaos [SEED=n]                the same with schedule perturbation
@@ -66,8 +67,16 @@ fuzz:
 	cd build/clang-address && WEFT_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -L fuzz \
 	    --output-on-failure -j $(JOBS) --timeout $$(( $(FUZZ_SECONDS) * 2 + 120 ))
 
-demo examples: build
-	examples/demo.sh $(BUILD)/examples
+# The demo builds quietly (the log goes to $(BUILD)/build.log), then runs
+# weft-demo, which writes its report and chart into DEMO_OUT.
+DEMO_OUT  ?= build/demo
+DEMO_ARGS ?=
+demo:
+	@demo/quiet-build.sh $(BUILD)/build.log $(MAKE) --no-print-directory build
+	@$(BUILD)/demo/weft-demo --out $(DEMO_OUT) $(DEMO_ARGS)
+
+examples: build
+	examples/demo.sh $(BUILD)/examples $(ONLY)
 
 bench:
 	cmake -S . -B $(BENCHDIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER=$(CC) -DWEFT_BENCH=ON

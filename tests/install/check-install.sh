@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install weft from a build tree into a scratch prefix, then build a tiny
 # program against the installed copy twice: with pkg-config and with CMake's
-# find_package. Usage: check-install.sh BUILD_DIR C_COMPILER
+# find_package; and see that weft-demo is installed with what it needs.
+# Usage: check-install.sh BUILD_DIR C_COMPILER
 set -eu
 build=$1
 cc=$2
@@ -49,4 +50,8 @@ cmake -S "$work/app" -B "$work/app/build" -DCMAKE_C_COMPILER="$cc" \
     -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/app/build" >/dev/null
 "$work/app/build/hello" | grep -q "timed out"
+# The demo, and the Python programs it runs beside weft.
+"$work/prefix/bin/weft-demo" --help | grep -q -- "--scale"
+test -f "$work/prefix/share/weft/python/primes.py"
+
 echo "install: pkg-config (shared, static) and find_package all build and run"

@@ -1,0 +1,537 @@
+/* The CPU-bound section: seed 003's prime factorization of 10,000 random
+ * numbers in [20,000, 100,000,000], and the same job ten times over, where
+ * parallelism has room to pay. Serially, on the thread pool and on the
+ * process pool, for 1 to N workers; every form gives the factors of every
+ * number, and all of them must agree on one checksum of the factors.
+ *
+ * The task is a weft_bytes_fn over a batch of numbers, so it runs as is on
+ * every executor: switching from threads to processes (or, where built, to
+ * MPI ranks) is the constructor alone (see backends[]). The Python side,
+ * examples/python/primes.py, does the same with concurrent.futures on the
+ * same numbers (the same generator) and prints the same checksum.
+ *
+ * Timings are the medians of --repeat rounds, each round running every
+ * form in turn, so that a burst of load elsewhere on the machine spoils one
+ * round, not one form; a speed-up is the median of each round's serial time
+ * over the form's. Around each round a short probe measures how many CPUs
+ * this process really got (d->machine.available_min/max): on a loaded
+ * machine the speed-ups are bounded by it, and the output says so. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "demo.h"
+
+#define SEEDS_COUNT 10000 /* seed 003: 10,000 numbers */
+#define SCALED_COUNT 100000
+#define LOW 20000u
+#define HIGH 100000000u
+#define BATCH 250 /* numbers per task */
+#define MAX_FACTORS 32
+
+/* ----- The work: seed 003's calculatePrimeFactors ----- */
+
+static size_t prime_factors(uint32_t n, uint32_t out[MAX_FACTORS])
+{
+    size_t k = 0;
+    for (uint32_t d = 2; (uint64_t)d * d <= n; d++)
+        while (n % d == 0) {
+            out[k++] = d;
+            n /= d;
+        }
+    if (n > 1)
+        out[k++] = n;
+    return k;
+}
+
+/* random.randint(20000, 100000000) from a fixed seed (xorshift64), the
+ * same generator as examples/python/primes.py. */
+static void make_numbers(uint32_t *out, size_t n)
+{
+    uint64_t x = 88172645463325252ull;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out[i] = LOW + (uint32_t)(x % (HIGH - LOW + 1));
+    }
+}
+
+/* A batch of numbers in, their factor lists out: for each number, the
+ * count of its factors and then the factors. */
+static int factor_batch(const weft_bytes_t *arg, weft_bytes_t *result)
+{
+    size_t n = arg->len / sizeof(uint32_t);
+    uint32_t *out = malloc(n * (MAX_FACTORS + 1) * sizeof *out);
+    if (out == NULL)
+        return weft_fail(WEFT_ENOMEM, "no memory for %zu factor lists", n);
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t x;
+        memcpy(&x, arg->data + i * sizeof x, sizeof x);
+        size_t k = prime_factors(x, out + used + 1);
+        out[used] = (uint32_t)k;
+        used += k + 1;
+    }
+    int rc = weft_bytes_copy(result, out, used * sizeof *out);
+    free(out);
+    return rc;
+}
+
+/* ----- The checksum: FNV-1a over each list, then its length ----- */
+
+#define FNV_OFFSET 14695981039346656037ull
+#define FNV_PRIME 1099511628211ull
+
+static uint64_t fold(uint64_t h, const uint32_t *f, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        h = (h ^ f[i]) * FNV_PRIME;
+    return h ^ k;
+}
+
+/* Fold a batch's result (count, factors, count, factors...) into *h;
+ * returns how many numbers it held, or (size_t)-1 if it is malformed. */
+static size_t fold_batch(uint64_t *h, const weft_bytes_t *r)
+{
+    const uint32_t *p = (const uint32_t *)r->data;
+    size_t words = r->len / sizeof *p, numbers = 0;
+    for (size_t i = 0; i < words; numbers++) {
+        size_t k = p[i];
+        if (k > MAX_FACTORS || i + 1 + k > words)
+            return (size_t)-1;
+        *h = fold(*h, p + i + 1, k);
+        i += 1 + k;
+    }
+    return numbers;
+}
+
+/* ----- The forms ----- */
+
+typedef struct job {
+    const uint32_t *numbers;
+    size_t n;
+    weft_bytes_t *batches;
+    size_t nbatches;
+} job_t;
+
+static void job_init(job_t *j, const uint32_t *numbers, size_t n)
+{
+    j->numbers = numbers;
+    j->n = n;
+    j->nbatches = (n + BATCH - 1) / BATCH;
+    j->batches = calloc(j->nbatches, sizeof *j->batches);
+    if (j->batches == NULL) /* every form then fails, and says so */
+        j->nbatches = 0;
+    for (size_t b = 0; b < j->nbatches; b++) {
+        size_t len = n - b * BATCH < BATCH ? n - b * BATCH : BATCH;
+        j->batches[b] = (weft_bytes_t){(unsigned char *)(numbers + b * BATCH),
+                                       len * sizeof *numbers};
+    }
+}
+
+static double serial(const job_t *j, uint64_t *checksum)
+{
+    double t0 = weft_monotonic();
+    uint64_t h = FNV_OFFSET;
+    uint32_t f[MAX_FACTORS];
+    for (size_t i = 0; i < j->n; i++) {
+        size_t k = prime_factors(j->numbers[i], f);
+        h = fold(h, f, k);
+    }
+    double t = weft_monotonic() - t0;
+    *checksum = h;
+    return t;
+}
+
+/* The job on an executor, as one map over the batches (results in input
+ * order). Returns the seconds it took, or -1 with a message. */
+static double on_executor(weft_executor_t *ex, const job_t *j,
+                          uint64_t *checksum)
+{
+    double t0 = weft_monotonic();
+    weft_map_t *m;
+    if (weft_executor_map_bytes(&m, ex, factor_batch, j->batches, j->nbatches,
+                                NULL) != 0)
+        return -1;
+    uint64_t h = FNV_OFFSET;
+    size_t numbers = 0;
+    const weft_bytes_t *r;
+    int rc;
+    while ((rc = weft_map_next_bytes(m, &r, NULL)) == 0) {
+        size_t got = fold_batch(&h, r);
+        if (got == (size_t)-1) {
+            rc = weft_fail(WEFT_EPROTO, "a malformed factor list");
+            break;
+        }
+        numbers += got;
+    }
+    weft_map_free(m);
+    double t = weft_monotonic() - t0;
+    if (rc != WEFT_EEOF)
+        return -1;
+    if (numbers != j->n) {
+        weft_fail(WEFT_EPROTO, "%zu numbers came back of %zu", numbers, j->n);
+        return -1;
+    }
+    *checksum = h;
+    return t;
+}
+
+/* ----- Executors ----- */
+
+static int meet(void *arg, void **result)
+{
+    weft_barrier_wait_timeout(arg, 10, NULL);
+    return 0;
+}
+
+/* The thread pool starts its threads as tasks arrive; the process pool
+ * starts its workers when it is made. So that both are timed at work, not
+ * starting, every thread is started first: `workers` tasks that wait for
+ * one another can only finish once that many threads run them. (A pool
+ * timed cold sometimes ran a whole map on one thread: see the report.) */
+static void start_every_thread(weft_executor_t *ex, unsigned workers)
+{
+    weft_barrier_t all;
+    weft_barrier_init(&all, workers, NULL, NULL, WEFT_FOREVER);
+    weft_future_t *f[DEMO_MAX_WORKERS];
+    unsigned n = 0;
+    while (n < workers && weft_executor_submit(ex, meet, &all, &f[n]) == 0)
+        n++;
+    if (n < workers)
+        weft_barrier_abort(&all);
+    for (unsigned i = 0; i < n; i++) {
+        weft_future_wait(f[i], WEFT_FOREVER);
+        weft_future_free(f[i]);
+    }
+}
+
+static int thread_pool_new(weft_executor_t **out, unsigned workers)
+{
+    int rc = weft_thread_pool_new(
+        out, &(weft_thread_pool_opts_t){.max_workers = workers});
+    if (rc == 0)
+        start_every_thread(*out, workers);
+    return rc;
+}
+
+static int process_pool_new(weft_executor_t **out, unsigned workers)
+{
+    return weft_process_pool_new(
+        out, &(weft_process_pool_opts_t){.max_workers = workers});
+}
+
+/* HOOK(mpi): the MPI executor implements the same executor interface.
+ * When the mpi layer is built (include/weft/mpi.h), make its executor
+ * here, with `workers` ranks, and the sweep below times it like the pools
+ * (its row is already in the tables, the JSON and the chart). Until then
+ * the row says it was not built. */
+static int mpi_executor_new(weft_executor_t **out, unsigned workers)
+{
+    *out = NULL;
+    return weft_fail(WEFT_ENOTSUP, "weft was built without its MPI layer");
+}
+
+typedef int (*executor_new_fn)(weft_executor_t **out, unsigned workers);
+
+static const struct backend {
+    const char *form;
+    executor_new_fn make;
+} backends[] = {
+    {"thread_pool", thread_pool_new},
+    {"process_pool", process_pool_new},
+    {"mpi", mpi_executor_new},
+};
+#define NBACKENDS (sizeof backends / sizeof backends[0])
+
+/* ----- How many CPUs this process gets now ----- */
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+struct probe {
+    weft_barrier_t start;
+    _Atomic uint64_t sink;
+    double cpu[DEMO_MAX_WORKERS];
+};
+
+struct spinner {
+    struct probe *p;
+    unsigned me;
+};
+
+static int spin(void *arg, void **result)
+{
+    struct spinner *s = arg;
+    weft_barrier_wait(&s->p->start, NULL);
+    double c0 = thread_cpu();
+    uint64_t x = s->me + 1;
+    while (thread_cpu() - c0 < 0.02)
+        for (int i = 0; i < 10000; i++)
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+    atomic_fetch_add_explicit(&s->p->sink, x, memory_order_relaxed);
+    s->p->cpu[s->me] = thread_cpu() - c0;
+    return 0;
+}
+
+/* n threads spin 20 ms of CPU each, released together: the CPU time they
+ * got over the wall time it took is how many CPUs they had. */
+static double probe_cpus(unsigned n)
+{
+    static struct probe p;
+    memset(&p, 0, sizeof p);
+    weft_barrier_init(&p.start, n, NULL, NULL, WEFT_FOREVER);
+    weft_thread_t *t[DEMO_MAX_WORKERS];
+    struct spinner s[DEMO_MAX_WORKERS];
+    double t0 = weft_monotonic();
+    unsigned started = 0;
+    for (unsigned i = 0; i < n; i++) {
+        s[i] = (struct spinner){&p, i};
+        if (weft_thread_new(&t[i], spin, &s[i], NULL) != 0 ||
+            weft_thread_start(t[i]) != 0)
+            break;
+        started++;
+    }
+    if (started < n)
+        weft_barrier_abort(&p.start);
+    double cpu = 0;
+    for (unsigned i = 0; i < started; i++) {
+        weft_thread_join(t[i], WEFT_FOREVER);
+        weft_thread_free(t[i]);
+        cpu += p.cpu[i];
+    }
+    double wall = weft_monotonic() - t0;
+    return started == n && wall > 0 ? cpu / wall : 0;
+}
+
+double demo_probe(demo_t *d, unsigned n)
+{
+    double got = probe_cpus(n);
+    machine_info_t *m = &d->machine;
+    if (m->available_max == 0 || got < m->available_min)
+        m->available_min = got;
+    if (got > m->available_max)
+        m->available_max = got;
+    return got;
+}
+
+/* ----- Recording ----- */
+
+static cpu_run_t *add_run(demo_t *d, const char *impl, const char *workload,
+                          const char *form, unsigned workers, size_t numbers)
+{
+    for (size_t i = 0; i < d->ncpu; i++) {
+        cpu_run_t *r = &d->cpu[i];
+        if (!strcmp(r->impl, impl) && !strcmp(r->workload, workload) &&
+            !strcmp(r->form, form) && r->workers == workers)
+            return r;
+    }
+    if (d->ncpu == DEMO_MAX_CPU)
+        return NULL;
+    cpu_run_t *r = &d->cpu[d->ncpu++];
+    *r = (cpu_run_t){.workers = workers, .numbers = numbers, .seconds = -1};
+    demo_copy(r->impl, sizeof r->impl, impl);
+    demo_copy(r->workload, sizeof r->workload, workload);
+    demo_copy(r->form, sizeof r->form, form);
+    return r;
+}
+
+/* Note one round of r: its time, the serial time of the same round, and
+ * the CPUs free around it. A checksum that differs from the others is
+ * kept too, so that the disagreement shows. */
+static void record(cpu_run_t *r, double seconds, uint64_t checksum,
+                   double serial_seconds, double available)
+{
+    if (r == NULL)
+        return;
+    if (seconds < 0) {
+        if (r->rounds == 0)
+            demo_note(r->note, sizeof r->note, "failed: %s",
+                      weft_last_message());
+        return;
+    }
+    if (r->checksum == 0 || r->checksum == checksum)
+        r->checksum = checksum;
+    else
+        demo_note(r->note, sizeof r->note, "checksums differ between runs");
+    if (r->rounds == DEMO_MAX_ROUNDS)
+        return;
+    r->round_seconds[r->rounds] = seconds;
+    r->round_speedup[r->rounds] = seconds > 0 ? serial_seconds / seconds : 0;
+    r->round_available[r->rounds] = available;
+    r->rounds++;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(const double *v, unsigned n)
+{
+    double sorted[DEMO_MAX_ROUNDS];
+    memcpy(sorted, v, n * sizeof *v);
+    qsort(sorted, n, sizeof *sorted, by_value);
+    return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+/* The medians of the rounds: a burst of load elsewhere spoils a round,
+ * not the figure; and each speed-up is taken against the serial run of
+ * its own round, so that slower spells of the machine cancel out. */
+static void finish(demo_t *d)
+{
+    for (size_t i = 0; i < d->ncpu; i++) {
+        cpu_run_t *r = &d->cpu[i];
+        if (r->rounds == 0)
+            continue;
+        r->seconds = median(r->round_seconds, r->rounds);
+        r->speedup = median(r->round_speedup, r->rounds);
+        r->available = median(r->round_available, r->rounds);
+    }
+}
+
+static void take_samples(demo_t *d, const uint32_t *numbers, size_t n)
+{
+    d->nsamples = n < DEMO_SAMPLE ? n : DEMO_SAMPLE;
+    for (size_t i = 0; i < d->nsamples; i++) {
+        d->samples[i].n = numbers[i];
+        d->samples[i].k = prime_factors(numbers[i], d->samples[i].factors);
+    }
+}
+
+/* ----- The runs ----- */
+
+/* One workload on every backend with `workers` workers, in --repeat
+ * rounds, each round the serial run first and then each backend's. */
+static void run_workers(demo_t *d, const char *workload, const job_t *j,
+                        unsigned workers)
+{
+    weft_executor_t *ex[NBACKENDS] = {0};
+    cpu_run_t *runs[NBACKENDS];
+    for (size_t b = 0; b < NBACKENDS; b++) {
+        runs[b] =
+            add_run(d, DEMO_WEFT, workload, backends[b].form, workers, j->n);
+        if (backends[b].make(&ex[b], workers) != 0 && runs[b]) {
+            snprintf(runs[b]->note, sizeof runs[b]->note, "%s",
+                     weft_last_message());
+            ex[b] = NULL;
+        }
+    }
+    cpu_run_t *alone = add_run(d, DEMO_WEFT, workload, "serial", 1, j->n);
+    /* A probe before and after each round: a run counts as having had the
+     * CPUs when both found them (the lower of the two is kept with it). */
+    double before = workers > 1 ? demo_probe(d, workers) : 1;
+    for (unsigned rep = 0; rep < d->opts.repeat; rep++) {
+        uint64_t sum[1 + NBACKENDS];
+        double t[1 + NBACKENDS];
+        t[0] = serial(j, &sum[0]);
+        for (size_t b = 0; b < NBACKENDS; b++)
+            t[1 + b] = ex[b] ? on_executor(ex[b], j, &sum[1 + b]) : -1;
+        double after = workers > 1 ? demo_probe(d, workers) : 1;
+        double had = before < after ? before : after;
+        record(alone, t[0], sum[0], t[0], had);
+        for (size_t b = 0; b < NBACKENDS; b++)
+            if (ex[b])
+                record(runs[b], t[1 + b], sum[1 + b], t[0], had);
+        before = after;
+    }
+    for (size_t b = 0; b < NBACKENDS; b++)
+        weft_executor_free(ex[b]);
+}
+
+/* ----- Python, and the seed's own figures ----- */
+
+static void python_cpu(demo_t *d, size_t count)
+{
+    char n[32], w[32], note[160];
+    snprintf(n, sizeof n, "%zu", count);
+    snprintf(w, sizeof w, "%u", d->workers);
+    const char *args[] = {"--count", n, "--workers", w, NULL};
+    char *out;
+    demo_say(d, "  Python: the same %zu numbers, serial, threads, processes",
+             count);
+    int rc = python_run(d, "primes.py", args, 300, &out, note, sizeof note);
+    const char *pos = out;
+    char line[512], form[32], v[64];
+    int rows = 0;
+    while (result_next(&pos, line, sizeof line)) {
+        if (!result_field(line, "form", form, sizeof form))
+            continue;
+        unsigned workers =
+            result_field(line, "workers", v, sizeof v) ? (unsigned)atoi(v) : 1;
+        cpu_run_t *r = add_run(d, DEMO_PYTHON, "seeds", form, workers, count);
+        if (r == NULL)
+            continue;
+        if (result_field(line, "seconds", v, sizeof v))
+            r->seconds = atof(v);
+        if (result_field(line, "checksum", v, sizeof v))
+            r->checksum = strtoull(v, NULL, 16);
+        rows++;
+    }
+    free(out);
+    if (rc != 0 || rows == 0) {
+        cpu_run_t *r = add_run(d, DEMO_PYTHON, "seeds", "serial", 1, count);
+        if (r)
+            demo_note(r->note, sizeof r->note, "Python failed: %s",
+                      *note ? note : "no results");
+    }
+}
+
+/* Seed 003: "the sequential program executed in 3.9 seconds on my
+ * computer compared to 1.9 seconds when running the multiprocessing
+ * version" (10 Processes of 1,000 numbers each). */
+static void seed_figures(demo_t *d)
+{
+    cpu_run_t *r = add_run(d, DEMO_SEED, "seeds", "serial", 1, SEEDS_COUNT);
+    if (r) {
+        r->seconds = 3.9;
+        demo_copy(r->note, sizeof r->note, "seed 003, on its author's MacBook");
+    }
+    r = add_run(d, DEMO_SEED, "seeds", "processes", 10, SEEDS_COUNT);
+    if (r) {
+        r->seconds = 1.9;
+        demo_copy(r->note, sizeof r->note,
+                  "seed 003: 10 Processes of 1,000 numbers each");
+    }
+}
+
+void demo_cpu(demo_t *d)
+{
+    size_t seeds = demo_scaled(d, SEEDS_COUNT, 100);
+    size_t scaled = demo_scaled(d, SCALED_COUNT, 1000);
+    uint32_t *numbers = malloc(scaled * sizeof *numbers);
+    if (numbers == NULL)
+        return;
+    make_numbers(numbers, scaled);
+    take_samples(d, numbers, seeds);
+
+    demo_say(d,
+             "cpu: the prime factors of %zu numbers (seed 003), serial, "
+             "thread pool, process pool",
+             seeds);
+    job_t j;
+    job_init(&j, numbers, seeds);
+    run_workers(d, "seeds", &j, d->workers);
+    free(j.batches);
+
+    demo_say(d, "cpu: ten times as many (%zu numbers), 1 to %u workers", scaled,
+             d->workers);
+    job_init(&j, numbers, scaled);
+    for (unsigned w = 1; w <= d->workers; w++)
+        run_workers(d, "scaled", &j, w);
+    free(j.batches);
+    free(numbers);
+
+    finish(d);
+    seed_figures(d);
+    if (d->python.found)
+        python_cpu(d, seeds);
+}
