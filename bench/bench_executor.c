@@ -5,11 +5,14 @@
  *
  * submit_wait_empty: N empty tasks submitted, then all waited for, per
  * task; from a thread outside the pool (weft.outside) and from inside a
- * task (weft.inside).
- * fib_forkjoin: fib(42), a task per call above n = 14, each parent waiting
- * on its child; reported per task.
+ * task (weft.inside); weft.detached frees each future at submit and counts
+ * the tasks down instead, as libuv's requests carry no result.
+ * fib_forkjoin: fib(42), a task per call with n >= 14 (1,346,268 tasks,
+ * the tree every peer runs), each parent waiting on its child; reported
+ * per task.
  * map_throughput: map over 1,000,000 small items, per item. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,6 +59,36 @@ static int64_t weft_outside(void *arg, long n)
     int64_t t0 = bench_now_ns();
     submit_and_wait_all(n);
     return bench_now_ns() - t0;
+}
+
+/* weft.detached: each future freed as soon as it is submitted (nobody
+ * keeps a handle, as with libuv's requests); the tasks count themselves
+ * down and the last one sets an Event. */
+static _Atomic long detached_left;
+static weft_event_t detached_done;
+
+static int counted(void *arg, void **result)
+{
+    if (atomic_fetch_sub_explicit(&detached_left, 1, memory_order_acq_rel) ==
+        1)
+        weft_event_set(&detached_done);
+    return 0;
+}
+
+static int64_t weft_detached(void *arg, long n)
+{
+    weft_event_init(&detached_done);
+    atomic_store(&detached_left, n);
+    int64_t t0 = bench_now_ns();
+    for (long i = 0; i < n; i++) {
+        weft_future_t *f;
+        weft_executor_submit(pool, counted, NULL, &f);
+        weft_future_free(f);
+    }
+    weft_event_wait(&detached_done, WEFT_FOREVER);
+    int64_t dt = bench_now_ns() - t0;
+    weft_event_destroy(&detached_done);
+    return dt;
 }
 
 static int inside_task(void *arg, void **result)
@@ -179,17 +212,18 @@ static void uv_after(uv_work_t *req, int status)
 {
 }
 
+/* One loop for every repetition, as a libuv program keeps its loop: a new
+ * loop per run would charge its set-up to each task. */
+static uv_loop_t uv_bench_loop;
+
 static int64_t libuv_pool(void *arg, long n)
 {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
     uv_work_t *reqs = malloc((size_t)n * sizeof *reqs);
     int64_t t0 = bench_now_ns();
     for (long i = 0; i < n; i++)
-        uv_queue_work(&loop, &reqs[i], uv_job, uv_after);
-    uv_run(&loop, UV_RUN_DEFAULT); /* until every after-work has run */
+        uv_queue_work(&uv_bench_loop, &reqs[i], uv_job, uv_after);
+    uv_run(&uv_bench_loop, UV_RUN_DEFAULT); /* until every after-work ran */
     int64_t dt = bench_now_ns() - t0;
-    uv_loop_close(&loop);
     free(reqs);
     return dt;
 }
@@ -221,16 +255,16 @@ static long fib_serial(long n)
     return n < 2 ? n : fib_serial(n - 1) + fib_serial(n - 2);
 }
 
-/* Calls above the cutoff: the tasks each version makes. */
+/* Calls from the cutoff up: the tasks each version makes. */
 static long fib_tasks(long n)
 {
-    return n <= FIB_CUTOFF ? 0 : 1 + fib_tasks(n - 1) + fib_tasks(n - 2);
+    return n < FIB_CUTOFF ? 0 : 1 + fib_tasks(n - 1) + fib_tasks(n - 2);
 }
 
 static int fib_task(void *arg, void **result)
 {
     long n = (long)(intptr_t)arg;
-    if (n <= FIB_CUTOFF) {
+    if (n < FIB_CUTOFF) {
         *result = (void *)(intptr_t)fib_serial(n);
         return 0;
     }
@@ -272,7 +306,7 @@ static int64_t serial_fib(void *arg, long n)
 #ifdef HAVE_OPENMP
 static long omp_fib(long n)
 {
-    if (n <= FIB_CUTOFF)
+    if (n < FIB_CUTOFF)
         return fib_serial(n);
     long a, b;
 #pragma omp task shared(a)
@@ -342,6 +376,8 @@ static void run_submit_wait(int reps)
                  bench_median(weft_outside, NULL, n, reps));
     bench_report("submit_wait_empty", "weft.inside", n,
                  bench_median(weft_inside, NULL, n, reps));
+    bench_report("submit_wait_empty", "weft.detached", n,
+                 bench_median(weft_detached, NULL, n, reps));
 #ifdef HAVE_OPENMP
     bench_report("submit_wait_empty", "openmp", n,
                  bench_median(openmp_tasks, NULL, n, reps));
@@ -355,8 +391,10 @@ static void run_submit_wait(int reps)
                  bench_median(glib_pool, NULL, n, reps));
 #endif
 #ifdef HAVE_LIBUV
+    uv_loop_init(&uv_bench_loop);
     bench_report("submit_wait_empty", "libuv", n,
                  bench_median(libuv_pool, NULL, n, reps));
+    uv_loop_close(&uv_bench_loop);
 #endif
 }
 

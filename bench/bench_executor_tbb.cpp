@@ -17,12 +17,12 @@ static long fib_serial(long n)
 
 static long fib_tasks(long n)
 {
-    return n <= FIB_CUTOFF ? 0 : 1 + fib_tasks(n - 1) + fib_tasks(n - 2);
+    return n < FIB_CUTOFF ? 0 : 1 + fib_tasks(n - 1) + fib_tasks(n - 2);
 }
 
 static long tbb_fib(long n)
 {
-    if (n <= FIB_CUTOFF)
+    if (n < FIB_CUTOFF)
         return fib_serial(n);
     long a = 0, b;
     oneapi::tbb::task_group g;
