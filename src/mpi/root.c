@@ -437,14 +437,12 @@ static int gather_ready(struct root *r)
         size_t len;
         rc = recv_frame(r, F_READY, &i, &msg, &h, &body, &len);
         if (rc == 0 && h.code != 0 && !r->broken) {
-            char code[32];
-            snprintf(code, sizeof code, "code %d", h.code);
             r->broken = 1;
             snprintf(r->broken_msg, sizeof r->broken_msg,
                      "An MPI initializer failed on rank %d, the executor is "
                      "not usable anymore (%s: %.*s)",
                      r->workers[i].rank,
-                     weft_errname(h.code) ? weft_errname(h.code) : code,
+                     weft_errname(h.code),
                      (int)strnlen((const char *)body, len),
                      (const char *)body);
         }

@@ -272,7 +272,7 @@ static void a_failing_initializer_breaks_the_executor(void **state)
     assert_fails_with(weft_executor_submit_bytes(ex, square, &x, sizeof x, &f),
                       WEFT_EBROKEN, "initializer failed");
     assert_true(testing_message_has("no database here"));
-    assert_true(testing_message_has("code 1000"));
+    assert_true(testing_message_has("WEFT_EUSER: no database here"));
     weft_executor_free(ex);
 }
 
