@@ -116,7 +116,10 @@ static int square_item(const weft_bytes_t *arg, weft_bytes_t *result)
         return weft_fail(WEFT_EUSER + 1, "item %ld failed", x);
     if (x % 13 == 5)
         return WEFT_EUSER + 2;
-    struct answer a = {x * x, (long)getpid()};
+    /* An altered chunk (a_malformed_chunk_is_refused) may deliver any x:
+     * square it without overflow. */
+    struct answer a = {(long)((unsigned long)x * (unsigned long)x),
+                       (long)getpid()};
     return weft_bytes_copy(result, &a, sizeof a);
 }
 
