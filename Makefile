@@ -7,6 +7,7 @@
 #   make install [PREFIX=/usr/local]            libraries, headers, pkg-config, CMake package
 #   make test SAN=chaos [SEED=n]                the same with schedule perturbation
 #   make torture [SECONDS=60] [SEED=n]          the torture tests, chaos build, as long as asked
+#   make torture SAN=thread [RATE=8]            the same under ThreadSanitizer, chaos points on
 #   make fuzz [FUZZ_SECONDS=60]                 fuzz each decoder for that long (clang)
 #   make format                                 clang-format the tree
 
@@ -32,6 +33,7 @@ endif
 # printed, so that a failure can be repeated with SEED=n.
 SEED    ?= $(shell date +%s)
 SECONDS ?= 60
+RATE    ?= 8
 TEST_ENV = WEFT_TEST_SCALE=$(if $(SAN),4,1) WEFT_CHAOS_SEED=$(SEED)
 
 .PHONY: all build configure test check torture fuzz demo examples bench install format clean
@@ -55,13 +57,14 @@ torture: SAN := $(or $(SAN),chaos)
 torture:
 	$(MAKE) build SAN=$(SAN) CMAKE_ARGS=-DWEFT_TESTS=ON
 	@echo "torture: $(SECONDS) s each, WEFT_CHAOS_SEED=$(SEED) (SEED=$(SEED) repeats it)"
-	cd $(BUILD) && $(TEST_ENV) WEFT_TORTURE_SECONDS=$(SECONDS) $(RUNNER) \
+	cd $(BUILD) && $(TEST_ENV) WEFT_TORTURE_SECONDS=$(SECONDS) WEFT_CHAOS_RATE=$(RATE) $(RUNNER) \
 	    ctest -L torture --output-on-failure -j $(JOBS) --timeout $$(( $(SECONDS) * 4 + 300 ))
 
 # Each decoder's libFuzzer target (tests/fuzz, with ASan and UBSan) for
 # FUZZ_SECONDS. The targets are built first, so each test's time is its
 # fuzzing alone, and its limit grows with FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60
+RATE    ?= 8
 fuzz:
 	$(MAKE) build SAN=address CC=clang CMAKE_ARGS=-DWEFT_TESTS=ON
 	cd build/clang-address && WEFT_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest -L fuzz \

@@ -10,6 +10,12 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* The chaos build acts by default; a build that only carries the points
+ * (ThreadSanitizer's) acts when WEFT_CHAOS_RATE asks it to. */
+#ifndef WEFT_CHAOS_DEFAULT_RATE
+#define WEFT_CHAOS_DEFAULT_RATE 8
+#endif
+
 static _Atomic uint64_t threads_seen;
 static _Thread_local uint64_t state;
 
@@ -38,7 +44,7 @@ static uint64_t rate(void)
     static _Atomic int64_t cached = -1;
     int64_t r = atomic_load_explicit(&cached, memory_order_relaxed);
     if (r < 0) {
-        r = (int64_t)env_number("WEFT_CHAOS_RATE", 8);
+        r = (int64_t)env_number("WEFT_CHAOS_RATE", WEFT_CHAOS_DEFAULT_RATE);
         atomic_store_explicit(&cached, r, memory_order_relaxed);
     }
     return (uint64_t)r;

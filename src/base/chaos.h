@@ -15,7 +15,9 @@
  *
  * WEFT_CHAOS_RATE (default 8) sets how often a point acts: about one point
  * in RATE yields, one in 8 * RATE sleeps up to 50 us, one in 256 * RATE
- * sleeps up to 1 ms. 0 turns the points off at run time.
+ * sleeps up to 1 ms. 0 turns the points off at run time. The
+ * ThreadSanitizer build carries the points too, off (rate 0) unless
+ * WEFT_CHAOS_RATE is set: `make torture SAN=thread` sets it.
  *
  * Inside the library only; any layer may include it. */
 #ifndef WEFT_BASE_CHAOS_H
