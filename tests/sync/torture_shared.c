@@ -79,7 +79,8 @@ struct shared_torture {
 
     _Atomic int stop;
     _Atomic long progress_ns;
-    int64_t end_ns;
+    _Atomic int64_t end_ns;
+    _Atomic int started; /* workers of the phase that have begun */
     struct verdict v;
 };
 
@@ -418,20 +419,31 @@ static pid_t spawn(int (*fn)(struct shared_torture *, int),
     assert_true(pid >= 0);
     if (pid == 0) {
         alarm((unsigned)(testing_torture_seconds() * 4 + 60));
+        atomic_fetch_add(&s->started, 1);
         _exit(fn(s, i));
     }
     return pid;
 }
 
-/* Run n workers of fn for seconds, and wait for them all. */
+/* Run n workers of fn for seconds, and wait for them all. The phase's time
+ * counts from when the last of them has begun, so that a loaded machine,
+ * slow to start processes, still gives every phase its time to work. */
 static void run_phase(struct shared_torture *s, double seconds, int n,
                       int (*fn)(struct shared_torture *, int))
 {
-    s->end_ns = now_ns() + (int64_t)(seconds * 1e9);
+    atomic_store(&s->end_ns, INT64_MAX);
+    atomic_store(&s->started, 0);
     atomic_store(&s->progress_ns, now_ns());
     pid_t pids[WORKERS];
     for (int i = 0; i < n; i++)
         pids[i] = spawn(fn, s, i);
+    double give_up = weft_monotonic() + 60 * testing_scale();
+    while (atomic_load(&s->started) < n && weft_monotonic() < give_up)
+        weft_sleep(0.001);
+    if (atomic_load(&s->started) < n)
+        note_failure(&s->v, "only %d of %d workers began within a minute",
+                     atomic_load(&s->started), n);
+    atomic_store(&s->end_ns, now_ns() + (int64_t)(seconds * 1e9));
     for (int i = 0; i < n; i++) {
         int st = 0;
         waitpid(pids[i], &st, 0);
