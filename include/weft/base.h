@@ -29,17 +29,28 @@
 extern "C" {
 #endif
 
+/** Marks a function that libweft exports (the rest of its symbols are
+ * hidden); empty for the programs that use it. */
 #if defined(WEFT_BUILDING)
 #define WEFT_API __attribute__((visibility("default")))
 #else
 #define WEFT_API
 #endif
 
+/** The version of these headers, MAJOR.MINOR.PATCH, as semantic versioning
+ * means it (README.md: compatibility): the same as the project's version in
+ * CMakeLists.txt, which CMake checks when it configures. A program compiled
+ * with one major version runs with any library of that major version and
+ * the same or a later minor version (the soname is libweft.so.MAJOR). */
 #define WEFT_VERSION_MAJOR 0
 #define WEFT_VERSION_MINOR 1
 #define WEFT_VERSION_PATCH 0
+/** The version of these headers as text, "0.1.0". */
+#define WEFT_VERSION_STRING "0.1.0"
 
-/* The library's version as "MAJOR.MINOR.PATCH". Returns borrowed static text. */
+/** The version of the library running, as "MAJOR.MINOR.PATCH": it may be
+ * later than WEFT_VERSION_STRING, the headers the program was compiled with.
+ * Returns borrowed static text. */
 WEFT_API const char *weft_version(void);
 
 /* The one list of error codes: name, value, text, and the Python exception
