@@ -2,8 +2,8 @@
 # The reference is complete: doxygen, run with the project's Doxyfile into a
 # scratch folder, warns about nothing (an undocumented public function,
 # type, field or macro, a broken doc command, a guide's missing example);
-# each layer's man page opens with its header's comment, and a function's
-# man page leads to its layer's.
+# each layer's man page opens with its header's first paragraph and then its
+# defaults for the layer, and a function's man page leads to its layer's.
 # Usage: check-docs.sh DOXYGEN DOXYFILE SOURCE_DIR
 set -eu
 doxygen=$1
@@ -34,10 +34,11 @@ for h in "$src"/include/weft/*.h; do
         fail=1
         continue
     fi
-    # The page's description is the header's first comment: its first
-    # words, and the defaults for the layer.
+    # The page opens with the header's first comment: its first paragraph
+    # (its first words), then the defaults for the layer.
     first=$(sed -n '1s|^/\*\* *||p' "$h" | cut -d' ' -f1-3)
     desc=$(sed -n '/^\.SH "Detailed Description"/,/^\.SH/p' "$page" |
+           awk '/^\.PP/ { if (++pp > 2) exit } { print }' |
            tr '\n' ' ' | sed 's/\\f[A-Z]//g; s/\\&//g; s/\\-/-/g; s/\\(aq/'"'"'/g')
     case $desc in
     *"$first"*) ;;
@@ -46,7 +47,7 @@ for h in "$src"/include/weft/*.h; do
     if grep -q "Defaults for this layer" "$h"; then
         case $desc in
         *"Defaults for this layer"*) ;;
-        *) echo "docs: $name.3 lacks its defaults for the layer"; fail=1 ;;
+        *) echo "docs: $name.3 does not open with its defaults for the layer"; fail=1 ;;
         esac
     fi
 done
