@@ -77,6 +77,26 @@ cmake -S "$work/app" -B "$work/app/build" -DCMAKE_C_COMPILER="$cc" \
     -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/app/build" >/dev/null
 "$work/app/build/hello" | grep -q "timed out"
+# The CMake package's version policy (README.md): before 1.0 a minor
+# release may break the interface, so 0.MINOR takes only requests for
+# 0.MINOR; from 1.0 on, requests for an earlier minor of the same major.
+mkdir "$work/older"
+major=${version%%.*}
+minor=${version#*.}
+minor=${minor%%.*}
+if [ "$major" -eq 0 ] && [ "$minor" -gt 0 ]; then
+    cat >"$work/older/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.16)
+project(older C)
+find_package(weft 0.$((minor - 1)) QUIET)
+if(weft_FOUND)
+    message(FATAL_ERROR "weft $version accepted for 0.$((minor - 1))")
+endif()
+CM
+    cmake -S "$work/older" -B "$work/older/build" -DCMAKE_C_COMPILER="$cc" \
+        -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+fi
+
 # The demo, and the Python programs it runs beside weft.
 "$work/prefix/bin/weft-demo" --help | grep -q -- "--scale"
 test -f "$work/prefix/share/weft/python/primes.py"
