@@ -46,7 +46,8 @@ enum weft_log_level {
     WEFT_LOG_CRITICAL = 50
 };
 
-/** The longest line written, in bytes; a longer record is cut. */
+/** The longest line a record makes, in bytes (PIPE_BUF, so that one
+ * write(2) keeps it whole); a longer record is cut. */
 #define WEFT_LOG_LINE_MAX 4096
 
 /** logging.basicConfig: a zeroed field keeps the default. */

@@ -191,7 +191,9 @@ typedef int (*weft_http_handler)(const weft_http_message_t *req,
 
 /** Serve HTTP on host:port on loop, calling fn for each request
  * (weft_start_server with an HTTP handler). Ownership: *out returns new,
- * freed with weft_server_free(). Errors: as weft_start_server(). */
+ * freed with weft_server_free(). Errors: WEFT_EINVAL (NULL fn),
+ * WEFT_ENOMEM, those of weft_start_server(); WEFT_ENOTSUP in a build
+ * without http-parser. */
 WEFT_API int weft_http_serve(weft_server_t **out, weft_loop_t *loop,
                              const char *host, int port, weft_http_handler fn,
                              void *arg);

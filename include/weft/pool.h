@@ -111,7 +111,7 @@ WEFT_API int weft_async_result_ready(weft_async_result_t *r);
  * WEFT_ESTATE while not ready (Python's ValueError). */
 WEFT_API int weft_async_result_successful(weft_async_result_t *r,
                                           int *successful);
-/** Free r (its task goes on if running). NULL: no-op. */
+/** Drop the caller's hold on r; tasks still running go on. NULL: no-op. */
 WEFT_API void weft_async_result_free(weft_async_result_t *r);
 
 /* ----- Calls over byte strings (any executor; the process Pool's) -----

@@ -165,7 +165,8 @@ typedef struct weft_condition {
     uint32_t reserved_[4];
 } weft_condition_t;
 
-/** Set up / tear down c on the caller's storage, with a lock of its own. */
+/** Set up / tear down c on the caller's storage, with an RLock of its own
+ * (Python's default). */
 WEFT_API int weft_condition_init(weft_condition_t *c);
 WEFT_API int weft_condition_destroy(weft_condition_t *c);
 
