@@ -230,8 +230,8 @@ typedef struct weft_loop_error {
     void *arg;
 } weft_loop_error_t;
 
-/** A loop's exception handler: called on the loop's thread, error borrowed
- * for the call. */
+/** A loop's exception handler: called on the thread that reports the error
+ * (the loop's own, for its callbacks), error borrowed for the call. */
 typedef void (*weft_loop_exception_handler)(weft_loop_t *loop,
                                             const weft_loop_error_t *error,
                                             void *arg);

@@ -137,11 +137,11 @@ typedef struct weft_http_message {
     char method[16]; /* requests: "GET", "PUT", ... */
     char *target;    /* requests: "/path?query" */
     int status;      /* responses: 200, 404, ... */
-    /** The headers, in the order received. */
+    /** The headers, nheaders of them. */
     weft_http_header_t *headers;
     /** How many headers. */
     size_t nheaders;
-    /** The body (NULL when empty). */
+    /** The body, body_len bytes long. */
     unsigned char *body;
     /** The body's length, in bytes. */
     size_t body_len;
