@@ -1,5 +1,6 @@
-/* weft: Python's concurrency toolkit, in C. This header includes every
- * layer's header, in layer order; each also compiles alone. */
+/** weft: Python's concurrency toolkit, in C. This header includes every
+ * layer's header, in layer order; each also compiles alone.
+ * \file */
 #ifndef WEFT_H
 #define WEFT_H
 

@@ -1,4 +1,4 @@
-/* weft/coro.h: coroutines as tasks on a loop, asyncio's Task, gather,
+/** weft/coro.h: coroutines as tasks on a loop, asyncio's Task, gather,
  * wait_for, timeout, shield and TaskGroup.
  *
  * A task is a function (a weft_fn) that runs on its own stack on a loop's
@@ -44,7 +44,7 @@
  *
  * Global state: each thread's pool of stacks (freed when the thread exits)
  * and its current task; the count of guarded stacks of the process.
- */
+ * \file */
 #ifndef WEFT_CORO_H
 #define WEFT_CORO_H
 
@@ -60,14 +60,17 @@ extern "C" {
 
 /* ----- Tasks ----- */
 
+/** Options of a new task; NULL or a zeroed struct gives the defaults. */
 typedef struct weft_task_opts {
     size_t stack_size; /* bytes; 0: WEFT_TASK_STACK_DEFAULT */
 } weft_task_opts_t;
 
+/** A task's stack when stack_size is 0, and the smallest one taken, in
+ * bytes. */
 #define WEFT_TASK_STACK_DEFAULT (64 * 1024)
 #define WEFT_TASK_STACK_MIN (16 * 1024)
 
-/* Run fn(arg, &result) as a task on loop (asyncio.create_task), starting in
+/** Run fn(arg, &result) as a task on loop (asyncio.create_task), starting in
  * the loop's next iteration; its future completes with what fn returns.
  * loop NULL: the running loop of this thread, else its default loop.
  * Ownership: *out (may be NULL: the caller keeps no reference; the task
@@ -80,24 +83,24 @@ WEFT_API int weft_task_create_opts(weft_future_t **out, weft_loop_t *loop,
                                    weft_fn fn, void *arg,
                                    const weft_task_opts_t *opts);
 
-/* Ask task to stop (Task.cancel()): a task not started yet never runs and
+/** Ask task to stop (Task.cancel()): a task not started yet never runs and
  * is CANCELLED at once (and notified: weft_wait() counts it); a running
  * one sees WEFT_ECANCELLED at its next suspension point. Works on any future (for others it is
  * weft_future_stop). Returns 0, or WEFT_ESTATE when it is already done. */
 WEFT_API int weft_task_cancel(weft_future_t *task);
 
-/* How many times cancel was asked of task (Task.cancelling()); 0 for a
+/** How many times cancel was asked of task (Task.cancelling()); 0 for a
  * future that is not a task. */
 WEFT_API unsigned weft_task_cancelling(const weft_future_t *task);
 
-/* The task running on this thread, or NULL (asyncio.current_task()).
+/** The task running on this thread, or NULL (asyncio.current_task()).
  * Returns borrowed. */
 WEFT_API weft_future_t *weft_task_current(void);
 
-/* Nonzero when f is a task of this layer. */
+/** Nonzero when f is a task of this layer. */
 WEFT_API int weft_task_is_task(const weft_future_t *f);
 
-/* asyncio.run(): a new loop on this thread runs fn(arg, &result) as a task
+/** asyncio.run(): a new loop on this thread runs fn(arg, &result) as a task
  * until it completes, then is freed (tasks still running are cancelled and
  * finished first). Returns the task's outcome as weft_future_result does.
  * Blocks: yes. Errors: the task's own; WEFT_ESTATE (a loop already runs on
@@ -106,7 +109,7 @@ WEFT_API int weft_run(weft_fn fn, void *arg, void **result);
 
 /* ----- Waiting on several ----- */
 
-/* asyncio.gather: wait for the n futures fs (tasks or any others). Without
+/** asyncio.gather: wait for the n futures fs (tasks or any others). Without
  * return_exceptions, the first one to fail (or be cancelled) ends the wait
  * with its code and message; the others go on running. With it, every one
  * is waited for and errors[i] (if errors is not NULL) receives each one's
@@ -119,7 +122,7 @@ WEFT_API int weft_gather(weft_future_t *const *fs, size_t n,
                          int return_exceptions, void **results,
                          weft_error_info_t *errors);
 
-/* asyncio.wait_for: wait up to timeout seconds for f and give its outcome.
+/** asyncio.wait_for: wait up to timeout seconds for f and give its outcome.
  * On timeout, f is cancelled and waited for, then WEFT_ETIMEDOUT is
  * returned (or f's result, if it completed anyway). If the caller is
  * cancelled meanwhile, f is cancelled too and WEFT_ECANCELLED returned:
@@ -131,22 +134,23 @@ WEFT_API int weft_wait_for(weft_future_t *f, double timeout, void **result);
 
 /* ----- Task groups (asyncio.TaskGroup) ----- */
 
+/** A task group (asyncio.TaskGroup): see weft_task_group_new(). */
 typedef struct weft_task_group weft_task_group_t;
 
-/* Open a group in the calling context, `async with TaskGroup() as g`. The
+/** Open a group in the calling context, `async with TaskGroup() as g`. The
  * group enters a cancel scope of the caller's, which weft_task_group_wait()
  * leaves: open and wait in the same context, scopes nested in order.
  * Ownership: *out returns new, freed with weft_task_group_free() after the
  * wait. Errors: WEFT_EINVAL, WEFT_ENOMEM. */
 WEFT_API int weft_task_group_new(weft_task_group_t **out, weft_loop_t *loop);
 
-/* Start fn(arg) as a member task of g. out as for weft_task_create.
+/** Start fn(arg) as a member task of g. out as for weft_task_create.
  * Errors: WEFT_ESTATE (g is closing: a member failed or wait returned),
  * and those of weft_task_create. */
 WEFT_API int weft_task_group_spawn(weft_task_group_t *g, weft_fn fn, void *arg,
                                    weft_future_t **out);
 
-/* Wait until every member has finished. When a member fails, the others are
+/** Wait until every member has finished. When a member fails, the others are
  * cancelled, and so is the caller's body (its blocking calls inside the
  * group return WEFT_ECANCELLED); the wait then returns that member's code,
  * with a message "N of M tasks failed; first: ..." (asyncio's
@@ -156,15 +160,16 @@ WEFT_API int weft_task_group_spawn(weft_task_group_t *g, weft_fn fn, void *arg,
  * the context that opened the group). */
 WEFT_API int weft_task_group_wait(weft_task_group_t *g);
 
-/* Counts of the group's members so far: started and failed. */
+/** Counts of the group's members so far: started and failed. */
 WEFT_API size_t weft_task_group_size(const weft_task_group_t *g);
 WEFT_API size_t weft_task_group_failed(const weft_task_group_t *g);
 
-/* Free g (waited for, or never given a member). NULL: no-op. */
+/** Free g (waited for, or never given a member). NULL: no-op. */
 WEFT_API void weft_task_group_free(weft_task_group_t *g);
 
 /* ----- Inspection ----- */
 
+/** Counts of tasks and stacks, for tests and monitoring (weft_coro_stats()). */
 typedef struct weft_coro_stats {
     size_t live_tasks;       /* tasks not finished, process-wide */
     size_t stacks_pooled;    /* stacks kept for reuse by this thread */
@@ -172,7 +177,7 @@ typedef struct weft_coro_stats {
     size_t stacks_unguarded; /* stacks with a tripwire page, process-wide */
 } weft_coro_stats_t;
 
-/* Fill *out for the calling thread. */
+/** Fill *out for the calling thread. */
 WEFT_API void weft_coro_stats(weft_coro_stats_t *out);
 
 #ifdef __cplusplus

@@ -1,4 +1,4 @@
-/* weft/future.h: Future, wait, as_completed and a progress bar, Python's
+/** weft/future.h: Future, wait, as_completed and a progress bar, Python's
  * concurrent.futures.Future and its module functions.
  *
  * One future type serves every backend: a thread pool's task, a process
@@ -39,7 +39,7 @@
  * held; they may call any weft function. A callback that fails (returns
  * non-zero) is reported through the log layer ("exception calling callback
  * for future") and the others still run.
- */
+ * \file */
 #ifndef WEFT_FUTURE_H
 #define WEFT_FUTURE_H
 
@@ -53,8 +53,10 @@
 extern "C" {
 #endif
 
+/** A future: see above. */
 typedef struct weft_future weft_future_t;
 
+/** A future's state, as weft_future_state() gives it. */
 enum weft_future_state {
     WEFT_FUTURE_PENDING = 0,
     WEFT_FUTURE_RUNNING = 1,
@@ -63,34 +65,34 @@ enum weft_future_state {
     WEFT_FUTURE_CANCELLED_AND_NOTIFIED = 4
 };
 
-/* A future that the caller completes (concurrent.futures.Future()).
+/** A future that the caller completes (concurrent.futures.Future()).
  * Ownership: *out returns a new reference. Errors: WEFT_EINVAL, WEFT_ENOMEM. */
 WEFT_API int weft_future_new(weft_future_t **out);
 
-/* Take another reference; drop one (NULL: no-op). Returns f. */
+/** Take another reference; drop one (NULL: no-op). Returns f. */
 WEFT_API weft_future_t *weft_future_ref(weft_future_t *f);
 WEFT_API void weft_future_free(weft_future_t *f);
 
-/* The state now, and the usual questions about it: done and cancelled
+/** The state now, and the usual questions about it: done and cancelled
  * hold for both cancelled states, as in Python. */
 WEFT_API int weft_future_state(const weft_future_t *f);
 WEFT_API int weft_future_done(const weft_future_t *f);
 WEFT_API int weft_future_running(const weft_future_t *f);
 WEFT_API int weft_future_cancelled(const weft_future_t *f);
 
-/* Cancel f if it has not started: returns 0 (it is now cancelled, or was
+/** Cancel f if it has not started: returns 0 (it is now cancelled, or was
  * already, and its done callbacks have run), or WEFT_ESTATE when it is
  * running or finished (Python's cancel() returning False). It counts for
  * weft_wait() and as_completed once its owner notices (see above). */
 WEFT_API int weft_future_cancel(weft_future_t *f);
 
-/* Beyond Python: cancel f if pending, or ask its running task to stop.
+/** Beyond Python: cancel f if pending, or ask its running task to stop.
  * Returns 0 when f is cancelled or the request was delivered, WEFT_ESTATE
  * when f has finished. A task that then returns WEFT_ECANCELLED leaves f
  * CANCELLED; one that finishes anyway leaves its result. */
 WEFT_API int weft_future_stop(weft_future_t *f);
 
-/* Wait up to timeout seconds for f, then give its outcome: 0 with *result
+/** Wait up to timeout seconds for f, then give its outcome: 0 with *result
  * (if not NULL) set; the task's own code, with its message as the calling
  * thread's last message; WEFT_ECANCELLED when f was cancelled.
  * Blocks: yes, unless f is done or timeout is 0. On an executor's worker,
@@ -103,23 +105,23 @@ WEFT_API int weft_future_stop(weft_future_t *f);
 WEFT_API int weft_future_result(weft_future_t *f, double timeout,
                                 void **result);
 
-/* The same for a future whose result is a byte string: *result is borrowed,
+/** The same for a future whose result is a byte string: *result is borrowed,
  * valid while the caller holds its reference to f. WEFT_EINVAL for a
  * pointer future. */
 WEFT_API int weft_future_result_bytes(weft_future_t *f, double timeout,
                                       const weft_bytes_t **result);
 
-/* Python's exception(timeout): wait like result, then fill *error with the
+/** Python's exception(timeout): wait like result, then fill *error with the
  * task's code and message (code 0 on success). Returns 0, or WEFT_ETIMEDOUT,
  * WEFT_ECANCELLED (f was cancelled), WEFT_EINVAL. Blocks: as result. */
 WEFT_API int weft_future_error(weft_future_t *f, double timeout,
                                weft_error_info_t *error);
 
-/* Wait for f to be done, whatever its outcome. Returns 0, WEFT_ETIMEDOUT,
+/** Wait for f to be done, whatever its outcome. Returns 0, WEFT_ETIMEDOUT,
  * WEFT_ECANCELLED (the caller's scope) or WEFT_EINVAL. Blocks: as result. */
 WEFT_API int weft_future_wait(weft_future_t *f, double timeout);
 
-/* Call fn(f, arg) once f is done: at once, on this thread, if it already
+/** Call fn(f, arg) once f is done: at once, on this thread, if it already
  * is. Errors: WEFT_EINVAL (NULL fn), WEFT_ENOMEM (fn was not added). */
 typedef int (*weft_future_callback)(weft_future_t *f, void *arg);
 WEFT_API int weft_future_add_done_callback(weft_future_t *f,
@@ -128,20 +130,20 @@ WEFT_API int weft_future_add_done_callback(weft_future_t *f,
 /* ----- Completing a future: for its owner (an executor, or the program
  * that made it with weft_future_new) ----- */
 
-/* Python's set_running_or_notify_cancel: returns 0 and marks f RUNNING if
+/** Python's set_running_or_notify_cancel: returns 0 and marks f RUNNING if
  * it was pending; WEFT_ECANCELLED if it was cancelled (the task must not
  * run): f is then CANCELLED_AND_NOTIFIED, and the waiters of weft_wait()
  * and as_completed count it; WEFT_ESTATE otherwise (running, finished, or
  * notified already: Python's RuntimeError). */
 WEFT_API int weft_future_set_running_or_notify_cancel(weft_future_t *f);
 
-/* For an owner that will never run f (an executor dropping queued work at
+/** For an owner that will never run f (an executor dropping queued work at
  * shutdown): cancel f if it is pending, and notify its cancel at once, as
  * a claim would. Returns 0 (f is CANCELLED_AND_NOTIFIED, now or before),
  * or WEFT_ESTATE when it is running or finished. */
 WEFT_API int weft_future_cancel_and_notify(weft_future_t *f);
 
-/* Finish f with a result, a byte-string result (taken: freed with f), or an
+/** Finish f with a result, a byte-string result (taken: freed with f), or an
  * error (code and printf-style message). Wakes every waiter and runs the
  * callbacks. Errors: WEFT_ESTATE when f is already done (InvalidStateError;
  * a byte string passed in then stays the caller's), WEFT_EINVAL (code 0). */
@@ -152,19 +154,19 @@ WEFT_API int weft_future_set_error(weft_future_t *f, int code,
                                    const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Finish f from what a task returned: code 0 sets result, anything else
+/** Finish f from what a task returned: code 0 sets result, anything else
  * sets the error with the calling thread's last message. What executors call
  * after running a weft_fn. Errors: WEFT_ESTATE (f was done already; if it
  * was cancelled, it is notified now: its owner has seen it). */
 WEFT_API int weft_future_finish(weft_future_t *f, int code, void *result);
 
-/* Nonzero when a stop was asked for the running task that is calling (the
+/** Nonzero when a stop was asked for the running task that is calling (the
  * current task of a worker or coroutine): the same as weft_cancelled(). */
 WEFT_API int weft_task_cancelled(void);
 
 /* ----- For executors: a future at the head of a larger task object ----- */
 
-/* What an executor's tasks share: the size of the whole object (future
+/** What an executor's tasks share: the size of the whole object (future
  * first), how to release it once the last reference is dropped, and how to
  * ask a running task to stop (called with f's internal lock held: it must
  * only signal, never block). destroy runs after the future's own state
@@ -180,51 +182,56 @@ WEFT_API int weft_task_cancelled(void);
  * WEFT_EAGAIN to park as usual, or WEFT_ETIMEDOUT (the monotonic deadline
  * passed) or WEFT_ECANCELLED (the caller's scope was cancelled). */
 typedef struct weft_future_class {
+    /** Bytes to allocate for a future of the class (at least
+     * WEFT_FUTURE_SIZE). */
     size_t size;
+    /** Release the executor's part of f (see above); may be NULL. */
     void (*destroy)(weft_future_t *f);
+    /** Deliver weft_future_stop() to f's running task; may be NULL. */
     void (*stop)(weft_future_t *f);
+    /** Wait for f by doing the executor's work (see above); may be NULL. */
     int (*wait)(weft_future_t *f, int64_t deadline);
 } weft_future_class_t;
 
-/* The bytes a future takes at the head of its object: what a class's size
+/** The bytes a future takes at the head of its object: what a class's size
  * must at least be, and where the executor's own part starts. */
 #define WEFT_FUTURE_SIZE 64
 
-/* A pending future of the given class with one reference (two when refs is
+/** A pending future of the given class with one reference (two when refs is
  * 2: one for the caller, one for the executor). The object is cls->size
  * bytes, zeroed past the future. Errors: WEFT_ENOMEM, WEFT_EINVAL. */
 WEFT_API int weft_future_new_of(weft_future_t **out,
                                 const weft_future_class_t *cls,
                                 unsigned refs);
 
-/* The same in memory the executor provides (cls->size bytes, aligned for
+/** The same in memory the executor provides (cls->size bytes, aligned for
  * any type, e.g. from its own cache); the future part is set up, the rest
  * is left as it is. Returns the future. */
 WEFT_API weft_future_t *weft_future_init_of(void *memory,
                                             const weft_future_class_t *cls,
                                             unsigned refs);
 
-/* The class f was made with, so an executor can tell its own tasks. */
+/** The class f was made with, so an executor can tell its own tasks. */
 WEFT_API const weft_future_class_t *weft_future_class_of(const weft_future_t *f);
 
-/* Claim a pending future for running, quietly: 1 when it was pending and
+/** Claim a pending future for running, quietly: 1 when it was pending and
  * is now RUNNING (the caller must run it), 0 otherwise (someone else runs
  * it, or it was cancelled or is done). A cancelled future is notified by
  * the claim, as set_running_or_notify_cancel does. */
 WEFT_API int weft_future_try_start(weft_future_t *f);
 
-/* The executor's part of f's object: WEFT_FUTURE_SIZE bytes in. */
+/** The executor's part of f's object: WEFT_FUTURE_SIZE bytes in. */
 static inline void *weft_future_extra(weft_future_t *f)
 {
     return (unsigned char *)f + WEFT_FUTURE_SIZE;
 }
 
-/* The state word that a scope can watch so that a stop request reaches a
+/** The state word that a scope can watch so that a stop request reaches a
  * running task (weft_cancel_scope_watch), and the bit that means it. */
 WEFT_API const _Atomic uint32_t *weft_future_stop_word(const weft_future_t *f);
 #define WEFT_FUTURE_STOP_BIT (1u << 8)
 
-/* While set on a thread, a wait on a future that is not done calls
+/** While set on a thread, a wait on a future that is not done calls
  * hook(f, deadline) before parking: the hook may run other work until f is
  * done (returning 0), or return WEFT_EAGAIN to let the wait park as usual;
  * WEFT_ETIMEDOUT and WEFT_ECANCELLED end the wait. How a thread pool's
@@ -235,13 +242,14 @@ weft_future_set_wait_hook(weft_future_wait_hook hook);
 
 /* ----- Waiting on many (module functions) ----- */
 
+/** When weft_wait() returns (return_when). */
 enum weft_return_when {
     WEFT_FIRST_COMPLETED = 1,
     WEFT_FIRST_EXCEPTION = 2,
     WEFT_ALL_COMPLETED = 3
 };
 
-/* concurrent.futures.wait: wait up to timeout seconds until return_when
+/** concurrent.futures.wait: wait up to timeout seconds until return_when
  * holds for the n futures in fs (which may repeat, and may come from any
  * executors), then sort them into done and not_done: caller arrays of n
  * entries each (either may be NULL), filled with borrowed pointers, each
@@ -257,7 +265,7 @@ WEFT_API int weft_wait(weft_future_t *const *fs, size_t n, double timeout,
                        int return_when, weft_future_t **done, size_t *n_done,
                        weft_future_t **not_done, size_t *n_not_done);
 
-/* concurrent.futures.as_completed: an iterator that yields each future once
+/** concurrent.futures.as_completed: an iterator that yields each future once
  * (duplicates in fs are yielded once), in the order they complete
  * (finished, or cancelled and notified, as for weft_wait), those already
  * done first. Its timeout counts from creation, as Python's.
@@ -266,12 +274,14 @@ WEFT_API int weft_wait(weft_future_t *const *fs, size_t n, double timeout,
  * yields is borrowed while the iterator lives. */
 typedef struct weft_as_completed weft_as_completed_t;
 
+/** Make the iterator over the n futures in fs; add one more to it. Errors:
+ * WEFT_EINVAL, WEFT_ENOMEM. */
 WEFT_API int weft_as_completed_new(weft_as_completed_t **out,
                                    weft_future_t *const *fs, size_t n,
                                    double timeout);
 WEFT_API int weft_as_completed_add(weft_as_completed_t *it, weft_future_t *f);
 
-/* Next completed future into *f. Returns 0; WEFT_EEOF when every future has
+/** Next completed future into *f. Returns 0; WEFT_EEOF when every future has
  * been yielded; WEFT_ETIMEDOUT when the timeout passed first, with Python's
  * message ("3 (of 5) futures unfinished"). Blocks: yes. O(1) per call. */
 WEFT_API int weft_as_completed_next(weft_as_completed_t *it,
@@ -280,12 +290,13 @@ WEFT_API void weft_as_completed_free(weft_as_completed_t *it);
 
 /* ----- Progress ----- */
 
-/* A progress bar over tasks (the seeds' ProgressTracker): count, percent,
+/** A progress bar over tasks (the seeds' ProgressTracker): count, percent,
  * rate and ETA. On a terminal it redraws one line of stderr; otherwise it
  * prints a plain line at most every interval seconds and at the end.
  * weft_progress_track() counts a future when it completes. */
 typedef struct weft_progress weft_progress_t;
 
+/** Options of a progress bar; NULL or a zeroed struct gives the defaults. */
 typedef struct weft_progress_opts {
     const char *label;  /* shown first; NULL: "Progress" */
     int fd;             /* where to draw; 0: stderr */
@@ -293,14 +304,17 @@ typedef struct weft_progress_opts {
     int force_terminal; /* -1: never redraw in place, 1: always, 0: isatty */
 } weft_progress_opts_t;
 
+/** Make a bar over total tasks; count n more done; count f when it completes.
+ * Ownership: *out returns new, freed with weft_progress_free(). Errors:
+ * WEFT_EINVAL, WEFT_ENOMEM. */
 WEFT_API int weft_progress_new(weft_progress_t **out, size_t total,
                                const weft_progress_opts_t *opts);
 WEFT_API void weft_progress_update(weft_progress_t *p, size_t n);
 WEFT_API int weft_progress_track(weft_progress_t *p, weft_future_t *f);
-/* The count so far, and the final line (with the total time). */
+/** The count so far, and the final line (with the total time). */
 WEFT_API size_t weft_progress_completed(weft_progress_t *p);
 WEFT_API void weft_progress_finish(weft_progress_t *p);
-/* Drop the caller's hold on p; futures still tracked keep it alive until
+/** Drop the caller's hold on p; futures still tracked keep it alive until
  * they complete. */
 WEFT_API void weft_progress_free(weft_progress_t *p);
 

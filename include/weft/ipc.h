@@ -1,4 +1,4 @@
-/* weft/ipc.h: Pipe and Connection, and the Queue, JoinableQueue and
+/** weft/ipc.h: Pipe and Connection, and the Queue, JoinableQueue and
  * SimpleQueue that cross processes: Python's multiprocessing.Pipe,
  * multiprocessing.connection.Connection and multiprocessing.Queue.
  *
@@ -45,7 +45,7 @@
  * (WEFT_FOREVER, 0 polls).
  *
  * Global state: the SIGPIPE disposition, as above.
- */
+ * \file */
 #ifndef WEFT_IPC_H
 #define WEFT_IPC_H
 
@@ -60,36 +60,37 @@ extern "C" {
 
 /* ----- Connection ----- */
 
+/** One end of a Pipe: see weft_pipe(). */
 typedef struct weft_connection weft_connection_t;
 
-/* The default longest message a connection accepts (256 MiB). */
+/** The default longest message a connection accepts (256 MiB). */
 #define WEFT_CONNECTION_MAX_DEFAULT ((size_t)1 << 28)
 
-/* Handle kinds of this layer. */
+/** Handle kinds of this layer. */
 #define WEFT_SHARE_CONNECTION 0x49504301u
 #define WEFT_SHARE_PROC_QUEUE 0x49505101u
 
-/* Two connected ends (Pipe(duplex)): with duplex each can send and
+/** Two connected ends (Pipe(duplex)): with duplex each can send and
  * receive; without, *a only receives and *b only sends.
  * Ownership: *a and *b return new, freed with weft_connection_free().
  * Errors: WEFT_EINVAL (NULL), WEFT_ESYS (out of descriptors), WEFT_ENOMEM. */
 WEFT_API int weft_pipe(weft_connection_t **a, weft_connection_t **b,
                        int duplex);
 
-/* A connection over fd: a connected stream socket (both ways), or one end
+/** A connection over fd: a connected stream socket (both ways), or one end
  * of a pipe (the way its access mode allows). Takes fd (closed by close()
  * or free(), and on failure too).
  * Errors: WEFT_EINVAL (not a socket or pipe), WEFT_ENOMEM. */
 WEFT_API int weft_connection_new_fd(weft_connection_t **out, int fd);
 
-/* Close c (if open) and free it. NULL: no-op. */
+/** Close c (if open) and free it. NULL: no-op. */
 WEFT_API void weft_connection_free(weft_connection_t *c);
 
-/* Close c's descriptors; later calls give WEFT_ECLOSED ("handle is
+/** Close c's descriptors; later calls give WEFT_ECLOSED ("handle is
  * closed"). Closing twice is allowed. */
 WEFT_API int weft_connection_close(weft_connection_t *c);
 
-/* Send len bytes at data as one message.
+/** Send len bytes at data as one message.
  * Blocks: until the message is in the pipe (a full pipe waits for the
  * reader).
  * Errors: WEFT_EEOF (the peer has closed), WEFT_EMSGSIZE (len over 4 GiB -
@@ -98,7 +99,7 @@ WEFT_API int weft_connection_close(weft_connection_t *c);
 WEFT_API int weft_connection_send_bytes(weft_connection_t *c, const void *data,
                                         size_t len);
 
-/* Send msgs[0..n) as n messages, in order and with no other sender's
+/** Send msgs[0..n) as n messages, in order and with no other sender's
  * between them, in as few system calls as fit (a few KiB of small
  * messages per call): a stream of small messages costs a fraction of a
  * send_bytes each. The reader sees n ordinary messages.
@@ -111,7 +112,7 @@ WEFT_API int weft_connection_send_bytes_many(weft_connection_t *c,
                                              const weft_bytes_t *msgs, size_t n,
                                              size_t *sent);
 
-/* Receive the next message into *out.
+/** Receive the next message into *out.
  * Blocks: until a whole message is in.
  * Ownership: *out returns new, freed with weft_bytes_free().
  * Errors: WEFT_EEOF (the peer closed and every message was read),
@@ -121,33 +122,33 @@ WEFT_API int weft_connection_send_bytes_many(weft_connection_t *c,
 WEFT_API int weft_connection_recv_bytes(weft_connection_t *c,
                                         weft_bytes_t *out);
 
-/* Receive the next message into buf, which holds size bytes; *len gets its
+/** Receive the next message into buf, which holds size bytes; *len gets its
  * length. A message longer than size stays unread: WEFT_EMSGSIZE, with its
  * length in *len (Python's BufferTooShort). Blocks: as recv_bytes.
  * Errors: as recv_bytes. */
 WEFT_API int weft_connection_recv_bytes_into(weft_connection_t *c, void *buf,
                                              size_t size, size_t *len);
 
-/* Wait up to timeout seconds until a receive would not block (a message,
+/** Wait up to timeout seconds until a receive would not block (a message,
  * the start of one, or the peer's end). Returns 0 when so.
  * Blocks: yes, unless timeout is 0.
  * Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL, WEFT_ECLOSED. */
 WEFT_API int weft_connection_poll(weft_connection_t *c, double timeout);
 
-/* The longest message c accepts (WEFT_CONNECTION_MAX_DEFAULT at first; at
+/** The longest message c accepts (WEFT_CONNECTION_MAX_DEFAULT at first; at
  * most 4 GiB - 1). Errors: WEFT_EINVAL (0). */
 WEFT_API int weft_connection_set_max_message(weft_connection_t *c, size_t max);
 WEFT_API size_t weft_connection_max_message(const weft_connection_t *c);
 
-/* The descriptor poll() waits on (the receiving one), -1 once closed. */
+/** The descriptor poll() waits on (the receiving one), -1 once closed. */
 WEFT_API int weft_connection_fileno(const weft_connection_t *c);
 
-/* Whether c can receive, send, and whether it is closed. */
+/** Whether c can receive, send, and whether it is closed. */
 WEFT_API int weft_connection_readable(const weft_connection_t *c);
 WEFT_API int weft_connection_writable(const weft_connection_t *c);
 WEFT_API int weft_connection_closed(const weft_connection_t *c);
 
-/* A share of c, to pass to a child (weft_process_pass), and the child's
+/** A share of c, to pass to a child (weft_process_pass), and the child's
  * connection made from it. from_share takes the share's descriptors.
  * Errors: WEFT_EINVAL (not a connection's share), WEFT_ECLOSED,
  * WEFT_ENOMEM. */
@@ -157,9 +158,10 @@ WEFT_API int weft_connection_from_share(weft_connection_t **out,
 
 /* ----- Queue, JoinableQueue, SimpleQueue ----- */
 
+/** A queue between processes: see weft_proc_queue_new(). */
 typedef struct weft_proc_queue weft_proc_queue_t;
 
-/* A queue between processes (multiprocessing.Queue(maxsize)), one that also
+/** A queue between processes (multiprocessing.Queue(maxsize)), one that also
  * counts unfinished tasks (JoinableQueue(maxsize)), or an unbounded one
  * (SimpleQueue()). maxsize 0: unbounded.
  * Ownership: *out returns new: this process's view of the queue, freed
@@ -170,10 +172,10 @@ WEFT_API int weft_proc_queue_new(weft_proc_queue_t **out, size_t maxsize);
 WEFT_API int weft_joinable_queue_new(weft_proc_queue_t **out, size_t maxsize);
 WEFT_API int weft_proc_simple_queue_new(weft_proc_queue_t **out);
 
-/* Drop this process's view. NULL: no-op. */
+/** Drop this process's view. NULL: no-op. */
 WEFT_API void weft_proc_queue_free(weft_proc_queue_t *q);
 
-/* Put a copy of len bytes at item at the back, waiting up to timeout
+/** Put a copy of len bytes at item at the back, waiting up to timeout
  * seconds for room (_nowait: timeout 0). Once it returns 0 the item is in
  * the queue, whatever happens to the caller.
  * Blocks: while the queue holds maxsize items.
@@ -184,7 +186,7 @@ WEFT_API int weft_proc_queue_put(weft_proc_queue_t *q, const void *item,
 WEFT_API int weft_proc_queue_put_nowait(weft_proc_queue_t *q, const void *item,
                                         size_t len);
 
-/* Take the item at the front into *out, waiting up to timeout seconds for
+/** Take the item at the front into *out, waiting up to timeout seconds for
  * one (_nowait: timeout 0).
  * Blocks: while the queue is empty.
  * Ownership: *out returns new, freed with weft_bytes_free().
@@ -195,12 +197,12 @@ WEFT_API int weft_proc_queue_get(weft_proc_queue_t *q, weft_bytes_t *out,
 WEFT_API int weft_proc_queue_get_nowait(weft_proc_queue_t *q,
                                         weft_bytes_t *out);
 
-/* How many items are in q now, whether none, whether maxsize are. */
+/** How many items are in q now, whether none, whether maxsize are. */
 WEFT_API size_t weft_proc_queue_qsize(weft_proc_queue_t *q);
 WEFT_API int weft_proc_queue_empty(weft_proc_queue_t *q);
 WEFT_API int weft_proc_queue_full(weft_proc_queue_t *q);
 
-/* JoinableQueue: say an item got has been dealt with; wait until every item
+/** JoinableQueue: say an item got has been dealt with; wait until every item
  * put has been (up to timeout seconds).
  * Blocks: join, yes.
  * Errors: WEFT_EINVAL (task_done called more times than items were put:
@@ -209,7 +211,7 @@ WEFT_API int weft_proc_queue_full(weft_proc_queue_t *q);
 WEFT_API int weft_proc_queue_task_done(weft_proc_queue_t *q);
 WEFT_API int weft_proc_queue_join(weft_proc_queue_t *q, double timeout);
 
-/* A share of q, to pass to a child, and the child's view made from it
+/** A share of q, to pass to a child, and the child's view made from it
  * (from_share takes the share's descriptor).
  * Errors: WEFT_EINVAL (not a queue's share, or not a queue behind it),
  * WEFT_ESYS, WEFT_ENOMEM. */

@@ -1,4 +1,4 @@
-/* weft/manager.h: a server process holding shared dicts and lists, and the
+/** weft/manager.h: a server process holding shared dicts and lists, and the
  * proxies that reach them: Python's multiprocessing.Manager(), dict() and
  * list(), and BaseManager.connect().
  *
@@ -38,7 +38,7 @@
  * Defaults for this layer: thread-safe (a manager's proxies share one
  * connection, one request at a time); every call blocks for a round trip
  * to the server. A call whose server has gone returns WEFT_EEOF.
- */
+ * \file */
 #ifndef WEFT_MANAGER_H
 #define WEFT_MANAGER_H
 
@@ -52,16 +52,17 @@
 extern "C" {
 #endif
 
+/** A manager, and proxies of the dicts and lists it holds. */
 typedef struct weft_manager weft_manager_t;
 typedef struct weft_dict_proxy weft_dict_proxy_t;
 typedef struct weft_list_proxy weft_list_proxy_t;
 
-/* Handle kind of this layer. */
+/** Handle kind of this layer. */
 #define WEFT_SHARE_MANAGER_PROXY 0x4d475201u
 
 /* ----- Manager ----- */
 
-/* Start a server (Manager()). address: NULL for a fresh private
+/** Start a server (Manager()). address: NULL for a fresh private
  * directory, else the socket's path (its directory must exist; at most
  * 107 bytes). key: NULL for the current process's authkey, else keylen
  * bytes. Blocks: until the server has started and this process is
@@ -72,16 +73,16 @@ typedef struct weft_list_proxy weft_list_proxy_t;
 WEFT_API int weft_manager_start(weft_manager_t **out, const char *address,
                                 const void *key, size_t keylen);
 
-/* Connect to a server another process started (BaseManager.connect()).
+/** Connect to a server another process started (BaseManager.connect()).
  * Errors: WEFT_EAUTH (wrong key, either side), WEFT_EKEY (no server at
  * address), WEFT_EINVAL, WEFT_ESYS, WEFT_ENOMEM. */
 WEFT_API int weft_manager_connect(weft_manager_t **out, const char *address,
                                   const void *key, size_t keylen);
 
-/* The socket's path; borrowed, valid until free. */
+/** The socket's path; borrowed, valid until free. */
 WEFT_API const char *weft_manager_address(const weft_manager_t *m);
 
-/* Stop the server and wait for it (its owner only). Proxies then get
+/** Stop the server and wait for it (its owner only). Proxies then get
  * WEFT_EEOF. Stopping twice is allowed. Blocks: yes. The server itself
  * checks who asks: a shutdown request on a connection that another process
  * made is refused with WEFT_EPERM, whatever the client.
@@ -89,51 +90,52 @@ WEFT_API const char *weft_manager_address(const weft_manager_t *m);
  * server stops it). */
 WEFT_API int weft_manager_shutdown(weft_manager_t *m);
 
-/* Free m, stopping the server first if this process started it. Proxies
+/** Free m, stopping the server first if this process started it. Proxies
  * made from m stay usable until the server stops. NULL: no-op. */
 WEFT_API void weft_manager_free(weft_manager_t *m);
 
-/* A new empty dict or list in the server, and a proxy for it.
+/** A new empty dict or list in the server, and a proxy for it.
  * Ownership: *out returns new, freed with weft_dict_proxy_free() /
  * weft_list_proxy_free() (the object itself stays in the server).
  * Errors: WEFT_EEOF, WEFT_ENOMEM. */
 WEFT_API int weft_manager_dict(weft_manager_t *m, weft_dict_proxy_t **out);
 WEFT_API int weft_manager_list(weft_manager_t *m, weft_list_proxy_t **out);
 
-/* Free an array of n byte strings that a proxy returned (and each one). */
+/** Free an array of n byte strings that a proxy returned (and each one). */
 WEFT_API void weft_bytes_list_free(weft_bytes_t *list, size_t n);
 
 /* ----- DictProxy ----- */
 
+/** Free the proxy d (the dict stays in the manager). NULL: no-op. */
 WEFT_API void weft_dict_proxy_free(weft_dict_proxy_t *d);
 
-/* d[key]: *value returns new (weft_bytes_free). Errors: WEFT_EKEY. */
+/** d[key]: *value returns new (weft_bytes_free). Errors: WEFT_EKEY. */
 WEFT_API int weft_dict_proxy_get(weft_dict_proxy_t *d, const void *key,
                                  size_t klen, weft_bytes_t *value);
 
-/* d[key] = value. */
+/** d[key] = value. */
 WEFT_API int weft_dict_proxy_set(weft_dict_proxy_t *d, const void *key,
                                  size_t klen, const void *value, size_t vlen);
 
-/* del d[key]; d.pop(key) (*value returns new). Errors: WEFT_EKEY. */
+/** del d[key]; d.pop(key) (*value returns new). Errors: WEFT_EKEY. */
 WEFT_API int weft_dict_proxy_delete(weft_dict_proxy_t *d, const void *key,
                                     size_t klen);
 WEFT_API int weft_dict_proxy_pop(weft_dict_proxy_t *d, const void *key,
                                  size_t klen, weft_bytes_t *value);
 
-/* len(d); d.keys() in insertion order (*keys returns new: free with
+/** len(d); d.keys() in insertion order (*keys returns new: free with
  * weft_bytes_list_free). */
 WEFT_API int weft_dict_proxy_len(weft_dict_proxy_t *d, size_t *len);
 WEFT_API int weft_dict_proxy_keys(weft_dict_proxy_t *d, weft_bytes_t **keys,
                                   size_t *n);
 
-/* Atomic d[key] += delta on a 64-bit counter (8 bytes, little-endian; a
+/** Atomic d[key] += delta on a 64-bit counter (8 bytes, little-endian; a
  * missing key counts as 0); *result (if not NULL) gets the new value.
  * Errors: WEFT_EINVAL (the value is not 8 bytes: "not a counter"). */
 WEFT_API int weft_dict_proxy_add(weft_dict_proxy_t *d, const void *key,
                                  size_t klen, int64_t delta, int64_t *result);
 
-/* Atomically set d[key] = value if d[key] is expected now (expected NULL:
+/** Atomically set d[key] = value if d[key] is expected now (expected NULL:
  * if key is absent). Returns 0 when set.
  * Errors: WEFT_ESTATE ("the value changed": nothing was set). */
 WEFT_API int weft_dict_proxy_compare_and_set(weft_dict_proxy_t *d,
@@ -143,13 +145,14 @@ WEFT_API int weft_dict_proxy_compare_and_set(weft_dict_proxy_t *d,
 
 /* ----- ListProxy ----- */
 
+/** Free the proxy l (the list stays in the manager). NULL: no-op. */
 WEFT_API void weft_list_proxy_free(weft_list_proxy_t *l);
 
-/* l.append(value). */
+/** l.append(value). */
 WEFT_API int weft_list_proxy_append(weft_list_proxy_t *l, const void *value,
                                     size_t vlen);
 
-/* l[index], l[index] = value, del l[index], l.pop(index): a negative index
+/** l[index], l[index] = value, del l[index], l.pop(index): a negative index
  * counts from the end, as in Python (pop's usual -1 is the last).
  * Errors: WEFT_EKEY ("list index out of range"). */
 WEFT_API int weft_list_proxy_get(weft_list_proxy_t *l, int64_t index,
@@ -160,7 +163,7 @@ WEFT_API int weft_list_proxy_delete(weft_list_proxy_t *l, int64_t index);
 WEFT_API int weft_list_proxy_pop(weft_list_proxy_t *l, int64_t index,
                                  weft_bytes_t *value);
 
-/* len(l); list(l), a snapshot (*items returns new: free with
+/** len(l); list(l), a snapshot (*items returns new: free with
  * weft_bytes_list_free). */
 WEFT_API int weft_list_proxy_len(weft_list_proxy_t *l, size_t *len);
 WEFT_API int weft_list_proxy_items(weft_list_proxy_t *l, weft_bytes_t **items,
@@ -168,7 +171,7 @@ WEFT_API int weft_list_proxy_items(weft_list_proxy_t *l, weft_bytes_t **items,
 
 /* ----- Proxies in children ----- */
 
-/* A share of a proxy, and the child's proxy made from it (which opens a
+/** A share of a proxy, and the child's proxy made from it (which opens a
  * connection of its own). Errors: WEFT_EINVAL (not such a proxy's share),
  * WEFT_EAUTH, WEFT_EEOF, WEFT_ESYS, WEFT_ENOMEM. */
 WEFT_API int weft_dict_proxy_share(const weft_dict_proxy_t *d, weft_share_t *h);

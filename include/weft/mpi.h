@@ -1,4 +1,4 @@
-/* weft/mpi.h: the Executor interface on MPI ranks, mpi4py.futures'
+/** weft/mpi.h: the Executor interface on MPI ranks, mpi4py.futures'
  * MPIPoolExecutor and MPICommExecutor, without an interpreter or pickling.
  *
  * Built only when CMake finds MPI (Debian's libopenmpi-dev): the layer is
@@ -100,7 +100,7 @@
  *
  * Global state: the registry of task names (it only grows), and whether
  * this layer initialized MPI.
- */
+ * \file */
 #ifndef WEFT_MPI_H
 #define WEFT_MPI_H
 
@@ -114,32 +114,33 @@
 extern "C" {
 #endif
 
-/* Options of a new MPI executor; NULL or a zeroed struct gives the
+/** Options of a new MPI executor; NULL or a zeroed struct gives the
  * defaults. Only the root's options count: the workers get them from it. */
 typedef struct weft_mpi_opts {
     int root;                  /* the submitting rank; default 0 */
     weft_bytes_fn initializer; /* run first on each worker; NULL: none */
     const void *initarg;       /* its argument (copied) */
+    /** The length of initarg, in bytes. */
     size_t initarg_len;
     double worker_timeout; /* seconds of silence after which a worker is
                               presumed dead; 0: 10 s; WEFT_FOREVER: never */
 } weft_mpi_opts_t;
 
-/* Register fn under name (1 to 255 bytes) on this rank, so that tasks of
+/** Register fn under name (1 to 255 bytes) on this rank, so that tasks of
  * fn are sent by name. Call it on every rank before the executor starts
  * (WEFT_MPI_TASK does, in a constructor); registering the same pair again
  * is allowed. Errors: WEFT_EINVAL (NULL or bad name), WEFT_EEXIST (the
  * name is taken by another function), WEFT_ENOMEM. */
 WEFT_API int weft_mpi_register(const char *name, weft_bytes_fn fn);
 
-/* Register fn under its own name before main runs. */
+/** Register fn under its own name before main runs. */
 #define WEFT_MPI_TASK(fn)                                                      \
     __attribute__((constructor)) static void weft_mpi_register_##fn(void)      \
     {                                                                          \
         weft_mpi_register(#fn, fn);                                            \
     }
 
-/* The MPI executor over MPI_COMM_WORLD (mpi4py's MPIPoolExecutor under
+/** The MPI executor over MPI_COMM_WORLD (mpi4py's MPIPoolExecutor under
  * `mpirun python -m mpi4py.futures`). On the root it returns the executor
  * in *out. On every other rank it serves tasks until the root shuts down,
  * then finalizes MPI (if this layer initialized it) and ends the process
@@ -159,7 +160,7 @@ WEFT_API int weft_mpi_executor_new(weft_executor_t **out,
                                    const weft_mpi_opts_t *opts);
 
 #if defined(MPI_VERSION) || defined(DOXYGEN)
-/* mpi4py's MPICommExecutor(comm, root): the same over an existing
+/** mpi4py's MPICommExecutor(comm, root): the same over an existing
  * communicator, declared where <mpi.h> is included before this header. On
  * the root, *out gets the executor; on the other ranks of comm the call
  * serves tasks until the root shuts down, then returns 0 with *out set to
@@ -173,7 +174,7 @@ WEFT_API int weft_mpi_comm_executor_new(weft_executor_t **out, MPI_Comm comm,
                                         const weft_mpi_opts_t *opts);
 #endif
 
-/* Submit the task registered under name on a copy of the len bytes at arg
+/** Submit the task registered under name on a copy of the len bytes at arg
  * (submit by name, where the function itself is not at hand).
  * Errors: as weft_executor_submit_bytes(), and WEFT_EKEY (no task
  * registered under that name on this rank), WEFT_EINVAL (ex is not an MPI
@@ -182,7 +183,7 @@ WEFT_API int weft_mpi_submit_name(weft_executor_t *ex, const char *name,
                                   const void *arg, size_t len,
                                   weft_future_t **out);
 
-/* How many worker ranks ex has that are not presumed dead (0 for an
+/** How many worker ranks ex has that are not presumed dead (0 for an
  * executor that is not an MPI executor). */
 WEFT_API unsigned weft_mpi_live_workers(weft_executor_t *ex);
 

@@ -1,4 +1,4 @@
-/* weft/park.h: the one way to block.
+/** weft/park.h: the one way to block.
  *
  * Every blocking call in weft (lock, condition, semaphore, event, barrier,
  * queue, future, join, sleep) waits here. Python has no such layer; it is
@@ -34,7 +34,7 @@
  * Global state: the parking table (reset in a child after fork(), since the
  * parent's other threads do not exist there), each thread's own waiter and
  * its current waiter.
- */
+ * \file */
 #ifndef WEFT_PARK_H
 #define WEFT_PARK_H
 
@@ -48,35 +48,37 @@
 extern "C" {
 #endif
 
+/** A context that can block, and a cancel scope: see below. */
 typedef struct weft_waiter weft_waiter_t;
 typedef struct weft_cancel_scope weft_cancel_scope_t;
 
-/* Bits of weft_waiter_t.state. */
+/** Bits of weft_waiter_t.state. */
 #define WEFT_WAITER_UNPARKED 1u /* an unparker chose this waiter */
 #define WEFT_WAITER_POKED 2u    /* look again: a scope was cancelled */
 
-/* How one kind of waiter sleeps and wakes. */
+/** How one kind of waiter sleeps and wakes. */
 typedef struct weft_waiter_ops {
-    /* Block the calling context until w->state is nonzero or the monotonic
+    /** Block the calling context until w->state is nonzero or the monotonic
      * deadline (ns, WEFT_NEVER for none) passes; returning early is allowed.
      * Called only by the context that w stands for. */
     void (*wait)(weft_waiter_t *w, int64_t deadline);
-    /* Set bits in w->state (atomic fetch-or, release order) and make a wait
+    /** Set bits in w->state (atomic fetch-or, release order) and make a wait
      * in progress return. Called from any thread, never with a park lock
      * held. Once the bits are set, w's context may run on and w may cease
      * to exist: wake must not touch w after setting them, unless the kind
      * keeps w alive until wake has returned. */
     void (*wake)(weft_waiter_t *w, uint32_t bits);
-    /* Let other contexts run (sleep(0)); NULL for sched_yield(). */
+    /** Let other contexts run (sleep(0)); NULL for sched_yield(). */
     void (*yield)(weft_waiter_t *w);
-    /* Block until fd is ready for events (POLLIN, POLLOUT), the deadline
+    /** Block until fd is ready for events (POLLIN, POLLOUT), the deadline
      * passes, or w->state is nonzero; returning early is allowed. Returns
      * nonzero when fd was seen ready. NULL: the thread way, poll(2). */
     int (*wait_fd)(weft_waiter_t *w, int fd, short events, int64_t deadline);
 } weft_waiter_ops_t;
 
-/* One context that can block. Fields ending in _ belong to park. */
+/** One context that can block. Fields ending in _ belong to park. */
 struct weft_waiter {
+    /** How this kind of context blocks and wakes. */
     const weft_waiter_ops_t *ops;
     void *data;                /* the kind's own */
     uint64_t id;               /* unique per context while it lives */
@@ -87,25 +89,25 @@ struct weft_waiter {
     weft_cancel_scope_t *scope_;
 };
 
-/* Set up w as a waiter of the kind ops (a coroutine, for the coro layer),
+/** Set up w as a waiter of the kind ops (a coroutine, for the coro layer),
  * with a fresh context id. Not thread-safe on w. */
 WEFT_API void weft_waiter_init(weft_waiter_t *w, const weft_waiter_ops_t *ops,
                                void *data);
 
-/* The calling thread's current waiter: the one installed with
+/** The calling thread's current waiter: the one installed with
  * weft_park_set_waiter(), else the thread's own. Returns borrowed. */
 WEFT_API weft_waiter_t *weft_park_current(void);
 
-/* Make w the calling thread's current waiter (NULL: the thread's own again)
+/** Make w the calling thread's current waiter (NULL: the thread's own again)
  * and return the previous one. The coro layer calls this as it switches into
  * and out of a coroutine. */
 WEFT_API weft_waiter_t *weft_park_set_waiter(weft_waiter_t *w);
 
-/* A number naming the calling context (thread or coroutine), unique among
+/** A number naming the calling context (thread or coroutine), unique among
  * live contexts; what RLock records as its owner. */
 WEFT_API uint64_t weft_park_context_id(void);
 
-/* Nonzero when the calling context is the OS thread itself, 0 inside a
+/** Nonzero when the calling context is the OS thread itself, 0 inside a
  * coroutine (another waiter installed with weft_park_set_waiter()): what a
  * wait that could block the whole thread in the kernel (poll, epoll) asks
  * first, since a coroutine must suspend through park instead. */
@@ -113,21 +115,22 @@ WEFT_API int weft_park_in_thread(void);
 
 /* ----- Parking ----- */
 
+/** What weft_park() calls back, each with its ctx; any may be NULL. */
 typedef struct weft_park_ops {
-    /* Under the address's lock, before queueing: nonzero to go on and sleep,
+    /** Under the address's lock, before queueing: nonzero to go on and sleep,
      * 0 to return WEFT_EAGAIN at once. NULL: always sleep. */
     int (*validate)(void *ctx);
-    /* After queueing, with no park lock held, before the first sleep: for
+    /** After queueing, with no park lock held, before the first sleep: for
      * example, release the lock that a condition variable waits under.
      * Not called when validate said no. */
     void (*before_sleep)(void *ctx);
-    /* Under the address's lock, when the waiter leaves the queue without
+    /** Under the address's lock, when the waiter leaves the queue without
      * being unparked (timeout or cancel); last is nonzero when no other
      * waiter remains on the address. */
     void (*left)(void *ctx, int last);
 } weft_park_ops_t;
 
-/* Park the calling context on addr until an unpark chooses it, the deadline
+/** Park the calling context on addr until an unpark chooses it, the deadline
  * (monotonic ns, WEFT_NEVER for none) passes, or its cancel scope fires.
  * Blocks: yes.
  * Returns: 0 when unparked (*token, if not NULL, receives the unparker's
@@ -138,14 +141,14 @@ typedef struct weft_park_ops {
 WEFT_API int weft_park(const void *addr, const weft_park_ops_t *ops, void *ctx,
                        int64_t deadline, uintptr_t *token);
 
-/* What an unpark callback learns, under the address's lock. */
+/** What an unpark callback learns, under the address's lock. */
 typedef struct weft_unpark_result {
     size_t unparked; /* how many waiters this call chose (0 or 1 for one) */
     int have_more;   /* waiters remain on the address */
     int be_fair;     /* about every 0.5 ms: hand over rather than race */
 } weft_unpark_result_t;
 
-/* Choose the longest-waiting context parked on addr and wake it. callback,
+/** Choose the longest-waiting context parked on addr and wake it. callback,
  * if not NULL, runs under the address's lock with what was found, and returns
  * the token the woken context receives. Returns how many were woken (0/1). */
 WEFT_API size_t weft_unpark_one(const void *addr,
@@ -153,19 +156,19 @@ WEFT_API size_t weft_unpark_one(const void *addr,
                                                       weft_unpark_result_t r),
                                 void *ctx);
 
-/* Wake up to n (SIZE_MAX: all) contexts parked on addr, oldest first, each
+/** Wake up to n (SIZE_MAX: all) contexts parked on addr, oldest first, each
  * receiving token. Returns how many were woken. */
 WEFT_API size_t weft_unpark_some(const void *addr, size_t n, uintptr_t token);
 WEFT_API size_t weft_unpark_all(const void *addr, uintptr_t token);
 
-/* Futex-style shorthands: park on word while it holds expected; wake up to
+/** Futex-style shorthands: park on word while it holds expected; wake up to
  * n contexts parked on an address. weft_park_wait returns 0 (woken, or the
  * word had already changed), WEFT_ETIMEDOUT or WEFT_ECANCELLED. */
 WEFT_API int weft_park_wait(const _Atomic uint32_t *word, uint32_t expected,
                             int64_t deadline);
 WEFT_API size_t weft_park_wake(const void *addr, size_t n);
 
-/* The same for a word in memory shared between processes, through the
+/** The same for a word in memory shared between processes, through the
  * kernel's futex. Only OS threads may wait this way (a coroutine waiting here
  * would stop its loop). Returns 0 (woken, or the word changed, or a spurious
  * wake-up: recheck the word), WEFT_ETIMEDOUT or WEFT_ECANCELLED. */
@@ -173,7 +176,7 @@ WEFT_API int weft_park_wait_shared(const _Atomic uint32_t *word,
                                    uint32_t expected, int64_t deadline);
 WEFT_API void weft_park_wake_shared(const _Atomic uint32_t *word, int n);
 
-/* Wait until fd is ready for events (POLLIN, POLLOUT, as poll(2) names
+/** Wait until fd is ready for events (POLLIN, POLLOUT, as poll(2) names
  * them): how weft waits on a pipe, a socket or a process's pidfd. A thread
  * sleeps in poll(2) (in slices inside a cancel scope, so that a cancel is
  * seen); a coroutine suspends alone while its loop watches the fd.
@@ -181,14 +184,14 @@ WEFT_API void weft_park_wake_shared(const _Atomic uint32_t *word, int n);
  * write says how), WEFT_ETIMEDOUT, WEFT_ECANCELLED. */
 WEFT_API int weft_park_wait_fd(int fd, short events, int64_t deadline);
 
-/* Sleep for the given seconds (time.sleep()); 0 yields to other contexts.
+/** Sleep for the given seconds (time.sleep()); 0 yields to other contexts.
  * Blocks: yes; a coroutine suspends alone.
  * Errors: WEFT_EINVAL (negative or NaN), WEFT_ECANCELLED. */
 WEFT_API int weft_sleep(double seconds);
 
 /* ----- Cancel scopes ----- */
 
-/* A scope of cancellation and deadline, on the caller's storage (a local
+/** A scope of cancellation and deadline, on the caller's storage (a local
  * variable, usually). Fields belong to park. */
 struct weft_cancel_scope {
     weft_cancel_scope_t *parent_;
@@ -201,12 +204,13 @@ struct weft_cancel_scope {
     uint32_t watch_mask_;
 };
 
+/** A flag of weft_cancel_scope_enter(). */
 #define WEFT_SCOPE_SHIELD 1u /* cancellation outside does not reach in */
 
-/* Set up s; it may be cancelled before it is entered. */
+/** Set up s; it may be cancelled before it is entered. */
 WEFT_API void weft_cancel_scope_init(weft_cancel_scope_t *s);
 
-/* Enter s in the calling context: from now until weft_cancel_scope_exit(),
+/** Enter s in the calling context: from now until weft_cancel_scope_exit(),
  * every blocking weft call of this context returns WEFT_ECANCELLED once s is
  * cancelled or timeout seconds (WEFT_FOREVER: none) have passed. flags:
  * WEFT_SCOPE_SHIELD to keep out the cancellation of enclosing scopes (for
@@ -215,18 +219,18 @@ WEFT_API void weft_cancel_scope_init(weft_cancel_scope_t *s);
 WEFT_API int weft_cancel_scope_enter(weft_cancel_scope_t *s, double timeout,
                                      unsigned flags);
 
-/* Leave s. Returns 0 if s was neither cancelled nor past its deadline,
+/** Leave s. Returns 0 if s was neither cancelled nor past its deadline,
  * WEFT_ETIMEDOUT if its deadline passed (asyncio.timeout's TimeoutError), or
  * WEFT_ECANCELLED if it was cancelled. Errors: WEFT_EINVAL when s is not the
  * innermost scope of the calling context (nothing is changed then). */
 WEFT_API int weft_cancel_scope_exit(weft_cancel_scope_t *s);
 
-/* Cancel s from any thread: a context blocked inside it wakes with
+/** Cancel s from any thread: a context blocked inside it wakes with
  * WEFT_ECANCELLED, and so does every later blocking call inside it. Safe to
  * call before enter and after exit; cancelling twice changes nothing. */
 WEFT_API void weft_cancel_scope_cancel(weft_cancel_scope_t *s);
 
-/* Make s also count as cancelled whenever (*word & mask) != 0 (NULL word:
+/** Make s also count as cancelled whenever (*word & mask) != 0 (NULL word:
  * watch nothing). Only the context that entered s may call this; it is how
  * an executor lets one entered scope serve task after task, each watching a
  * bit of its own future. A context blocked in s does not wake when the word
@@ -235,14 +239,14 @@ WEFT_API void weft_cancel_scope_watch(weft_cancel_scope_t *s,
                                       const _Atomic uint32_t *word,
                                       uint32_t mask);
 
-/* Make the context that w stands for look at its scopes again if it is
+/** Make the context that w stands for look at its scopes again if it is
  * blocked: a spurious wake-up at worst. w must stay valid during the call. */
 WEFT_API void weft_park_poke(weft_waiter_t *w);
 
-/* Nonzero when the scope was cancelled or its deadline passed. */
+/** Nonzero when the scope was cancelled or its deadline passed. */
 WEFT_API int weft_cancel_scope_cancelled(const weft_cancel_scope_t *s);
 
-/* WEFT_ECANCELLED if the calling context is inside a cancelled scope (or one
+/** WEFT_ECANCELLED if the calling context is inside a cancelled scope (or one
  * past its deadline), else 0: the check a long computation makes between
  * steps (weft_task_cancelled() in the future layer is the same question).
  * Non-blocking. */

@@ -1,4 +1,4 @@
-/* weft/process.h: Process, the start methods, and who is who among
+/** weft/process.h: Process, the start methods, and who is who among
  * processes: Python's multiprocessing.Process, set_start_method(),
  * get_context(), current_process(), parent_process(), active_children() and
  * cpu_count().
@@ -97,7 +97,7 @@
  * launcher thread, and the registered targets. A child made by fork() (by
  * weft or not) starts with no children, a fresh counter, no fork server
  * connection and no launcher (its first start makes one).
- */
+ * \file */
 #ifndef WEFT_PROCESS_H
 #define WEFT_PROCESS_H
 
@@ -110,19 +110,21 @@
 extern "C" {
 #endif
 
+/** A process (multiprocessing.Process), and a context (a start method). */
 typedef struct weft_process weft_process_t;
 typedef struct weft_context weft_context_t;
 
-/* A process's target: runs in the child; its return is the exit status
+/** A process's target: runs in the child; its return is the exit status
  * (0 to 255; other values are cut to their low 8 bits). arg is borrowed
  * for the call. */
 typedef int (*weft_process_fn)(const weft_bytes_t *arg);
 
 /* ----- Shares: how objects reach a child ----- */
 
+/** The most descriptors one share carries. */
 #define WEFT_SHARE_MAX_FDS 4
 
-/* What a child needs to reach an object its parent made (a Connection, a
+/** What a child needs to reach an object its parent made (a Connection, a
  * process Queue, a SharedMemory, a Value, a manager proxy): made by the
  * object's layer (weft_connection_share(), ...), copied as is into the
  * child's argument, and turned back into an object there (..._from_share).
@@ -131,12 +133,14 @@ typedef int (*weft_process_fn)(const weft_bytes_t *arg);
  * the same on both sides. Pointer-free, 128 bytes. */
 typedef struct weft_share {
     uint32_t kind; /* which layer's object: set by that layer */
+    /** How many of fds are used. */
     uint32_t nfds;
+    /** The descriptors the child gets, at the same numbers. */
     int32_t fds[WEFT_SHARE_MAX_FDS];
     uint64_t words[13]; /* the layer's own */
 } weft_share_t;
 
-/* The index-th share in arg, read as an array of shares (how the examples
+/** The index-th share in arg, read as an array of shares (how the examples
  * pass objects to a child: the shares themselves are the argument).
  * Returns borrowed (valid while arg is), or NULL when arg holds fewer. */
 WEFT_API const weft_share_t *weft_arg_share(const weft_bytes_t *arg,
@@ -147,32 +151,32 @@ WEFT_API const weft_share_t *weft_arg_share(const weft_bytes_t *arg,
 /* A context: the start method that its processes use (get_context()).
  * Contexts are static: never freed. */
 
-/* The context of method ("fork", "spawn", "forkserver"), or with NULL the
+/** The context of method ("fork", "spawn", "forkserver"), or with NULL the
  * default one, which uses the default start method at each start.
  * Ownership: *out returns borrowed (static).
  * Errors: WEFT_EINVAL (NULL out, unknown method). */
 WEFT_API int weft_get_context(weft_context_t **out, const char *method);
 
-/* The context's start method; for the default context, the default method
+/** The context's start method; for the default context, the default method
  * now. Returns borrowed static text. */
 WEFT_API const char *weft_context_start_method(const weft_context_t *ctx);
 
-/* Set the default start method (set_start_method). As in Python it may be
+/** Set the default start method (set_start_method). As in Python it may be
  * set once, unless force is nonzero. A child inherits its parent's.
  * Errors: WEFT_EINVAL (NULL or unknown method), WEFT_ESTATE (already set
  * and force is 0: "context has already been set"). */
 WEFT_API int weft_set_start_method(const char *method, int force);
 
-/* The default start method ("forkserver" unless set). Returns static text. */
+/** The default start method ("forkserver" unless set). Returns static text. */
 WEFT_API const char *weft_get_start_method(void);
 
-/* The methods this system supports, NULL-terminated: "forkserver",
+/** The methods this system supports, NULL-terminated: "forkserver",
  * "spawn", "fork". Returns static. */
 WEFT_API const char *const *weft_get_all_start_methods(void);
 
 /* ----- Process ----- */
 
-/* Options for a new process; NULL or a zeroed struct gives Python's
+/** Options for a new process; NULL or a zeroed struct gives Python's
  * defaults. */
 typedef struct weft_process_opts {
     const char *name; /* NULL: "Process-N" (copied) */
@@ -180,7 +184,7 @@ typedef struct weft_process_opts {
                          and may not start children of its own) */
 } weft_process_opts_t;
 
-/* Create a process that will run target with a copy of the len bytes at
+/** Create a process that will run target with a copy of the len bytes at
  * arg once started, with the default context (_new) or ctx (the start
  * method of ctx.Process()).
  * Ownership: arg is copied; *out returns a new reference.
@@ -194,12 +198,12 @@ WEFT_API int weft_context_process_new(weft_context_t *ctx, weft_process_t **out,
                                       size_t len,
                                       const weft_process_opts_t *opts);
 
-/* Take another reference; drop one (NULL: no-op). A process freed while its
+/** Take another reference; drop one (NULL: no-op). A process freed while its
  * child runs stays in the list of children until it is reaped. */
 WEFT_API weft_process_t *weft_process_ref(weft_process_t *p);
 WEFT_API void weft_process_free(weft_process_t *p);
 
-/* Give p's child the descriptors of h (or fd) at the same numbers, under
+/** Give p's child the descriptors of h (or fd) at the same numbers, under
  * spawn and forkserver (under fork the child has them all anyway). The
  * descriptors must stay open until start. Call before start.
  * Errors: WEFT_EINVAL (NULL, or a descriptor below 3 or not open),
@@ -207,7 +211,7 @@ WEFT_API void weft_process_free(weft_process_t *p);
 WEFT_API int weft_process_pass(weft_process_t *p, const weft_share_t *h);
 WEFT_API int weft_process_pass_fd(weft_process_t *p, int fd);
 
-/* Start the child. Blocks: briefly (until the child exists; the first
+/** Start the child. Blocks: briefly (until the child exists; the first
  * start of a process also starts its launcher thread, and under fork and
  * spawn the fork() runs there while the caller waits, so the caller must
  * not hold a lock that a pthread_atfork() handler of the program takes).
@@ -219,7 +223,7 @@ WEFT_API int weft_process_pass_fd(weft_process_t *p, int fd);
  * start), WEFT_ENOMEM. */
 WEFT_API int weft_process_start(weft_process_t *p);
 
-/* Wait until the child has ended, up to timeout seconds, and reap it.
+/** Wait until the child has ended, up to timeout seconds, and reap it.
  * Blocks: yes.
  * Errors: WEFT_ETIMEDOUT (still running), WEFT_ECANCELLED, WEFT_EINVAL (bad
  * timeout), WEFT_ESTATE (not started: "can only join a started process";
@@ -227,79 +231,79 @@ WEFT_API int weft_process_start(weft_process_t *p);
  * process"). */
 WEFT_API int weft_process_join(weft_process_t *p, double timeout);
 
-/* Nonzero from start until the child has ended (reaping it then). For the
+/** Nonzero from start until the child has ended (reaping it then). For the
  * current process 1; for the parent, whether it still runs. */
 WEFT_API int weft_process_is_alive(weft_process_t *p);
 
-/* The exit code once the child has ended (reaping it if it just has): 0,
+/** The exit code once the child has ended (reaping it if it just has): 0,
  * the status the target returned or passed to exit(), or minus the signal
  * that ended it. Returns 0 and sets *code, or WEFT_ESTATE while the child
  * runs or was never started (Python's None). */
 WEFT_API int weft_process_exitcode(weft_process_t *p, int *code);
 
-/* Send SIGTERM (terminate) or SIGKILL (kill) to the child; nothing if it
+/** Send SIGTERM (terminate) or SIGKILL (kill) to the child; nothing if it
  * has ended. Errors: WEFT_ESTATE (not started, closed, or not a child). */
 WEFT_API int weft_process_terminate(weft_process_t *p);
 WEFT_API int weft_process_kill(weft_process_t *p);
 
-/* Release the child's resources (its sentinel). The handle stays valid
+/** Release the child's resources (its sentinel). The handle stays valid
  * until freed; most calls then return WEFT_ESTATE ("process object is
  * closed"). Errors: WEFT_ESTATE while the child runs ("Cannot close a
  * process while it is still running"). */
 WEFT_API int weft_process_close(weft_process_t *p);
 
-/* The name (borrowed, valid while p lives; a rename keeps old names until
+/** The name (borrowed, valid while p lives; a rename keeps old names until
  * p is freed) and a new one (copied). Errors: WEFT_EINVAL, WEFT_ENOMEM. */
 WEFT_API const char *weft_process_name(const weft_process_t *p);
 WEFT_API int weft_process_set_name(weft_process_t *p, const char *name);
 
-/* The daemon flag; changed only before start (WEFT_ESTATE after). */
+/** The daemon flag; changed only before start (WEFT_ESTATE after). */
 WEFT_API int weft_process_daemon(const weft_process_t *p);
 WEFT_API int weft_process_set_daemon(weft_process_t *p, int daemon);
 
-/* The child's process id (0 before start), and its sentinel: a pidfd that
+/** The child's process id (0 before start), and its sentinel: a pidfd that
  * polls readable once the child has ended (-1 before start and after
  * close). Borrowed: weft closes it at close() or free(). */
 WEFT_API int weft_process_pid(const weft_process_t *p);
 WEFT_API int weft_process_sentinel(const weft_process_t *p);
 
-/* The start method p uses (its context's), as static text. */
+/** The start method p uses (its context's), as static text. */
 WEFT_API const char *weft_process_start_method(const weft_process_t *p);
 
 /* ----- Who is who ----- */
 
-/* The calling process (current_process()): "MainProcess" in a process weft
+/** The calling process (current_process()): "MainProcess" in a process weft
  * did not start, the child's own entry in a child. Returns borrowed: valid
  * for the life of the process. */
 WEFT_API weft_process_t *weft_current_process(void);
 
-/* The parent of a child weft started (parent_process()), with its name,
+/** The parent of a child weft started (parent_process()), with its name,
  * pid, is_alive, join and sentinel; NULL in the main process. Returns
  * borrowed: valid for the life of the process. */
 WEFT_API weft_process_t *weft_parent_process(void);
 
-/* The children that are still running (active_children()), in start
+/** The children that are still running (active_children()), in start
  * order; finished ones are reaped and dropped from the list. Ownership:
  * *list returns a new array of new references; free both with
  * weft_process_list_free(). Errors: WEFT_EINVAL, WEFT_ENOMEM. */
 WEFT_API int weft_active_children(weft_process_t ***list, size_t *count);
 WEFT_API void weft_process_list_free(weft_process_t **list, size_t count);
 
-/* The current process's authentication key (current_process().authkey):
+/** The current process's authentication key (current_process().authkey):
  * borrowed, valid for the life of the process; *len receives its length. */
 WEFT_API const unsigned char *weft_process_authkey(size_t *len);
 
-/* The CPUs of the system (os.cpu_count()) and those this process may run
+/** The CPUs of the system (os.cpu_count()) and those this process may run
  * on (os.process_cpu_count(): its affinity mask). Never 0. */
 WEFT_API unsigned weft_cpu_count(void);
 WEFT_API unsigned weft_process_cpu_count(void);
 
-/* The signal this process gets when its parent dies: SIGKILL in a child
+/** The signal this process gets when its parent dies: SIGKILL in a child
  * weft started (unless changed below), 0 in a process weft did not start
  * (it has no lifeline), a fork() of a child included. */
 WEFT_API int weft_parent_death_signal(void);
 
-/* In a child weft started: get sig rather than SIGKILL when the parent
+/** In a child weft started: get sig rather than SIGKILL when the parent
  * dies, for a child that must clean up before it goes (the manager's
  * server: it blocks SIGTERM, reads it from a signalfd and asks for it
  * here). Block or handle sig first: its default action may not end the
@@ -314,7 +318,7 @@ WEFT_API int weft_set_parent_death_signal(int sig);
 
 /* ----- Targets for spawn and forkserver ----- */
 
-/* Register fn under name, so that a child started by spawn or forkserver
+/** Register fn under name, so that a child started by spawn or forkserver
  * finds it by name: for targets that are in no loaded image (JIT code) or
  * in an object the child cannot load by its path. The child must register
  * it too before it looks: register in a constructor (WEFT_PROCESS_TARGET
@@ -325,7 +329,7 @@ WEFT_API int weft_set_parent_death_signal(int sig);
  * WEFT_EEXIST (name taken by another function), WEFT_ENOMEM. */
 WEFT_API int weft_process_register(const char *name, weft_process_fn fn);
 
-/* Register fn under its own name from a constructor. */
+/** Register fn under its own name from a constructor. */
 #define WEFT_PROCESS_TARGET(fn)                                                \
     __attribute__((constructor)) static void weft_register_target_##fn(void)   \
     {                                                                          \
@@ -334,13 +338,13 @@ WEFT_API int weft_process_register(const char *name, weft_process_fn fn);
 
 /* ----- Functions by reference ----- */
 
-/* Any function, as a pointer type that every function pointer converts to
+/** Any function, as a pointer type that every function pointer converts to
  * and back without a warning: what weft_fn_locate() takes and
  * weft_fn_resolve() gives. Convert back to the function's own type before
  * calling it. */
 typedef void (*weft_any_fn)(void);
 
-/* How another process of the same program finds fn, even one that shares
+/** How another process of the same program finds fn, even one that shares
  * no memory with the caller (a child of spawn or forkserver): fn is found
  * the way a target is (by its offset in the loaded image that holds it,
  * checked by name where the dynamic linker knows one, or by its registered
@@ -354,7 +358,7 @@ typedef void (*weft_any_fn)(void);
  * registered: register it with weft_process_register()), WEFT_ENOMEM. */
 WEFT_API int weft_fn_locate(weft_any_fn fn, weft_bytes_t *ref);
 
-/* The function that ref (made by weft_fn_locate() in this program, in this
+/** The function that ref (made by weft_fn_locate() in this program, in this
  * process or another) stands for, in the calling process: *fn receives it.
  * Loads the shared object that holds it if it is not loaded yet.
  * Ownership: ref is borrowed. Errors: WEFT_EINVAL (NULL, a malformed ref,

@@ -1,4 +1,4 @@
-/* weft/procpool.h: the process pool, Python's ProcessPoolExecutor (and,
+/** weft/procpool.h: the process pool, Python's ProcessPoolExecutor (and,
  * through the pool layer, multiprocessing.Pool), with what pebble and loky
  * add to it: a worker that dies fails only its own task, and tasks have
  * timeouts.
@@ -72,7 +72,7 @@
  * handler is installed (it is removed when the last pool is freed, if it
  * is still weft's). Each pool has a manager thread, named
  * "ProcessPoolManager", daemonic.
- */
+ * \file */
 #ifndef WEFT_PROCPOOL_H
 #define WEFT_PROCPOOL_H
 
@@ -87,7 +87,7 @@
 extern "C" {
 #endif
 
-/* The most workers a process pool may have. A process pool is for work
+/** The most workers a process pool may have. A process pool is for work
  * that keeps CPUs busy, and the largest machines have a few hundred of
  * them; each worker costs a process, descriptors in the pool (its socket
  * and pidfd) and a 16 MiB mapping, and takes milliseconds to start, so
@@ -96,7 +96,7 @@ extern "C" {
  * only; the thread pool's cap is 4096.) */
 #define WEFT_PROCESS_POOL_MAX_WORKERS 1024u
 
-/* Options of a new process pool; NULL or a zeroed struct gives the
+/** Options of a new process pool; NULL or a zeroed struct gives the
  * defaults. */
 typedef struct weft_process_pool_opts {
     unsigned max_workers; /* 0: the CPUs this process may use (at most
@@ -105,6 +105,7 @@ typedef struct weft_process_pool_opts {
                                  process layer's default */
     weft_bytes_fn initializer;   /* run first on each worker; NULL: none */
     const void *initarg;         /* its argument (copied) */
+    /** The length of initarg, in bytes. */
     size_t initarg_len;
     unsigned max_tasks_per_child; /* 0: no limit; else a worker is replaced
                                      after that many tasks */
@@ -115,7 +116,7 @@ typedef struct weft_process_pool_opts {
                         (WEFT_FOREVER: none; 0: no time to run) */
 } weft_process_pool_opts_t;
 
-/* A process pool executor. Workers are started at once (and replaced as
+/** A process pool executor. Workers are started at once (and replaced as
  * they die or retire). If the initializer fails on a worker, the pool is
  * broken, as Python's: tasks not done and tasks submitted later fail with
  * WEFT_EBROKEN ("A process initializer failed, the process pool is not
@@ -133,7 +134,7 @@ typedef struct weft_process_pool_opts {
 WEFT_API int weft_process_pool_new(weft_executor_t **out,
                                    const weft_process_pool_opts_t *opts);
 
-/* Submit fn on a copy of the len bytes at arg, to be stopped after timeout
+/** Submit fn on a copy of the len bytes at arg, to be stopped after timeout
  * seconds of running, overriding the pool's default: WEFT_FOREVER is no
  * timeout; 0 gives the task no time, so that its future fails with
  * WEFT_ETIMEDOUT without the task starting.
@@ -146,7 +147,7 @@ WEFT_API int weft_process_pool_submit_timeout(weft_executor_t *ex,
                                               double timeout,
                                               weft_future_t **out);
 
-/* Python 3.14's terminate_workers() and kill_workers(): shut the pool down
+/** Python 3.14's terminate_workers() and kill_workers(): shut the pool down
  * without waiting, cancelling every task not started, and send each worker
  * SIGTERM (terminate) or SIGKILL (kill). Running tasks end CANCELLED.
  * Returns at once; freeing the pool reaps the workers.
@@ -154,13 +155,13 @@ WEFT_API int weft_process_pool_submit_timeout(weft_executor_t *ex,
 WEFT_API int weft_process_pool_terminate_workers(weft_executor_t *ex);
 WEFT_API int weft_process_pool_kill_workers(weft_executor_t *ex);
 
-/* The process ids of the live workers now, in no particular order: up to
+/** The process ids of the live workers now, in no particular order: up to
  * cap of them into pids; returns how many there are (which may be more
  * than cap), or 0 for an executor that is not a process pool. */
 WEFT_API size_t weft_process_pool_pids(weft_executor_t *ex, int *pids,
                                        size_t cap);
 
-/* multiprocessing.Pool(processes, maxtasksperchild=...): a Pool (pool.h)
+/** multiprocessing.Pool(processes, maxtasksperchild=...): a Pool (pool.h)
  * over a new process pool of that many workers (0: the CPUs this process
  * may use), each replaced after maxtasksperchild tasks (0: never). Use the
  * pool's byte-string calls (weft_pool_map_bytes, ...); pointer calls fail

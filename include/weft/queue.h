@@ -1,4 +1,4 @@
-/* weft/queue.h: Queue, LifoQueue, PriorityQueue and SimpleQueue, Python's
+/** weft/queue.h: Queue, LifoQueue, PriorityQueue and SimpleQueue, Python's
  * `queue` module, for threads (and, with the coro layer, coroutines) of one
  * process. The ipc layer has the queues that cross processes.
  *
@@ -34,7 +34,7 @@
  * Defaults for this layer: thread-safe, any number of putters and getters;
  * blocking only where marked. The comparator of a priority queue runs with
  * the queue's internal lock held: it must not call into the queue.
- */
+ * \file */
 #ifndef WEFT_QUEUE_H
 #define WEFT_QUEUE_H
 
@@ -46,9 +46,10 @@
 extern "C" {
 #endif
 
+/** A queue of any kind: see the constructors below. */
 typedef struct weft_queue weft_queue_t;
 
-/* A FIFO queue (queue.Queue), a LIFO queue (queue.LifoQueue), or a priority
+/** A FIFO queue (queue.Queue), a LIFO queue (queue.LifoQueue), or a priority
  * queue (queue.PriorityQueue) whose get returns the item that compare ranks
  * lowest (compare(a, b, ctx) < 0 when a comes before b); items that compare
  * equal come out in the order they were put.
@@ -62,16 +63,16 @@ WEFT_API int weft_priority_queue_new(weft_queue_t **out, size_t maxsize,
                                                     const void *b, void *ctx),
                                      void *ctx);
 
-/* An unbounded FIFO queue without task tracking (queue.SimpleQueue):
+/** An unbounded FIFO queue without task tracking (queue.SimpleQueue):
  * task_done and join are WEFT_ENOTSUP on it. Unlike Python's, it can be
  * shut down like the others. */
 WEFT_API int weft_simple_queue_new(weft_queue_t **out);
 
-/* Free q. Items still inside are not freed (weft does not own them): drain
+/** Free q. Items still inside are not freed (weft does not own them): drain
  * them first if they need freeing. No thread may be using q. NULL: no-op. */
 WEFT_API void weft_queue_free(weft_queue_t *q);
 
-/* Put item in q, waiting up to timeout seconds for room.
+/** Put item in q, waiting up to timeout seconds for room.
  * Blocks: until there is room, the timeout passes, or q shuts down.
  * Ownership: item is passed on as is to exactly one getter.
  * Errors: WEFT_EFULL, WEFT_ESHUTDOWN (checked first, as in Python),
@@ -80,7 +81,7 @@ WEFT_API void weft_queue_free(weft_queue_t *q);
 WEFT_API int weft_queue_put(weft_queue_t *q, void *item, double timeout);
 WEFT_API int weft_queue_put_nowait(weft_queue_t *q, void *item);
 
-/* Take the next item into *item, waiting up to timeout seconds for one.
+/** Take the next item into *item, waiting up to timeout seconds for one.
  * Blocks: until there is an item, the timeout passes, or q shuts down.
  * Errors: WEFT_EEMPTY, WEFT_ESHUTDOWN, WEFT_ECANCELLED, WEFT_EINVAL (NULL
  * q or item, bad timeout); *item is then unchanged and no item was taken.
@@ -88,7 +89,7 @@ WEFT_API int weft_queue_put_nowait(weft_queue_t *q, void *item);
 WEFT_API int weft_queue_get(weft_queue_t *q, void **item, double timeout);
 WEFT_API int weft_queue_get_nowait(weft_queue_t *q, void **item);
 
-/* Snapshots: how many items are in q, whether it is empty or full, and its
+/** Snapshots: how many items are in q, whether it is empty or full, and its
  * maxsize (0: unbounded). An item counts from the moment its put has
  * claimed a slot until its get has. NULL q: 0. */
 WEFT_API size_t weft_queue_qsize(const weft_queue_t *q);
@@ -96,19 +97,19 @@ WEFT_API int weft_queue_empty(const weft_queue_t *q);
 WEFT_API int weft_queue_full(const weft_queue_t *q);
 WEFT_API size_t weft_queue_maxsize(const weft_queue_t *q);
 
-/* Say that an item taken by get has been dealt with.
+/** Say that an item taken by get has been dealt with.
  * Errors: WEFT_EINVAL when called more times than items were put
  * ("task_done() called too many times") or on a NULL q, WEFT_ENOTSUP on a
  * SimpleQueue. */
 WEFT_API int weft_queue_task_done(weft_queue_t *q);
 
-/* Wait until every item put has been got and marked done, up to timeout
+/** Wait until every item put has been got and marked done, up to timeout
  * seconds (Python's join has no timeout; WEFT_FOREVER is the same).
  * Blocks: yes. Errors: WEFT_ETIMEDOUT, WEFT_ECANCELLED, WEFT_EINVAL,
  * WEFT_ENOTSUP on a SimpleQueue. */
 WEFT_API int weft_queue_join(weft_queue_t *q, double timeout);
 
-/* Shut q down (see above); immediate nonzero for shutdown(immediate=True).
+/** Shut q down (see above); immediate nonzero for shutdown(immediate=True).
  * Shutting down twice is allowed; an immediate shutdown after a gentle one
  * makes it immediate, and counts done the items left at that moment (as
  * many as tasks are unfinished: never more). Errors: WEFT_EINVAL (NULL q).
@@ -116,7 +117,7 @@ WEFT_API int weft_queue_join(weft_queue_t *q, double timeout);
 WEFT_API int weft_queue_shutdown(weft_queue_t *q, int immediate);
 WEFT_API int weft_queue_is_shutdown(const weft_queue_t *q);
 
-/* Take up to max items out of q without waiting, in get order, into items;
+/** Take up to max items out of q without waiting, in get order, into items;
  * returns how many (0 for a NULL q or items). Works in every state, shut
  * down or not. An item taken needs task_done() like one taken by get,
  * unless an immediate shutdown has already counted it done. Room it makes

@@ -1,4 +1,4 @@
-/* weft/thread.h: Thread, Timer, thread-local storage, and the registry
+/** weft/thread.h: Thread, Timer, thread-local storage, and the registry
  * behind current_thread(), main_thread(), active_count() and enumerate():
  * Python's threading.Thread, without a GIL (threads run in parallel).
  *
@@ -36,7 +36,7 @@
  * per thread that asks who it is. After fork() the child's registry holds
  * only the thread that forked, which becomes the child's main thread, as in
  * Python; the handles of the other threads read as finished there.
- */
+ * \file */
 #ifndef WEFT_THREAD_H
 #define WEFT_THREAD_H
 
@@ -49,9 +49,10 @@
 extern "C" {
 #endif
 
+/** A thread (threading.Thread): see weft_thread_new(). */
 typedef struct weft_thread weft_thread_t;
 
-/* Options for a new thread; a NULL pointer or a zeroed struct gives
+/** Options for a new thread; a NULL pointer or a zeroed struct gives
  * Python's defaults. */
 typedef struct weft_thread_opts {
     const char *name;  /* NULL or "": "Thread-N (target)" as Python names
@@ -64,24 +65,24 @@ typedef struct weft_thread_opts {
     size_t stack_size; /* 0: the global default (weft_thread_stack_size) */
 } weft_thread_opts_t;
 
-/* Create a thread that will run target(arg, &result) once started.
+/** Create a thread that will run target(arg, &result) once started.
  * Ownership: arg is passed on as is; *out returns a new reference.
  * Errors: WEFT_EINVAL (NULL out or target, stack_size below the minimum),
  * WEFT_ENOMEM. */
 WEFT_API int weft_thread_new(weft_thread_t **out, weft_fn target, void *arg,
                              const weft_thread_opts_t *opts);
 
-/* Drop a reference; t may still be running (it then runs on). NULL: no-op. */
+/** Drop a reference; t may still be running (it then runs on). NULL: no-op. */
 WEFT_API void weft_thread_free(weft_thread_t *t);
 
-/* Take another reference to t. Returns t. */
+/** Take another reference to t. Returns t. */
 WEFT_API weft_thread_t *weft_thread_ref(weft_thread_t *t);
 
-/* Start t. Errors: WEFT_ESTATE on a second start ("threads can only be
+/** Start t. Errors: WEFT_ESTATE on a second start ("threads can only be
  * started once"), WEFT_ESYS when the system refuses a new thread. */
 WEFT_API int weft_thread_start(weft_thread_t *t);
 
-/* Wait until t has finished, up to timeout seconds. Once it returns 0, the
+/** Wait until t has finished, up to timeout seconds. Once it returns 0, the
  * target has returned, the excepthook has run and t's thread-local values
  * have been destroyed. The main thread's entry finishes when the program
  * exits (the exit rule above). A thread weft did not start cannot be
@@ -94,26 +95,26 @@ WEFT_API int weft_thread_start(weft_thread_t *t);
  * (t is the calling thread: "cannot join current thread"). */
 WEFT_API int weft_thread_join(weft_thread_t *t, double timeout);
 
-/* Nonzero from start until the target has returned. */
+/** Nonzero from start until the target has returned. */
 WEFT_API int weft_thread_is_alive(const weft_thread_t *t);
 
-/* The name (borrowed, valid while t lives, even after a rename: names are
+/** The name (borrowed, valid while t lives, even after a rename: names are
  * kept until t is freed), and a new one (copied). A thread's OS name (for
  * debuggers, cut to 15 bytes) is set as it starts, and on a rename made by
  * the thread itself. Errors: WEFT_EINVAL (NULL name), WEFT_ENOMEM. */
 WEFT_API const char *weft_thread_name(const weft_thread_t *t);
 WEFT_API int weft_thread_set_name(weft_thread_t *t, const char *name);
 
-/* The daemon flag; it can only be changed before start (WEFT_ESTATE). */
+/** The daemon flag; it can only be changed before start (WEFT_ESTATE). */
 WEFT_API int weft_thread_daemon(const weft_thread_t *t);
 WEFT_API int weft_thread_set_daemon(weft_thread_t *t, int daemon);
 
-/* Python's ident (a process-unique number, 0 before start) and native_id
+/** Python's ident (a process-unique number, 0 before start) and native_id
  * (the kernel's thread id, 0 before start). */
 WEFT_API uint64_t weft_thread_ident(const weft_thread_t *t);
 WEFT_API uint64_t weft_thread_native_id(const weft_thread_t *t);
 
-/* What the finished target left: returns the target's own code (0 on
+/** What the finished target left: returns the target's own code (0 on
  * success, *result then holds its result; result may be NULL) or
  * WEFT_ESTATE while t has not finished (or, in a child made by fork(), for
  * a thread that stayed in the parent). On failure the calling thread's last
@@ -121,7 +122,7 @@ WEFT_API uint64_t weft_thread_native_id(const weft_thread_t *t);
  * Ownership: *result is the target's, passed on as is. */
 WEFT_API int weft_thread_result(const weft_thread_t *t, void **result);
 
-/* The calling thread's entry: a weft thread's own handle, or an entry made
+/** The calling thread's entry: a weft thread's own handle, or an entry made
  * on first use for a thread weft did not start ("MainThread" for the main
  * thread, "Dummy-N" for others; a dummy is a daemon, leaves the registry
  * and reads as not alive once its thread exits, and becomes the child's
@@ -134,28 +135,28 @@ WEFT_API int weft_thread_result(const weft_thread_t *t, void **result);
 WEFT_API weft_thread_t *weft_current_thread(void);
 WEFT_API weft_thread_t *weft_main_thread(void);
 
-/* The calling thread's ident and native id (threading.get_ident(),
+/** The calling thread's ident and native id (threading.get_ident(),
  * get_native_id()). */
 WEFT_API uint64_t weft_get_ident(void);
 WEFT_API uint64_t weft_get_native_id(void);
 
-/* How many threads are alive: the main thread, every started weft thread
+/** How many threads are alive: the main thread, every started weft thread
  * that has not finished, and every other thread that asked for its entry. */
 WEFT_API size_t weft_active_count(void);
 
-/* A snapshot of the live threads, in start order, main thread first.
+/** A snapshot of the live threads, in start order, main thread first.
  * Ownership: *list returns a new array of new references; free both with
  * weft_thread_list_free(). Errors: WEFT_EINVAL (NULL list or count),
  * WEFT_ENOMEM. */
 WEFT_API int weft_enumerate(weft_thread_t ***list, size_t *count);
 WEFT_API void weft_thread_list_free(weft_thread_t **list, size_t count);
 
-/* The default stack size for new threads (threading.stack_size()): 0 for the
+/** The default stack size for new threads (threading.stack_size()): 0 for the
  * system's default. *old, if not NULL, receives the previous value.
  * Errors: WEFT_EINVAL (non-zero and below 32 KiB). */
 WEFT_API int weft_thread_stack_size(size_t size, size_t *old);
 
-/* threading.excepthook: called on the failing thread, after its target
+/** threading.excepthook: called on the failing thread, after its target
  * returned a non-zero code, with the thread and the error (both borrowed
  * for the call), before the thread counts as finished. NULL restores the
  * default, which prints "Exception in thread NAME: WEFT_EXXX: message" on
@@ -168,7 +169,7 @@ WEFT_API weft_excepthook_t weft_thread_set_excepthook(weft_excepthook_t hook);
 
 /* ----- Timer (threading.Timer) ----- */
 
-/* A thread that waits interval seconds, then runs fn(arg, &result) unless
+/** A thread that waits interval seconds, then runs fn(arg, &result) unless
  * cancelled first. It is a weft_thread_t: start, join, name and daemon work
  * as for any thread; its default name is "Thread-N", as Python names a
  * Timer. A cancelled timer finishes with code 0 and a NULL result.
@@ -177,16 +178,17 @@ WEFT_API weft_excepthook_t weft_thread_set_excepthook(weft_excepthook_t hook);
 WEFT_API int weft_timer_new(weft_thread_t **out, double interval, weft_fn fn,
                             void *arg, const weft_thread_opts_t *opts);
 
-/* Stop the timer if it has not fired yet: fn will not run, and a timer
+/** Stop the timer if it has not fired yet: fn will not run, and a timer
  * waiting out its interval ends at once. Cancelling before start, or after
  * firing, is allowed. Errors: WEFT_EINVAL when t is NULL or not a timer. */
 WEFT_API int weft_timer_cancel(weft_thread_t *t);
 
 /* ----- Thread-local storage (threading.local) ----- */
 
+/** Thread-local storage (threading.local): see weft_local_new(). */
 typedef struct weft_local weft_local_t;
 
-/* A slot that holds one value per thread, NULL until set. destructor, if
+/** A slot that holds one value per thread, NULL until set. destructor, if
  * not NULL, runs on a thread's non-NULL value when that thread ends: for a
  * weft thread before join() returns, for another thread as it exits (the
  * main thread's values are not destroyed at exit). A destructor may set

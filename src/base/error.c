@@ -90,8 +90,5 @@ void weft_error_capture(weft_error_info_t *out, int code)
 
 const char *weft_version(void)
 {
-#define WEFT_STR2_(x) #x
-#define WEFT_STR_(x) WEFT_STR2_(x)
-    return WEFT_STR_(WEFT_VERSION_MAJOR) "." WEFT_STR_(
-        WEFT_VERSION_MINOR) "." WEFT_STR_(WEFT_VERSION_PATCH);
+    return WEFT_VERSION_STRING;
 }

@@ -1,11 +1,13 @@
 #!/bin/sh
 # Install weft from a build tree into a scratch prefix, then build a tiny
 # program against the installed copy twice: with pkg-config and with CMake's
-# find_package; and see that weft-demo is installed with what it needs.
-# Usage: check-install.sh BUILD_DIR C_COMPILER
+# find_package; and see that weft-demo is installed with what it needs, and
+# the man pages where man finds them (MAN is "man" when the build made them).
+# Usage: check-install.sh BUILD_DIR C_COMPILER [man|noman]
 set -eu
 build=$1
 cc=$2
+man=${3:-noman}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
@@ -18,16 +20,30 @@ int main(void)
     weft_lock_t l = WEFT_LOCK_INIT;
     if (weft_lock_acquire(&l, WEFT_FOREVER) || weft_lock_release(&l))
         return 1;
-    printf("weft %s: %s\n", weft_version(), weft_strerror(WEFT_ETIMEDOUT));
+    printf("weft %s (headers %s): %s\n", weft_version(), WEFT_VERSION_STRING,
+           weft_strerror(WEFT_ETIMEDOUT));
     return 0;
 }
 C
 
-# pkg-config, shared library.
+# pkg-config, shared library: the program starts from this non-system
+# prefix as built, without LD_LIBRARY_PATH (weft.pc's Libs carry the run
+# path), and loads the prefix's libweft, which gives its version.
 libdir=$(ls -d "$work"/prefix/lib*/pkgconfig | head -n 1)
 export PKG_CONFIG_PATH=$libdir
 "$cc" "$work/hello.c" -o "$work/hello-pc" $(pkg-config --cflags --libs weft)
-LD_LIBRARY_PATH=$(dirname "$libdir") "$work/hello-pc" | grep -q "timed out"
+env -u LD_LIBRARY_PATH "$work/hello-pc" >"$work/hello-pc.out"
+grep -q "timed out" "$work/hello-pc.out"
+env -u LD_LIBRARY_PATH ldd "$work/hello-pc" | grep -q "libweft.so.* => $(dirname "$libdir")/" || {
+    echo "install: hello-pc does not load libweft from the prefix:"
+    ldd "$work/hello-pc"
+    exit 1
+}
+version=$(pkg-config --modversion weft)
+grep -q "^weft $version (headers $version)" "$work/hello-pc.out" || {
+    echo "install: weft.pc says $version, the program: $(cat "$work/hello-pc.out")"
+    exit 1
+}
 
 # pkg-config, static library.
 "$cc" -static "$work/hello.c" -o "$work/hello-static" \
@@ -35,6 +51,17 @@ LD_LIBRARY_PATH=$(dirname "$libdir") "$work/hello-pc" | grep -q "timed out"
 "$cc" "$work/hello.c" -o "$work/hello-static" $(pkg-config --cflags weft) \
     "$(dirname "$libdir")/libweft.a" -pthread -ldl -lm
 "$work/hello-static" | grep -q "timed out"
+
+# libweft.a into an otherwise dynamic program, as README.md shows: the
+# program needs no libweft.so.
+"$cc" "$work/hello.c" -o "$work/hello-a" $(pkg-config --cflags weft) \
+    -L"$(pkg-config --variable=libdir weft)" -Wl,-Bstatic -lweft -Wl,-Bdynamic \
+    $(pkg-config --libs --static weft | sed 's/-lweft//')
+"$work/hello-a" | grep -q "timed out"
+if ldd "$work/hello-a" | grep -q libweft; then
+    echo "install: hello-a still loads libweft.so"
+    exit 1
+fi
 
 # CMake package.
 mkdir "$work/app"
@@ -50,8 +77,46 @@ cmake -S "$work/app" -B "$work/app/build" -DCMAKE_C_COMPILER="$cc" \
     -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/app/build" >/dev/null
 "$work/app/build/hello" | grep -q "timed out"
+# The CMake package's version policy (README.md): before 1.0 a minor
+# release may break the interface, so 0.MINOR takes only requests for
+# 0.MINOR; from 1.0 on, requests for an earlier minor of the same major.
+mkdir "$work/older"
+major=${version%%.*}
+minor=${version#*.}
+minor=${minor%%.*}
+if [ "$major" -eq 0 ] && [ "$minor" -gt 0 ]; then
+    cat >"$work/older/CMakeLists.txt" <<CM
+cmake_minimum_required(VERSION 3.16)
+project(older C)
+find_package(weft 0.$((minor - 1)) QUIET)
+if(weft_FOUND)
+    message(FATAL_ERROR "weft $version accepted for 0.$((minor - 1))")
+endif()
+CM
+    cmake -S "$work/older" -B "$work/older/build" -DCMAKE_C_COMPILER="$cc" \
+        -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+fi
+
 # The demo, and the Python programs it runs beside weft.
 "$work/prefix/bin/weft-demo" --help | grep -q -- "--scale"
 test -f "$work/prefix/share/weft/python/primes.py"
+
+# The man pages: one per layer, and one per public name leading to it, where
+# man finds them (PREFIX/share/man/man3).
+if [ "$man" = man ]; then
+    mandir=$work/prefix/share/man
+    for page in executor.h weft_executor_submit weft_queue_get WEFT_FOREVER; do
+        test -f "$mandir/man3/$page.3" || {
+            echo "install: no man page $mandir/man3/$page.3"
+            exit 1
+        }
+    done
+    if command -v man >/dev/null 2>&1; then
+        man -M "$mandir" -w weft_executor_submit | grep -q "^$mandir/man3/"
+        MANPAGER=cat man -M "$mandir" weft_executor_submit 2>/dev/null |
+            grep -q "weft_executor_submit"
+    fi
+    echo "install: man pages in $mandir/man3"
+fi
 
 echo "install: pkg-config (shared, static) and find_package all build and run"
