@@ -231,6 +231,12 @@ int weft__mpi_local_executor_new(weft_executor_t **out, unsigned nworkers,
 int weft__mpi_recv_blocking(weft__mpi_transport_t *t, int *peer,
                             weft_bytes_t *msg);
 
+/* Poll until every send has completed, for max_ns at most (what comes
+ * meanwhile is dropped): before a transport whose peers are alive is
+ * destroyed, since destroy leaves the bytes of sends not complete (MPI may
+ * still read them) rather than free them. */
+void weft__mpi_drain_sends(weft__mpi_transport_t *t, int64_t max_ns);
+
 /* ----- The root's state (root.c, progress.c) ----- */
 
 struct root;

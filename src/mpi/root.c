@@ -459,8 +459,12 @@ static int start_up(struct root *r, int verdict, char *why, size_t size)
     int rc = gather_names(r, &verdict, why, size);
     if (rc == 0)
         rc = send_start(r, verdict, why);
-    if (rc == 0 && verdict)
+    if (rc == 0 && verdict) {
+        /* Every worker waits for its START: let them go out before the
+         * transport is destroyed (10 s at most, for a worker that died). */
+        weft__mpi_drain_sends(r->t, 10 * (int64_t)1000000000);
         return weft_fail(verdict, "%s", why);
+    }
     if (rc == 0)
         rc = gather_ready(r);
     int64_t now = weft_monotonic_ns();
