@@ -10,9 +10,8 @@
  * aborts the whole job at once (a non-zero status, "exited on signal 9").
  * The program run is tests/mpi/ranks_executor.c in its "kill" mode.
  *
- * Skipped under ThreadSanitizer (see tests/CMakeLists.txt): Open MPI is
- * not instrumented. Under AddressSanitizer Open MPI's own leaks are
- * suppressed (tests/mpi/openmpi.lsan.supp). */
+ * Run under the sanitizers too; under AddressSanitizer Open MPI's own
+ * leaks are suppressed (tests/mpi/openmpi.lsan.supp). */
 #include "testing.h"
 
 #include <stdio.h>
@@ -32,8 +31,6 @@ static char *run(const char *flags, int *status)
 
 static void the_cpu_bound_example_runs_on_four_worker_ranks(void **state)
 {
-    if (!WEFT_MPI_RUN_RANKS)
-        skip();
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "timeout -s KILL %d %s --allow-run-as-root --oversubscribe "
@@ -55,8 +52,6 @@ static void the_cpu_bound_example_runs_on_four_worker_ranks(void **state)
  * timeout, which kills mpirun (status 0x89) rather than hang. */
 static void with_recovery_the_root_reports_the_dead_rank_and_exits(void **state)
 {
-    if (!WEFT_MPI_RUN_RANKS)
-        skip();
     for (int i = 0; i < 3; i++) {
         int status;
         double t0 = weft_monotonic();
@@ -78,8 +73,6 @@ static void with_recovery_the_root_reports_the_dead_rank_and_exits(void **state)
 
 static void without_recovery_mpirun_ends_the_whole_job(void **state)
 {
-    if (!WEFT_MPI_RUN_RANKS)
-        skip();
     int status;
     char *out = run("", &status);
     assert_true(status != 0);
