@@ -36,6 +36,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "base/chaos.h"
 #include "weft/mpi.h"
 #include "weft/park.h"
 #include "weft/process.h"
