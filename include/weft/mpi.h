@@ -2,8 +2,10 @@
  * MPIPoolExecutor and MPICommExecutor, without an interpreter or pickling.
  *
  * Built only when CMake finds MPI (Debian's libopenmpi-dev): the layer is
- * then its own library, libweft_mpi (CMake target weft::mpi, pkg-config
- * weft-mpi), linked with libweft and MPI; a build without MPI says so at
+ * then its own library, libweft_mpi, linked with libweft and MPI, and
+ * installed beside it (`pkg-config --cflags --libs weft-mpi`, or
+ * find_package(weft COMPONENTS mpi) and the CMake target weft::mpi, which
+ * finds MPI itself); a build without MPI says so at
  * configure time and has no libweft_mpi, and this header then declares
  * functions that nothing defines.
  *
