@@ -1,6 +1,9 @@
 # make install: both libraries, the headers, a pkg-config file and a CMake
 # package, so that users build with `pkg-config --cflags --libs weft` or
-# `find_package(weft)` and `target_link_libraries(app weft::weft)`.
+# `find_package(weft)` and `target_link_libraries(app weft::weft)`. Where
+# the mpi layer is built, libweft_mpi too, with weft-mpi.pc and the CMake
+# target weft::mpi (find_package(weft COMPONENTS mpi)), in an export set of
+# its own, so that programs without MPI never need MPI to find weft.
 include(CMakePackageConfigHelpers)
 
 install(TARGETS weft weft_static EXPORT weftTargets
@@ -30,3 +33,34 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weftConfig.cmake
 configure_file(cmake/weft.pc.in ${CMAKE_CURRENT_BINARY_DIR}/weft.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weft.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+
+if(WEFT_HAVE_MPI)
+    set_target_properties(weft_mpi PROPERTIES EXPORT_NAME mpi)
+    set_target_properties(weft_mpi_static PROPERTIES EXPORT_NAME mpi_static)
+    install(TARGETS weft_mpi weft_mpi_static EXPORT weftMpiTargets
+            LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+            ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+            INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+    install(EXPORT weftMpiTargets NAMESPACE weft::
+            DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/weft)
+
+    # MPI's own flags: through its pkg-config file where it has one
+    # (Debian's mpi-c, whichever MPI is chosen), else as CMake found them.
+    pkg_check_modules(WEFT_MPI_PC QUIET mpi-c)
+    set(WEFT_MPI_PC_REQUIRES "")
+    set(WEFT_MPI_PC_CFLAGS "")
+    set(WEFT_MPI_PC_LIBS "")
+    if(WEFT_MPI_PC_FOUND)
+        set(WEFT_MPI_PC_REQUIRES "mpi-c")
+    else()
+        foreach(dir ${MPI_C_INCLUDE_DIRS})
+            string(APPEND WEFT_MPI_PC_CFLAGS " -I${dir}")
+        endforeach()
+        foreach(lib ${MPI_C_LIBRARIES})
+            string(APPEND WEFT_MPI_PC_LIBS " ${lib}")
+        endforeach()
+    endif()
+    configure_file(cmake/weft-mpi.pc.in ${CMAKE_CURRENT_BINARY_DIR}/weft-mpi.pc @ONLY)
+    install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weft-mpi.pc
+            DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+endif()

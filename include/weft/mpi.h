@@ -2,8 +2,10 @@
  * MPIPoolExecutor and MPICommExecutor, without an interpreter or pickling.
  *
  * Built only when CMake finds MPI (Debian's libopenmpi-dev): the layer is
- * then its own library, libweft_mpi (CMake target weft::mpi, pkg-config
- * weft-mpi), linked with libweft and MPI; a build without MPI says so at
+ * then its own library, libweft_mpi, linked with libweft and MPI, and
+ * installed beside it (`pkg-config --cflags --libs weft-mpi`, or
+ * find_package(weft COMPONENTS mpi) and the CMake target weft::mpi, which
+ * finds MPI itself); a build without MPI says so at
  * configure time and has no libweft_mpi, and this header then declares
  * functions that nothing defines.
  *
@@ -77,9 +79,24 @@
  * 3.0 s and is presumed dead, while running task 7 (crash)"), the tasks
  * sent behind it go back to the queue for the others, and it gets no more;
  * with no worker left, every task not done fails with WEFT_EWORKERDIED.
- * The root then shuts down and exits as usual (MPI_Finalize returns under
- * --enable-recovery). A worker that is only slow past worker_timeout is
- * given up the same way; its late results are dropped.
+ * The root then shuts down and frees the executor as usual. A worker that
+ * is only slow past worker_timeout is given up the same way; its late
+ * results are dropped.
+ *
+ * Ending a job that lost a rank. Open MPI 4.1's MPI_Finalize begins with
+ * a fence over every rank of the job, the dead one included; under
+ * --enable-recovery that fence sometimes never completes (the ranks left
+ * wait in MPI_Finalize for ever, more often on a loaded machine), after
+ * the executor itself has ended cleanly on every live rank. A program
+ * run under --enable-recovery, so that it outlives a worker, must skip
+ * that fence: run it with `mpirun --enable-recovery --mca
+ * async_mpi_finalize 1`, or set OMPI_MCA_async_mpi_finalize=1 in the
+ * environment of every rank before MPI is initialized (before
+ * MPI_Init_thread, or before weft_mpi_executor_new when this layer
+ * initializes MPI), e.g. setenv("OMPI_MCA_async_mpi_finalize", "1", 0) at
+ * the top of main. The fence is not needed for the executor's own traffic:
+ * freeing the executor waits for every live worker's BYE and for every
+ * send to complete, on the root and on each worker.
  *
  * Cancellation and shutdown. weft_future_cancel() cancels a task the root
  * has not sent. A task sent behind the one a worker runs counts as not

@@ -24,7 +24,10 @@
 #define WEFT_BASE_CHAOS_H
 
 #if defined(WEFT_CHAOS) && WEFT_CHAOS
-void weft__chaos_point(void);
+/* Exported from libweft.so in the chaos build alone (the layers' other
+ * internals stay hidden), so that libweft_mpi, a library of its own over
+ * libweft, shares these points and their seeding. */
+__attribute__((visibility("default"))) void weft__chaos_point(void);
 #define WEFT_CHAOS_POINT() weft__chaos_point()
 #else
 #define WEFT_CHAOS_POINT() ((void)0)

@@ -107,3 +107,18 @@ int weft__mpi_recv_blocking(weft__mpi_transport_t *t, int *peer,
         weft__mpi_idle_wait(&idle, 1000000, 0);
     }
 }
+
+void weft__mpi_drain_sends(weft__mpi_transport_t *t, int64_t max_ns)
+{
+    struct weft__mpi_idle idle = {-1, 0};
+    int64_t deadline = weft_monotonic_ns() + max_ns;
+    while (t->ops->sends_pending(t) > 0 && weft_monotonic_ns() < deadline) {
+        int peer, got = 0;
+        weft_bytes_t msg = {NULL, 0};
+        if (t->ops->poll(t, &peer, &msg, &got) != 0)
+            return;
+        weft_bytes_free(&msg);
+        if (!got)
+            weft__mpi_idle_wait(&idle, 1000000, 0);
+    }
+}

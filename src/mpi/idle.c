@@ -45,6 +45,7 @@ void weft__mpi_idle_destroy(struct weft__mpi_idle *w)
 void weft__mpi_idle_wake(struct weft__mpi_idle *w)
 {
     uint64_t one = 1;
+    WEFT_CHAOS_POINT();
     while (write(w->efd, &one, sizeof one) < 0 && errno == EINTR)
         ;
 }
@@ -64,6 +65,7 @@ static void sleep_ns(int efd, int64_t ns)
     struct pollfd p = {efd, POLLIN, 0};
     if (ppoll(&p, 1, ns == WEFT_NEVER ? NULL : &ts, NULL) > 0) {
         uint64_t v;
+        WEFT_CHAOS_POINT(); /* seen readable, not read yet */
         while (read(efd, &v, sizeof v) < 0 && errno == EINTR)
             ;
     }

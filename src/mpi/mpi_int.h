@@ -36,6 +36,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "base/chaos.h"
 #include "weft/mpi.h"
 #include "weft/park.h"
 #include "weft/process.h"
@@ -230,6 +231,12 @@ int weft__mpi_local_executor_new(weft_executor_t **out, unsigned nworkers,
  * returns 0 with the message, or the transport's error. */
 int weft__mpi_recv_blocking(weft__mpi_transport_t *t, int *peer,
                             weft_bytes_t *msg);
+
+/* Poll until every send has completed, for max_ns at most (what comes
+ * meanwhile is dropped): before a transport whose peers are alive is
+ * destroyed, since destroy leaves the bytes of sends not complete (MPI may
+ * still read them) rather than free them. */
+void weft__mpi_drain_sends(weft__mpi_transport_t *t, int64_t max_ns);
 
 /* ----- The root's state (root.c, progress.c) ----- */
 

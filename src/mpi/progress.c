@@ -342,6 +342,7 @@ static int receive(struct root *r, int *busy, int *got_any)
         weft_lock_acquire_shielded(&r->lock);
         *busy |= take_message(r, peer, &msg, &done);
         weft_lock_release(&r->lock);
+        WEFT_CHAOS_POINT(); /* outcomes taken, their futures not done */
         weft_bytes_free(&msg);
         weft__mpi_complete(r, done);
     }
@@ -358,6 +359,7 @@ static int turn(struct root *r, int *busy, int *idle, int *end)
     send_exits(r);
     weft_lock_release(&r->lock);
     weft__mpi_complete(r, done);
+    WEFT_CHAOS_POINT(); /* tasks taken, the buffers not sent yet */
     int sent, got = 0;
     int rc = send_all(r, &sent);
     if (rc == 0)
@@ -408,9 +410,13 @@ int weft__mpi_progress_main(void *arg, void **result)
         }
         if (end)
             return 0;
-        if (busy)
+        if (busy) {
             weft__mpi_idle_reset(&r->idle);
-        else
-            weft__mpi_idle_wait(&r->idle, r->set.heartbeat_ns, idle);
+            continue;
+        }
+        /* Between the check that nothing is to do and the sleep: a
+         * submission's wake-up written here is read by the sleep. */
+        WEFT_CHAOS_POINT();
+        weft__mpi_idle_wait(&r->idle, r->set.heartbeat_ns, idle);
     }
 }

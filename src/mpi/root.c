@@ -29,6 +29,7 @@ static const weft_future_class_t task_class = {
 
 void weft__mpi_release(struct root *r)
 {
+    WEFT_CHAOS_POINT();
     /* Acq_rel: the last dropper sees every write made under the others. */
     if (atomic_fetch_sub_explicit(&r->refs, 1, memory_order_acq_rel) == 1)
         free(r);
@@ -69,9 +70,12 @@ void weft__mpi_complete(struct root *r, struct rtask *done)
         weft_bytes_free(&t->out); /* kept if the future was done already */
         weft_bytes_free(&t->arg);
         /* Release: pairs with the acquire load of shutdown's waiter. */
+        WEFT_CHAOS_POINT();
         if (atomic_fetch_sub_explicit(&r->outstanding, 1,
-                                      memory_order_acq_rel) == 1)
+                                      memory_order_acq_rel) == 1) {
+            WEFT_CHAOS_POINT(); /* between the store of 0 and the unpark */
             weft_unpark_all(&r->outstanding, 0);
+        }
         weft_future_free(f); /* the executor's reference */
     }
 }
@@ -202,6 +206,7 @@ static int submit(struct root *r, weft_bytes_fn fn, const char *name,
         weft_future_free(f);
         return rc;
     }
+    WEFT_CHAOS_POINT(); /* queued, its wake-up not written yet */
     if (wake)
         weft__mpi_idle_wake(&r->idle);
     *out = f;
@@ -257,6 +262,7 @@ static void begin_shutdown(struct root *r, int cancel, int quit,
         weft_future_free(waiting[i]);
     }
     free(waiting);
+    WEFT_CHAOS_POINT(); /* shutdown stored, the wake-up not written yet */
     weft__mpi_idle_wake(&r->idle);
 }
 
@@ -273,6 +279,7 @@ static const weft_park_ops_t some_left_ops = {some_left, NULL, NULL};
 static int wait_zero(_Atomic uint32_t *word, int64_t deadline)
 {
     while (atomic_load(word) != 0) {
+        WEFT_CHAOS_POINT(); /* between the check and the park */
         int rc = weft_park(word, &some_left_ops, word, deadline, NULL);
         if (rc == WEFT_ETIMEDOUT || rc == WEFT_ECANCELLED)
             return rc;
@@ -459,8 +466,12 @@ static int start_up(struct root *r, int verdict, char *why, size_t size)
     int rc = gather_names(r, &verdict, why, size);
     if (rc == 0)
         rc = send_start(r, verdict, why);
-    if (rc == 0 && verdict)
+    if (rc == 0 && verdict) {
+        /* Every worker waits for its START: let them go out before the
+         * transport is destroyed (10 s at most, for a worker that died). */
+        weft__mpi_drain_sends(r->t, 10 * (int64_t)1000000000);
         return weft_fail(verdict, "%s", why);
+    }
     if (rc == 0)
         rc = gather_ready(r);
     int64_t now = weft_monotonic_ns();

@@ -67,6 +67,7 @@ struct serve {
 static void msg_release(struct wmsg *m)
 {
     /* Acq_rel: the last releaser sees every other task done with it. */
+    WEFT_CHAOS_POINT();
     if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1) {
         weft_bytes_free(&m->data);
         free(m);
@@ -136,6 +137,7 @@ static int queue_task(struct serve *s, struct wmsg *m,
         return weft_fail(WEFT_ENOMEM, "MPI worker: no memory");
     *w = (struct wtask){h->id, h->fn, {len ? (unsigned char *)body : NULL, len}, m};
     atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    WEFT_CHAOS_POINT();
     weft_queue_put(s->tasks, w, WEFT_FOREVER);
     return 0;
 }
@@ -179,6 +181,7 @@ static int flush(struct serve *s, int *sent, int *done)
                            NULL, 0);
     weft_bytes_t msg = weft__mpi_take(&s->out);
     weft_lock_release(&s->lock);
+    WEFT_CHAOS_POINT(); /* done read, the frames not sent yet */
     *sent = msg.len > 0;
     if (rc == 0 && msg.len)
         rc = s->t->ops->send(s->t, s->root, &msg);
@@ -226,6 +229,7 @@ static int progress_loop(struct serve *s)
             weft__mpi_idle_reset(&s->idle);
             continue;
         }
+        WEFT_CHAOS_POINT(); /* between finding nothing and the sleep */
         weft__mpi_idle_wait(&s->idle, s->heartbeat_ns - (now - last_send), 0);
     }
 }
@@ -239,6 +243,7 @@ static int progress_main(void *arg, void **result)
         weft_lock_acquire_shielded(&s->lock);
         s->rc = rc;
         weft_lock_release(&s->lock);
+        WEFT_CHAOS_POINT(); /* the error stored, the end marker not put */
         weft_queue_put(s->tasks, NULL, WEFT_FOREVER);
     }
     return 0;
@@ -268,6 +273,7 @@ static int stage(struct serve *s, struct weft__mpi_head h, const void *body,
     int wake = weft_queue_empty(s->tasks) || s->out.b.len >= FLUSH_BYTES ||
                now - s->out_since >= FLUSH_NS;
     weft_lock_release(&s->lock);
+    WEFT_CHAOS_POINT(); /* staged, the wake-up not written yet */
     if (wake)
         weft__mpi_idle_wake(&s->idle);
     return rc;
@@ -312,6 +318,7 @@ static void serve_tasks(struct serve *s)
     weft_lock_acquire_shielded(&s->lock);
     s->done = 1;
     weft_lock_release(&s->lock);
+    WEFT_CHAOS_POINT(); /* done stored, the wake-up not written yet */
     weft__mpi_idle_wake(&s->idle);
 }
 

@@ -77,6 +77,7 @@ static int local_send(weft__mpi_transport_t *t, int peer, weft_bytes_t *msg)
         return weft_fail(WEFT_ENOMEM, "local send: no memory");
     *l = (struct letter){NULL, t->rank, *msg};
     *msg = (weft_bytes_t){NULL, 0};
+    WEFT_CHAOS_POINT();
     weft_lock_acquire_shielded(&hub->lock);
     struct box *b = &hub->boxes[peer];
     int lost = b->dead || hub->boxes[t->rank].dead;
@@ -99,6 +100,7 @@ static int local_poll(weft__mpi_transport_t *t, int *peer, weft_bytes_t *msg,
                       int *got)
 {
     weft__mpi_hub_t *hub = ((struct local *)t)->hub;
+    WEFT_CHAOS_POINT();
     weft_lock_acquire_shielded(&hub->lock);
     struct box *b = &hub->boxes[t->rank];
     int dead = b->dead;

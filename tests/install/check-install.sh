@@ -97,6 +97,43 @@ CM
         -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 fi
 
+# The mpi layer, where it was built: libweft_mpi through weft-mpi.pc and
+# through find_package(weft COMPONENTS mpi) (weft::mpi). The program only
+# registers tasks, which needs no MPI job, so it runs without mpirun.
+if test -f "$libdir/weft-mpi.pc"; then
+    cat >"$work/reg.c" <<'C'
+#include <stdio.h>
+#include <mpi.h>
+#include <weft/mpi.h>
+static int sq(const weft_bytes_t *arg, weft_bytes_t *result) { return 0; }
+static int other(const weft_bytes_t *arg, weft_bytes_t *result) { return 1; }
+int main(void)
+{
+    if (weft_mpi_register("sq", sq) || weft_mpi_register("sq", sq) ||
+        weft_mpi_register("sq", other) != WEFT_EEXIST)
+        return 1;
+    printf("weft-mpi: %s\n", weft_errname(WEFT_EEXIST));
+    return 0;
+}
+C
+    "$cc" "$work/reg.c" -o "$work/reg-pc" $(pkg-config --cflags --libs weft-mpi)
+    LD_LIBRARY_PATH=$(dirname "$libdir") "$work/reg-pc" | grep -q "WEFT_EEXIST"
+    mkdir "$work/mpiapp"
+    cp "$work/reg.c" "$work/mpiapp/"
+    cat >"$work/mpiapp/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.16)
+project(reg C)
+find_package(weft 0.1 REQUIRED COMPONENTS mpi)
+add_executable(reg reg.c)
+target_link_libraries(reg weft::mpi)
+CM
+    cmake -S "$work/mpiapp" -B "$work/mpiapp/build" -DCMAKE_C_COMPILER="$cc" \
+        -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+    cmake --build "$work/mpiapp/build" >/dev/null
+    "$work/mpiapp/build/reg" | grep -q "WEFT_EEXIST"
+    echo "install: weft-mpi.pc and weft::mpi build and run"
+fi
+
 # The demo, and the Python programs it runs beside weft.
 "$work/prefix/bin/weft-demo" --help | grep -q -- "--scale"
 test -f "$work/prefix/share/weft/python/primes.py"

@@ -1,15 +1,17 @@
 /* mpi: programs under mpirun, checked from outside: the seeds' CPU-bound
  * example on 5 ranks (weft_mpi_executor_new over MPI_COMM_WORLD, whose
  * workers end their process at shutdown), and a worker rank killed with
- * SIGKILL inside a task, which must not hang the job. Under `mpirun --enable-recovery` the root reports it (the task's
- * future fails with WEFT_EWORKERDIED once the worker has been silent for
- * worker_timeout), the other tasks finish on the rank left, and the root
- * frees the executor and exits 0. Under plain mpirun, Open MPI aborts the
- * whole job at once (a non-zero status, "exited on signal 9"). The program
- * run is tests/mpi/ranks_executor.c in its "kill" mode.
+ * SIGKILL inside a task, which must not hang the job. Under `mpirun
+ * --enable-recovery` the root reports it (the task's future fails with
+ * WEFT_EWORKERDIED once the worker has been silent for worker_timeout),
+ * the other tasks finish on the rank left, and the root frees the executor
+ * and exits 0 (the program skips MPI_Finalize's fence, as weft/mpi.h says
+ * a program that may lose a rank must). Under plain mpirun, Open MPI
+ * aborts the whole job at once (a non-zero status, "exited on signal 9").
+ * The program run is tests/mpi/ranks_executor.c in its "kill" mode.
  *
- * Not run under ThreadSanitizer or AddressSanitizer (see
- * tests/CMakeLists.txt): Open MPI is not instrumented. */
+ * Run under the sanitizers too; under AddressSanitizer Open MPI's own
+ * leaks are suppressed (tests/mpi/openmpi.lsan.supp). */
 #include "testing.h"
 
 #include <stdio.h>
@@ -29,8 +31,6 @@ static char *run(const char *flags, int *status)
 
 static void the_cpu_bound_example_runs_on_four_worker_ranks(void **state)
 {
-    if (!WEFT_MPI_RUN_RANKS)
-        skip();
     char cmd[2048];
     snprintf(cmd, sizeof cmd,
              "timeout -s KILL %d %s --allow-run-as-root --oversubscribe "
@@ -46,29 +46,33 @@ static void the_cpu_bound_example_runs_on_four_worker_ranks(void **state)
     free(out);
 }
 
+/* Three runs: the ranks left used to hang in MPI_Finalize's fence for the
+ * dead rank in about one run in four on a loaded machine (weft/mpi.h,
+ * "Ending a job that lost a rank"); each run is bounded by run()'s
+ * timeout, which kills mpirun (status 0x89) rather than hang. */
 static void with_recovery_the_root_reports_the_dead_rank_and_exits(void **state)
 {
-    if (!WEFT_MPI_RUN_RANKS)
-        skip();
-    int status;
-    double t0 = weft_monotonic();
-    char *out = run("--enable-recovery", &status);
-    double took = weft_monotonic() - t0;
-    print_message("%s", out);
-    assert_int_equal(status, 0);
-    assert_non_null(strstr(out, "die: WEFT_EWORKERDIED: MPI worker rank 1 "
-                                "sent nothing for"));
-    assert_non_null(strstr(out, "presumed dead, while running task 1 (die)"));
-    assert_non_null(strstr(out, "squares ok: 20 of 20, live workers: 1"));
-    assert_non_null(strstr(out, "root: freed the executor"));
-    assert_true(took >= 2.0);
-    free(out);
+    for (int i = 0; i < 3; i++) {
+        int status;
+        double t0 = weft_monotonic();
+        char *out = run("--enable-recovery", &status);
+        double took = weft_monotonic() - t0;
+        print_message("run %d (%.1f s, status %#x):\n%s", i, took, status,
+                      out);
+        assert_int_equal(status, 0);
+        assert_non_null(strstr(out, "die: WEFT_EWORKERDIED: MPI worker rank "
+                                    "1 sent nothing for"));
+        assert_non_null(strstr(out, "presumed dead, while running task 1 "
+                                    "(die)"));
+        assert_non_null(strstr(out, "squares ok: 20 of 20, live workers: 1"));
+        assert_non_null(strstr(out, "root: freed the executor"));
+        assert_true(took >= 2.0);
+        free(out);
+    }
 }
 
 static void without_recovery_mpirun_ends_the_whole_job(void **state)
 {
-    if (!WEFT_MPI_RUN_RANKS)
-        skip();
     int status;
     char *out = run("", &status);
     assert_true(status != 0);
