@@ -84,7 +84,11 @@ typedef struct weft_rx_value_ops {
  * with the source's ops. Reference counted through weft_rx_list_ops. */
 typedef struct weft_rx_list {
     size_t n;
+#ifdef __cplusplus
+    void *items[1]; /* n of them: C++ has no flexible array member */
+#else
     void *items[];
+#endif
 } weft_rx_list_t;
 
 /* retain/release/format for weft_rx_list_t values (format: "[1,2,3]"). */
