@@ -194,7 +194,8 @@ WEFT_API int weft_condition_init_with_rlock(weft_condition_t *c,
                                             weft_rlock_t *r);
 
 #ifndef __cplusplus
-/* Either of the two, chosen by the type of lock. */
+/* Either of the two, chosen by the type of lock (C only: _Generic; C++
+ * calls the one it means). */
 #define weft_condition_init_with(c, lock)                                      \
     _Generic((lock),                                                           \
         weft_lock_t *: weft_condition_init_with_lock,                          \
