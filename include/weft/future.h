@@ -43,7 +43,9 @@
 #ifndef WEFT_FUTURE_H
 #define WEFT_FUTURE_H
 
-#include <stdatomic.h>
+#ifndef __cplusplus
+#include <stdatomic.h> /* C callers have long had it from here */
+#endif
 #include <stddef.h>
 #include <stdint.h>
 
@@ -226,9 +228,10 @@ static inline void *weft_future_extra(weft_future_t *f)
     return (unsigned char *)f + WEFT_FUTURE_SIZE;
 }
 
-/** The state word that a scope can watch so that a stop request reaches a
- * running task (weft_cancel_scope_watch), and the bit that means it. */
-WEFT_API const _Atomic uint32_t *weft_future_stop_word(const weft_future_t *f);
+/** The state word (an atomic 32-bit word, see weft_park_wait) that a scope
+ * can watch so that a stop request reaches a running task
+ * (weft_cancel_scope_watch), and the bit that means it. */
+WEFT_API const void *weft_future_stop_word(const weft_future_t *f);
 #define WEFT_FUTURE_STOP_BIT (1u << 8)
 
 /** While set on a thread, a wait on a future that is not done calls

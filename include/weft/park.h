@@ -38,7 +38,9 @@
 #ifndef WEFT_PARK_H
 #define WEFT_PARK_H
 
-#include <stdatomic.h>
+#ifndef __cplusplus
+#include <stdatomic.h> /* C callers have long had it from here */
+#endif
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,17 +54,17 @@ extern "C" {
 typedef struct weft_waiter weft_waiter_t;
 typedef struct weft_cancel_scope weft_cancel_scope_t;
 
-/** Bits of weft_waiter_t.state. */
+/** Bits of a waiter's state (weft_waiter_state()). */
 #define WEFT_WAITER_UNPARKED 1u /* an unparker chose this waiter */
 #define WEFT_WAITER_POKED 2u    /* look again: a scope was cancelled */
 
 /** How one kind of waiter sleeps and wakes. */
 typedef struct weft_waiter_ops {
-    /** Block the calling context until w->state is nonzero or the monotonic
+    /** Block the calling context until w's state is nonzero or the monotonic
      * deadline (ns, WEFT_NEVER for none) passes; returning early is allowed.
      * Called only by the context that w stands for. */
     void (*wait)(weft_waiter_t *w, int64_t deadline);
-    /** Set bits in w->state (atomic fetch-or, release order) and make a wait
+    /** Set bits in w's state (weft_waiter_set_state()) and make a wait
      * in progress return. Called from any thread, never with a park lock
      * held. Once the bits are set, w's context may run on and w may cease
      * to exist: wake must not touch w after setting them, unless the kind
@@ -71,28 +73,37 @@ typedef struct weft_waiter_ops {
     /** Let other contexts run (sleep(0)); NULL for sched_yield(). */
     void (*yield)(weft_waiter_t *w);
     /** Block until fd is ready for events (POLLIN, POLLOUT), the deadline
-     * passes, or w->state is nonzero; returning early is allowed. Returns
+     * passes, or w's state is nonzero; returning early is allowed. Returns
      * nonzero when fd was seen ready. NULL: the thread way, poll(2). */
     int (*wait_fd)(weft_waiter_t *w, int fd, short events, int64_t deadline);
 } weft_waiter_ops_t;
 
-/** One context that can block. Fields ending in _ belong to park. */
+/** One context that can block. opaque_ belongs to park: the waiter's
+ * state (an atomic word of WEFT_WAITER_* bits, read and set with the
+ * functions below) and its place in park's queues. 64 bytes. */
 struct weft_waiter {
     /** How this kind of context blocks and wakes. */
     const weft_waiter_ops_t *ops;
-    void *data;                /* the kind's own */
-    uint64_t id;               /* unique per context while it lives */
-    _Atomic uint32_t state;    /* WEFT_WAITER_* bits */
-    weft_waiter_t *next_;
-    const void *addr_;
-    uintptr_t token_;
-    weft_cancel_scope_t *scope_;
+    void *data;  /* the kind's own */
+    uint64_t id; /* unique per context while it lives */
+    union {
+        unsigned char bytes[40];
+        uint64_t align;
+    } opaque_;
 };
 
 /** Set up w as a waiter of the kind ops (a coroutine, for the coro layer),
  * with a fresh context id. Not thread-safe on w. */
 WEFT_API void weft_waiter_init(weft_waiter_t *w, const weft_waiter_ops_t *ops,
                                void *data);
+
+/** w's WEFT_WAITER_* bits (an acquire load): what a kind's wait looks at.
+ * Thread-safe. */
+WEFT_API uint32_t weft_waiter_state(const weft_waiter_t *w);
+
+/** Set bits in w's state (an atomic fetch-or, release order), as a kind's
+ * wake does first; returns the bits before. Thread-safe. */
+WEFT_API uint32_t weft_waiter_set_state(weft_waiter_t *w, uint32_t bits);
 
 /** The calling thread's current waiter: the one installed with
  * weft_park_set_waiter(), else the thread's own. Returns borrowed. */
@@ -163,8 +174,10 @@ WEFT_API size_t weft_unpark_all(const void *addr, uintptr_t token);
 
 /** Futex-style shorthands: park on word while it holds expected; wake up to
  * n contexts parked on an address. weft_park_wait returns 0 (woken, or the
- * word had already changed), WEFT_ETIMEDOUT or WEFT_ECANCELLED. */
-WEFT_API int weft_park_wait(const _Atomic uint32_t *word, uint32_t expected,
+ * word had already changed), WEFT_ETIMEDOUT or WEFT_ECANCELLED. A word, here
+ * and below, is an aligned 32-bit atomic: an _Atomic uint32_t in C, a
+ * std::atomic<uint32_t> in C++. */
+WEFT_API int weft_park_wait(const void *word, uint32_t expected,
                             int64_t deadline);
 WEFT_API size_t weft_park_wake(const void *addr, size_t n);
 
@@ -172,9 +185,9 @@ WEFT_API size_t weft_park_wake(const void *addr, size_t n);
  * kernel's futex. Only OS threads may wait this way (a coroutine waiting here
  * would stop its loop). Returns 0 (woken, or the word changed, or a spurious
  * wake-up: recheck the word), WEFT_ETIMEDOUT or WEFT_ECANCELLED. */
-WEFT_API int weft_park_wait_shared(const _Atomic uint32_t *word,
-                                   uint32_t expected, int64_t deadline);
-WEFT_API void weft_park_wake_shared(const _Atomic uint32_t *word, int n);
+WEFT_API int weft_park_wait_shared(const void *word, uint32_t expected,
+                                   int64_t deadline);
+WEFT_API void weft_park_wake_shared(const void *word, int n);
 
 /** Wait until fd is ready for events (POLLIN, POLLOUT, as poll(2) names
  * them): how weft waits on a pipe, a socket or a process's pidfd. A thread
@@ -192,16 +205,12 @@ WEFT_API int weft_sleep(double seconds);
 /* ----- Cancel scopes ----- */
 
 /** A scope of cancellation and deadline, on the caller's storage (a local
- * variable, usually). Fields belong to park. */
+ * variable, usually). Its bytes belong to park. 56 bytes. */
 struct weft_cancel_scope {
-    weft_cancel_scope_t *parent_;
-    weft_waiter_t *waiter_;
-    int64_t deadline_;
-    _Atomic uint32_t lock_;
-    _Atomic int cancelled_; /* 0, or why: WEFT_ECANCELLED, WEFT_ETIMEDOUT */
-    unsigned flags_;
-    const _Atomic uint32_t *watch_;
-    uint32_t watch_mask_;
+    union {
+        unsigned char bytes[56];
+        uint64_t align;
+    } opaque_;
 };
 
 /** A flag of weft_cancel_scope_enter(). */
@@ -235,8 +244,7 @@ WEFT_API void weft_cancel_scope_cancel(weft_cancel_scope_t *s);
  * an executor lets one entered scope serve task after task, each watching a
  * bit of its own future. A context blocked in s does not wake when the word
  * changes: whoever sets the bit pokes it with weft_park_poke(). */
-WEFT_API void weft_cancel_scope_watch(weft_cancel_scope_t *s,
-                                      const _Atomic uint32_t *word,
+WEFT_API void weft_cancel_scope_watch(weft_cancel_scope_t *s, const void *word,
                                       uint32_t mask);
 
 /** Make the context that w stands for look at its scopes again if it is

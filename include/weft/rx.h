@@ -91,7 +91,11 @@ typedef struct weft_rx_list {
     /** How many values. */
     size_t n;
     /** The values. */
+#ifdef __cplusplus
+    void *items[1]; /* n of them: C++ has no flexible array member */
+#else
     void *items[];
+#endif
 } weft_rx_list_t;
 
 /** retain/release/format for weft_rx_list_t values (format: "[1,2,3]"). */

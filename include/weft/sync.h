@@ -50,7 +50,9 @@
 #ifndef WEFT_SYNC_H
 #define WEFT_SYNC_H
 
-#include <stdatomic.h>
+#ifndef __cplusplus
+#include <stdatomic.h> /* C callers have long had it from here */
+#endif
 #include <stdint.h>
 
 #include "weft/base.h"
@@ -66,13 +68,13 @@ extern "C" {
  * until the timeout. Eventually fair: a waiter that has waited long gets the
  * lock handed over rather than racing for it. 16 bytes. */
 typedef struct weft_lock {
-    _Atomic uint32_t word_;
-    uint32_t flags_;
-    uint64_t reserved_;
+    union {
+        unsigned char bytes[16];
+        uint64_t align;
+    } opaque_;
 } weft_lock_t;
 
-/** A static initializer of an unlocked weft_lock_t. */
-#define WEFT_LOCK_INIT {0, 0, 0}
+#define WEFT_LOCK_INIT {{{0}}}
 
 /** Set up / tear down l on the caller's storage. _destroy of a held lock is
  * WEFT_ESTATE (and leaves it as it is). */
@@ -116,10 +118,10 @@ WEFT_API int weft_lock_locked(const weft_lock_t *l);
 /** A re-entrant lock: the context (thread or coroutine) that holds it may
  * acquire it again, and must release it as many times. 32 bytes. */
 typedef struct weft_rlock {
-    weft_lock_t lock_;
-    _Atomic uint64_t owner_;
-    uint32_t count_;
-    uint32_t reserved_;
+    union {
+        unsigned char bytes[32];
+        uint64_t align;
+    } opaque_;
 } weft_rlock_t;
 
 /** Set up / tear down r on the caller's storage. _destroy of a held lock is
@@ -158,11 +160,10 @@ WEFT_API unsigned weft_rlock_count(const weft_rlock_t *r);
  * Condition() makes when given none, or a Lock or RLock of the caller's
  * (Condition(lock)), which several conditions may share. 64 bytes. */
 typedef struct weft_condition {
-    weft_rlock_t rlock_;
-    _Atomic uint32_t seq_;
-    uint32_t kind_;
-    int64_t lock_at_;
-    uint32_t reserved_[4];
+    union {
+        unsigned char bytes[64];
+        uint64_t align;
+    } opaque_;
 } weft_condition_t;
 
 /** Set up / tear down c on the caller's storage, with an RLock of its own
@@ -197,7 +198,8 @@ WEFT_API int weft_condition_init_with_rlock(weft_condition_t *c,
                                             weft_rlock_t *r);
 
 #ifndef __cplusplus
-/** Either of the two, chosen by the type of lock. */
+/** Either of the two, chosen by the type of lock (C only: _Generic; C++
+ * calls the one it means). */
 #define weft_condition_init_with(c, lock)                                      \
     _Generic((lock),                                                           \
         weft_lock_t *: weft_condition_init_with_lock,                          \
@@ -240,10 +242,10 @@ WEFT_API int weft_condition_notify_all(weft_condition_t *c);
 /** A counter that acquire takes from and release gives to. A bounded
  * semaphore refuses to be released above its initial value. 16 bytes. */
 typedef struct weft_semaphore {
-    _Atomic uint32_t value_;
-    _Atomic uint32_t waiters_;
-    uint32_t bound_; /* the initial value, when bounded */
-    uint32_t flags_;
+    union {
+        unsigned char bytes[16];
+        uint64_t align;
+    } opaque_;
 } weft_semaphore_t;
 
 /** Set up with value (Semaphore(value)), or bounded at value
@@ -277,9 +279,10 @@ WEFT_API unsigned weft_semaphore_value(const weft_semaphore_t *s);
 
 /** A flag that threads wait to see set. 16 bytes. */
 typedef struct weft_event {
-    _Atomic uint32_t word_;
-    uint32_t flags_;
-    uint64_t reserved_;
+    union {
+        unsigned char bytes[16];
+        uint64_t align;
+    } opaque_;
 } weft_event_t;
 
 /** Set up / tear down e on the caller's storage, cleared. */
@@ -315,15 +318,10 @@ WEFT_API int weft_event_wait(weft_event_t *e, double timeout);
  * unless every process runs the same executable image at the same address
  * (children made by fork()). */
 typedef struct weft_barrier {
-    weft_lock_t lock_;
-    _Atomic uint32_t gen_;
-    int32_t state_;
-    uint32_t parties_;
-    uint32_t count_;
-    int64_t timeout_ns_;
-    int (*action_)(void *arg);
-    void *arg_;
-    uint64_t reserved_;
+    union {
+        unsigned char bytes[64];
+        uint64_t align;
+    } opaque_;
 } weft_barrier_t;
 
 /** Set up for parties (>= 1) threads. action(arg), if not NULL, runs in the

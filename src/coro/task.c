@@ -46,6 +46,7 @@
  * future is complete; the task's stack goes back to the pool just before.
  */
 #include "coro_int.h"
+#include "park/park_int.h" /* a coroutine is a kind of waiter: its fields */
 
 #include <poll.h>
 
@@ -237,7 +238,7 @@ static void coro_yield(weft_waiter_t *w)
 static void coro_wait(weft_waiter_t *w, int64_t deadline)
 {
     struct coro *c = w->data;
-    if (atomic_load_explicit(&w->state, memory_order_acquire))
+    if (atomic_load_explicit(&weft__waiter(w)->state, memory_order_acquire))
         return;
     int armed = 0;
     if (deadline != WEFT_NEVER) {
@@ -250,7 +251,7 @@ static void coro_wait(weft_waiter_t *w, int64_t deadline)
     }
     atomic_store(&c->run, RUN_PARKED);
     uint32_t parked = RUN_PARKED;
-    if (atomic_load(&w->state) == 0 ||
+    if (atomic_load(&weft__waiter(w)->state) == 0 ||
         !atomic_compare_exchange_strong(&c->run, &parked, RUN_RUNNING))
         suspend(c);
     if (armed)
@@ -261,7 +262,7 @@ static void coro_wake(weft_waiter_t *w, uint32_t bits)
 {
     struct coro *c = w->data;
     weft_future_t *f = weft_future_ref(task_of(c));
-    atomic_fetch_or(&w->state, bits);
+    atomic_fetch_or(&weft__waiter(w)->state, bits);
     uint32_t parked = RUN_PARKED;
     if (atomic_compare_exchange_strong(&c->run, &parked, RUN_NOTIFIED))
         schedule_woken(c); /* hands on our reference */
@@ -357,7 +358,7 @@ static void coro_entry(void *arg)
     /* The message is this task's until the next switch: keep it. */
     snprintf(c->message, sizeof c->message, "%s", weft_last_message());
     if (weft_cancel_scope_exit(&c->scope) == WEFT_EINVAL)
-        c->waiter.scope_ = NULL; /* the task left scopes entered: drop them */
+        weft__waiter(&c->waiter)->scope_ = NULL; /* it left scopes: drop them */
     c->code = rc;
     c->result = result;
     c->finished = 1;

@@ -182,7 +182,7 @@ int weft_future_cancelled(const weft_future_t *f)
             ST_MASK) == WEFT_FUTURE_CANCELLED;
 }
 
-const _Atomic uint32_t *weft_future_stop_word(const weft_future_t *f)
+const void *weft_future_stop_word(const weft_future_t *f)
 {
     return &f->state;
 }

@@ -26,7 +26,8 @@ static int thread_wait_fd(weft_waiter_t *w, int fd, short events,
                           int64_t until)
 {
     int64_t now = weft_monotonic_ns();
-    if (w->scope_ && (until == WEFT_NEVER || until - now > CANCEL_SLICE_NS))
+    if (weft__waiter(w)->scope_ &&
+        (until == WEFT_NEVER || until - now > CANCEL_SLICE_NS))
         until = now + CANCEL_SLICE_NS;
     struct pollfd p = {fd, events, 0};
     int r = poll(&p, 1, poll_ms(now, until));
@@ -58,7 +59,7 @@ int weft_park_wait_fd(int fd, short events, int64_t deadline)
     weft_waiter_t *w = weft_park_current();
     for (;;) {
         int64_t now = weft_monotonic_ns(), dl = deadline;
-        if (w->scope_ && weft__scope_check(w, now, &dl))
+        if (weft__waiter(w)->scope_ && weft__scope_check(w, now, &dl))
             return weft_fail(WEFT_ECANCELLED, "wait on descriptor %d "
                                               "cancelled", fd);
         if (wait_once(w, fd, events, now, dl))
@@ -67,7 +68,7 @@ int weft_park_wait_fd(int fd, short events, int64_t deadline)
             return weft_fail(WEFT_ETIMEDOUT, "descriptor %d not ready", fd);
         /* Woken early (a poke, a slice's end, a signal): look again. The
          * state bits of a waiter outside park are only pokes. */
-        atomic_fetch_and_explicit(&w->state, ~WEFT_WAITER_POKED,
+        atomic_fetch_and_explicit(&weft__waiter(w)->state, ~WEFT_WAITER_POKED,
                                   memory_order_acquire);
     }
 }

@@ -58,9 +58,9 @@ static struct bucket *bucket_of(const void *addr)
 
 static void enqueue(struct bucket *b, weft_waiter_t *w)
 {
-    w->next_ = NULL;
+    weft__waiter(w)->next_ = NULL;
     if (b->tail)
-        b->tail->next_ = w;
+        weft__waiter(b->tail)->next_ = w;
     else
         b->head = w;
     b->tail = w;
@@ -71,18 +71,18 @@ static void unlink_after(struct bucket *b, weft_waiter_t *prev,
                          weft_waiter_t *w)
 {
     if (prev)
-        prev->next_ = w->next_;
+        weft__waiter(prev)->next_ = weft__waiter(w)->next_;
     else
-        b->head = w->next_;
+        b->head = weft__waiter(w)->next_;
     if (b->tail == w)
         b->tail = prev;
-    w->next_ = NULL;
+    weft__waiter(w)->next_ = NULL;
 }
 
 static int has_waiter_on(const struct bucket *b, const void *addr)
 {
-    for (weft_waiter_t *w = b->head; w; w = w->next_)
-        if (w->addr_ == addr)
+    for (weft_waiter_t *w = b->head; w; w = weft__waiter(w)->next_)
+        if (weft__waiter(w)->addr_ == addr)
             return 1;
     return 0;
 }
@@ -91,7 +91,8 @@ static int has_waiter_on(const struct bucket *b, const void *addr)
 static int remove_if_queued(struct bucket *b, weft_waiter_t *w)
 {
     weft_waiter_t *prev = NULL;
-    for (weft_waiter_t *it = b->head; it; prev = it, it = it->next_) {
+    for (weft_waiter_t *it = b->head; it;
+         prev = it, it = weft__waiter(it)->next_) {
         if (it == w) {
             unlink_after(b, prev, w);
             return 1;
@@ -121,10 +122,11 @@ static int bucket_be_fair(struct bucket *b)
 /* Wait until an unparker's UNPARKED arrives; used once w was chosen. */
 static uintptr_t await_unparked(weft_waiter_t *w)
 {
-    while (!(atomic_load_explicit(&w->state, memory_order_acquire) &
-             WEFT_WAITER_UNPARKED))
+    while (
+        !(atomic_load_explicit(&weft__waiter(w)->state, memory_order_acquire) &
+          WEFT_WAITER_UNPARKED))
         w->ops->wait(w, WEFT_NEVER);
-    return w->token_;
+    return weft__waiter(w)->token_;
 }
 
 /* Leave the queue for reason (WEFT_ETIMEDOUT or WEFT_ECANCELLED), unless an
@@ -132,12 +134,12 @@ static uintptr_t await_unparked(weft_waiter_t *w)
 static int leave(weft_waiter_t *w, const weft_park_ops_t *ops, void *ctx,
                  int reason, uintptr_t *token)
 {
-    struct bucket *b = bucket_of(w->addr_);
+    struct bucket *b = bucket_of(weft__waiter(w)->addr_);
     WEFT_CHAOS_POINT(); /* a timeout racing with an unparker */
     weft__wordlock_lock(&b->lock);
     int removed = remove_if_queued(b, w);
     if (removed && ops && ops->left)
-        ops->left(ctx, !has_waiter_on(b, w->addr_));
+        ops->left(ctx, !has_waiter_on(b, weft__waiter(w)->addr_));
     weft__wordlock_unlock(&b->lock);
     if (removed)
         return reason;
@@ -151,20 +153,21 @@ static int sleep_until_unparked(weft_waiter_t *w, const weft_park_ops_t *ops,
                                 void *ctx, int64_t deadline, uintptr_t *token)
 {
     for (;;) {
-        uint32_t s = atomic_load_explicit(&w->state, memory_order_acquire);
+        uint32_t s =
+            atomic_load_explicit(&weft__waiter(w)->state, memory_order_acquire);
         if (s & WEFT_WAITER_UNPARKED) {
             if (token)
-                *token = w->token_;
+                *token = weft__waiter(w)->token_;
             return 0;
         }
         if (s & WEFT_WAITER_POKED)
-            atomic_fetch_and_explicit(&w->state, ~WEFT_WAITER_POKED,
-                                      memory_order_acquire);
+            atomic_fetch_and_explicit(&weft__waiter(w)->state,
+                                      ~WEFT_WAITER_POKED, memory_order_acquire);
         /* Without a deadline of its own, the clock is read only if a
          * scope has one: most waits never look at the time. */
         int64_t now = deadline == WEFT_NEVER ? -1 : weft_monotonic_ns();
         int64_t dl = deadline;
-        if (w->scope_ && weft__scope_check(w, now, &dl))
+        if (weft__waiter(w)->scope_ && weft__scope_check(w, now, &dl))
             return leave(w, ops, ctx, WEFT_ECANCELLED, token);
         if (now >= deadline)
             return leave(w, ops, ctx, WEFT_ETIMEDOUT, token);
@@ -176,7 +179,7 @@ int weft_park(const void *addr, const weft_park_ops_t *ops, void *ctx,
               int64_t deadline, uintptr_t *token)
 {
     weft_waiter_t *w = weft_park_current();
-    if (w->scope_ && weft__scope_check(w, -1, NULL))
+    if (weft__waiter(w)->scope_ && weft__scope_check(w, -1, NULL))
         return WEFT_ECANCELLED;
 
     struct bucket *b = bucket_of(addr);
@@ -190,10 +193,10 @@ int weft_park(const void *addr, const weft_park_ops_t *ops, void *ctx,
     /* Clear only UNPARKED: a poke that lands now must survive, or a
      * cancel racing with this park could go unseen. Acquire: pairs with
      * the poker's release, so the scope check below sees its cause. */
-    atomic_fetch_and_explicit(&w->state, ~WEFT_WAITER_UNPARKED,
+    atomic_fetch_and_explicit(&weft__waiter(w)->state, ~WEFT_WAITER_UNPARKED,
                               memory_order_acq_rel);
-    w->addr_ = addr;
-    w->token_ = 0;
+    weft__waiter(w)->addr_ = addr;
+    weft__waiter(w)->token_ = 0;
     enqueue(b, w);
     weft__wordlock_unlock(&b->lock);
 
@@ -213,9 +216,9 @@ size_t weft_unpark_one(const void *addr,
     WEFT_CHAOS_POINT(); /* between the caller's store and the look */
     weft__wordlock_lock(&b->lock);
     weft_waiter_t *prev = NULL, *w = b->head;
-    while (w && w->addr_ != addr) {
+    while (w && weft__waiter(w)->addr_ != addr) {
         prev = w;
-        w = w->next_;
+        w = weft__waiter(w)->next_;
     }
     weft_unpark_result_t r = {0, 0, 0};
     if (w) {
@@ -226,7 +229,7 @@ size_t weft_unpark_one(const void *addr,
     }
     uintptr_t token = callback ? callback(ctx, r) : 0;
     if (w)
-        w->token_ = token;
+        weft__waiter(w)->token_ = token;
     weft__wordlock_unlock(&b->lock);
     WEFT_CHAOS_POINT(); /* chosen, not yet woken */
     if (w)
@@ -243,12 +246,12 @@ size_t weft_unpark_some(const void *addr, size_t n, uintptr_t token)
     weft__wordlock_lock(&b->lock);
     weft_waiter_t *prev = NULL, *w = b->head;
     while (w && count < n) {
-        weft_waiter_t *next = w->next_;
-        if (w->addr_ == addr) {
+        weft_waiter_t *next = weft__waiter(w)->next_;
+        if (weft__waiter(w)->addr_ == addr) {
             unlink_after(b, prev, w);
-            w->token_ = token;
+            weft__waiter(w)->token_ = token;
             *tail = w;
-            tail = &w->next_;
+            tail = &weft__waiter(w)->next_;
             count++;
         } else {
             prev = w;
@@ -260,7 +263,7 @@ size_t weft_unpark_some(const void *addr, size_t n, uintptr_t token)
      * a woken waiter may be gone at once. */
     while (chosen) {
         WEFT_CHAOS_POINT(); /* chosen, not yet woken */
-        weft_waiter_t *next = chosen->next_;
+        weft_waiter_t *next = weft__waiter(chosen)->next_;
         chosen->ops->wake(chosen, WEFT_WAITER_UNPARKED);
         chosen = next;
     }
@@ -287,8 +290,7 @@ static int word_still_holds(void *ctx)
 
 static const weft_park_ops_t word_ops = {word_still_holds, NULL, NULL};
 
-int weft_park_wait(const _Atomic uint32_t *word, uint32_t expected,
-                   int64_t deadline)
+int weft_park_wait(const void *word, uint32_t expected, int64_t deadline)
 {
     struct word_check c = {word, expected};
     int rc = weft_park(word, &word_ops, &c, deadline, NULL);

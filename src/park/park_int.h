@@ -33,6 +33,45 @@ static inline void weft__wordlock_unlock(_Atomic uint32_t *l)
         weft__futex_wake(l, 1, 0);
 }
 
+/* ----- What a waiter and a cancel scope hold -----
+ *
+ * park.h gives callers only the size and alignment of weft_waiter_t's
+ * private part and of weft_cancel_scope_t, so that C++ can include it; the
+ * fields are here, reached through weft__waiter() and weft__scope(), casts
+ * that cost nothing. waiter.c and scope.c check that they fit. The coro
+ * layer, whose coroutines are a kind of waiter, reaches them the same way. */
+struct weft__waiter_impl {
+    const weft_waiter_ops_t *ops; /* the public fields, at the same offsets */
+    void *data;
+    uint64_t id;
+    _Atomic uint32_t state; /* WEFT_WAITER_* bits */
+    weft_waiter_t *next_;
+    const void *addr_;
+    uintptr_t token_;
+    weft_cancel_scope_t *scope_;
+};
+
+struct weft__scope_impl {
+    weft_cancel_scope_t *parent_;
+    weft_waiter_t *waiter_;
+    int64_t deadline_;
+    _Atomic uint32_t lock_;
+    _Atomic int cancelled_; /* 0, or why: WEFT_ECANCELLED, WEFT_ETIMEDOUT */
+    unsigned flags_;
+    const _Atomic uint32_t *watch_;
+    uint32_t watch_mask_;
+};
+
+static inline struct weft__waiter_impl *weft__waiter(const weft_waiter_t *w)
+{
+    return (struct weft__waiter_impl *)w;
+}
+
+static inline struct weft__scope_impl *weft__scope(const weft_cancel_scope_t *s)
+{
+    return (struct weft__scope_impl *)s;
+}
+
 /* The chain of scopes of w at time now (-1: read the clock only if a scope
  * has a deadline): WEFT_ECANCELLED if one (up to a shield) is cancelled or
  * past its deadline, marking it so; else 0, with *deadline (if not NULL)

@@ -13,23 +13,34 @@
 #include <math.h>
 #include <sched.h>
 
+/* park.h's weft_cancel_scope_t is the storage of a struct weft__scope_impl. */
+_Static_assert(sizeof(struct weft__scope_impl) <= sizeof(weft_cancel_scope_t),
+               "weft_cancel_scope_t is too small for its fields");
+_Static_assert(_Alignof(struct weft__scope_impl) <=
+                   _Alignof(weft_cancel_scope_t),
+               "weft_cancel_scope_t is not aligned enough for its fields");
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(weft_cancel_scope_t) == 56,
+               "weft_cancel_scope_t changed size");
+#endif
+
 void weft_cancel_scope_init(weft_cancel_scope_t *s)
 {
-    s->parent_ = NULL;
-    s->waiter_ = NULL;
-    s->deadline_ = WEFT_NEVER;
-    atomic_store_explicit(&s->lock_, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->cancelled_, 0, memory_order_relaxed);
-    s->flags_ = 0;
-    s->watch_ = NULL;
-    s->watch_mask_ = 0;
+    weft__scope(s)->parent_ = NULL;
+    weft__scope(s)->waiter_ = NULL;
+    weft__scope(s)->deadline_ = WEFT_NEVER;
+    atomic_store_explicit(&weft__scope(s)->lock_, 0, memory_order_relaxed);
+    atomic_store_explicit(&weft__scope(s)->cancelled_, 0, memory_order_relaxed);
+    weft__scope(s)->flags_ = 0;
+    weft__scope(s)->watch_ = NULL;
+    weft__scope(s)->watch_mask_ = 0;
 }
 
-void weft_cancel_scope_watch(weft_cancel_scope_t *s,
-                             const _Atomic uint32_t *word, uint32_t mask)
+void weft_cancel_scope_watch(weft_cancel_scope_t *s, const void *word,
+                             uint32_t mask)
 {
-    s->watch_ = word;
-    s->watch_mask_ = mask;
+    weft__scope(s)->watch_ = word;
+    weft__scope(s)->watch_mask_ = mask;
 }
 
 void weft_park_poke(weft_waiter_t *w)
@@ -40,11 +51,11 @@ void weft_park_poke(weft_waiter_t *w)
 /* A scope counts as cancelled once its flag is set or its watched bit. */
 static int scope_flagged(const weft_cancel_scope_t *s)
 {
-    if (atomic_load(&s->cancelled_))
+    if (atomic_load(&weft__scope(s)->cancelled_))
         return 1;
-    return s->watch_ &&
-           (atomic_load_explicit(s->watch_, memory_order_acquire) &
-            s->watch_mask_);
+    return weft__scope(s)->watch_ &&
+           (atomic_load_explicit(weft__scope(s)->watch_, memory_order_acquire) &
+            weft__scope(s)->watch_mask_);
 }
 
 int weft_cancel_scope_enter(weft_cancel_scope_t *s, double timeout,
@@ -57,35 +68,39 @@ int weft_cancel_scope_enter(weft_cancel_scope_t *s, double timeout,
     if (rc)
         return rc;
     weft_waiter_t *w = weft_park_current();
-    for (weft_cancel_scope_t *it = w->scope_; it; it = it->parent_)
+    for (weft_cancel_scope_t *it = weft__waiter(w)->scope_; it;
+         it = weft__scope(it)->parent_)
         if (it == s)
             return weft_fail(WEFT_EINVAL, "cancel scope: already entered");
-    weft__wordlock_lock(&s->lock_);
-    s->waiter_ = w;
-    s->deadline_ = deadline;
-    s->flags_ = flags;
-    s->parent_ = w->scope_;
-    weft__wordlock_unlock(&s->lock_);
-    w->scope_ = s;
+    weft__wordlock_lock(&weft__scope(s)->lock_);
+    weft__scope(s)->waiter_ = w;
+    weft__scope(s)->deadline_ = deadline;
+    weft__scope(s)->flags_ = flags;
+    weft__scope(s)->parent_ = weft__waiter(w)->scope_;
+    weft__wordlock_unlock(&weft__scope(s)->lock_);
+    weft__waiter(w)->scope_ = s;
     return 0;
 }
 
 int weft_cancel_scope_exit(weft_cancel_scope_t *s)
 {
     weft_waiter_t *w = weft_park_current();
-    if (s == NULL || w->scope_ != s)
+    if (s == NULL || weft__waiter(w)->scope_ != s)
         return weft_fail(WEFT_EINVAL,
                          "cancel scope: exit of a scope that is not the "
                          "innermost one of this context");
-    w->scope_ = s->parent_;
-    weft__wordlock_lock(&s->lock_);
-    s->waiter_ = NULL;
-    weft__wordlock_unlock(&s->lock_);
-    if (atomic_load_explicit(&s->cancelled_, memory_order_acquire) == 0 &&
-        s->deadline_ != WEFT_NEVER && weft_monotonic_ns() >= s->deadline_)
-        atomic_store_explicit(&s->cancelled_, WEFT_ETIMEDOUT,
+    weft__waiter(w)->scope_ = weft__scope(s)->parent_;
+    weft__wordlock_lock(&weft__scope(s)->lock_);
+    weft__scope(s)->waiter_ = NULL;
+    weft__wordlock_unlock(&weft__scope(s)->lock_);
+    if (atomic_load_explicit(&weft__scope(s)->cancelled_,
+                             memory_order_acquire) == 0 &&
+        weft__scope(s)->deadline_ != WEFT_NEVER &&
+        weft_monotonic_ns() >= weft__scope(s)->deadline_)
+        atomic_store_explicit(&weft__scope(s)->cancelled_, WEFT_ETIMEDOUT,
                               memory_order_release);
-    int why = atomic_load_explicit(&s->cancelled_, memory_order_acquire);
+    int why =
+        atomic_load_explicit(&weft__scope(s)->cancelled_, memory_order_acquire);
     if (why == WEFT_ETIMEDOUT)
         return weft_fail(WEFT_ETIMEDOUT, "cancel scope: deadline passed");
     if (why)
@@ -99,13 +114,14 @@ void weft_cancel_scope_cancel(weft_cancel_scope_t *s)
         return;
     int none = 0;
     /* seq_cst: pairs with the load in weft__scope_check() after queueing. */
-    atomic_compare_exchange_strong(&s->cancelled_, &none, WEFT_ECANCELLED);
+    atomic_compare_exchange_strong(&weft__scope(s)->cancelled_, &none,
+                                   WEFT_ECANCELLED);
     WEFT_CHAOS_POINT(); /* between the flag and the poke */
-    weft__wordlock_lock(&s->lock_);
-    weft_waiter_t *w = s->waiter_;
+    weft__wordlock_lock(&weft__scope(s)->lock_);
+    weft_waiter_t *w = weft__scope(s)->waiter_;
     if (w)
         w->ops->wake(w, WEFT_WAITER_POKED);
-    weft__wordlock_unlock(&s->lock_);
+    weft__wordlock_unlock(&weft__scope(s)->lock_);
 }
 
 int weft_cancel_scope_cancelled(const weft_cancel_scope_t *s)
@@ -115,20 +131,22 @@ int weft_cancel_scope_cancelled(const weft_cancel_scope_t *s)
 
 int weft__scope_check(weft_waiter_t *w, int64_t now, int64_t *deadline)
 {
-    for (weft_cancel_scope_t *s = w->scope_; s; s = s->parent_) {
+    for (weft_cancel_scope_t *s = weft__waiter(w)->scope_; s;
+         s = weft__scope(s)->parent_) {
         if (scope_flagged(s))
             return WEFT_ECANCELLED;
-        if (s->deadline_ != WEFT_NEVER && now < 0)
+        if (weft__scope(s)->deadline_ != WEFT_NEVER && now < 0)
             now = weft_monotonic_ns(); /* only a deadline needs the clock */
-        if (s->deadline_ != WEFT_NEVER && now >= s->deadline_) {
+        if (weft__scope(s)->deadline_ != WEFT_NEVER &&
+            now >= weft__scope(s)->deadline_) {
             int none = 0;
-            atomic_compare_exchange_strong(&s->cancelled_, &none,
+            atomic_compare_exchange_strong(&weft__scope(s)->cancelled_, &none,
                                            WEFT_ETIMEDOUT);
             return WEFT_ECANCELLED;
         }
-        if (deadline && s->deadline_ < *deadline)
-            *deadline = s->deadline_;
-        if (s->flags_ & WEFT_SCOPE_SHIELD)
+        if (deadline && weft__scope(s)->deadline_ < *deadline)
+            *deadline = weft__scope(s)->deadline_;
+        if (weft__scope(s)->flags_ & WEFT_SCOPE_SHIELD)
             break;
     }
     return 0;
@@ -137,7 +155,7 @@ int weft__scope_check(weft_waiter_t *w, int64_t now, int64_t *deadline)
 int weft_cancelled(void)
 {
     weft_waiter_t *w = weft_park_current();
-    if (w->scope_ == NULL)
+    if (weft__waiter(w)->scope_ == NULL)
         return 0;
     if (weft__scope_check(w, -1, NULL))
         return weft_fail(WEFT_ECANCELLED, "the current task was cancelled");
@@ -164,7 +182,7 @@ int weft_sleep(double seconds)
     /* Park on an address no one should unpark; one that does anyway has
      * not ended the sleep: only the deadline or a cancel ends it. */
     do
-        rc = weft_park(&w->token_, NULL, NULL, deadline, NULL);
+        rc = weft_park(&weft__waiter(w)->token_, NULL, NULL, deadline, NULL);
     while (rc == 0);
     if (rc == WEFT_ECANCELLED)
         return weft_fail(WEFT_ECANCELLED, "sleep cancelled");

@@ -8,17 +8,17 @@
 
 #define CANCEL_SLICE_NS 20000000 /* 20 ms */
 
-int weft_park_wait_shared(const _Atomic uint32_t *word, uint32_t expected,
-                          int64_t deadline)
+int weft_park_wait_shared(const void *addr, uint32_t expected, int64_t deadline)
 {
+    const _Atomic uint32_t *word = addr;
     weft_waiter_t *w = weft_park_current();
     for (;;) {
         int64_t now = weft_monotonic_ns(), dl = deadline;
-        if (w->scope_ && weft__scope_check(w, now, &dl))
+        if (weft__waiter(w)->scope_ && weft__scope_check(w, now, &dl))
             return WEFT_ECANCELLED;
         if (now >= deadline)
             return WEFT_ETIMEDOUT;
-        if (w->scope_ && dl - now > CANCEL_SLICE_NS)
+        if (weft__waiter(w)->scope_ && dl - now > CANCEL_SLICE_NS)
             dl = now + CANCEL_SLICE_NS;
         if (atomic_load_explicit(word, memory_order_acquire) != expected)
             return 0;
@@ -30,7 +30,7 @@ int weft_park_wait_shared(const _Atomic uint32_t *word, uint32_t expected,
     }
 }
 
-void weft_park_wake_shared(const _Atomic uint32_t *word, int n)
+void weft_park_wake_shared(const void *word, int n)
 {
     weft__futex_wake(word, n, 1);
 }

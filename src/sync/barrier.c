@@ -17,17 +17,20 @@
  * the others wait for it until the barrier's timeout breaks it. */
 #include "sync_int.h"
 
+WEFT__SYNC_FITS(barrier, 64);
+
 _Static_assert(sizeof(weft_barrier_t) == 64, "weft_barrier_t is 64 bytes");
 
 enum { FILLING = 0, DRAINING = 1, ACTION = 2, RESETTING = -1, BROKEN = -2 };
 
 static int64_t default_deadline(const weft_barrier_t *b)
 {
-    if (b->timeout_ns_ < 0)
+    if (weft__barrier(b)->timeout_ns_ < 0)
         return WEFT_NEVER;
     int64_t now = weft_monotonic_ns();
-    return b->timeout_ns_ > WEFT_NEVER - now ? WEFT_NEVER
-                                             : now + b->timeout_ns_;
+    return weft__barrier(b)->timeout_ns_ > WEFT_NEVER - now
+               ? WEFT_NEVER
+               : now + weft__barrier(b)->timeout_ns_;
 }
 
 int weft_barrier_init(weft_barrier_t *b, unsigned parties,
@@ -40,17 +43,18 @@ int weft_barrier_init(weft_barrier_t *b, unsigned parties,
     int rc = weft_deadline(timeout, &dl);
     if (rc)
         return rc;
-    weft_lock_init(&b->lock_);
-    atomic_init(&b->gen_, 0);
-    b->state_ = FILLING;
-    b->parties_ = parties;
-    b->count_ = 0;
+    weft_lock_init(&weft__barrier(b)->lock_);
+    atomic_init(&weft__barrier(b)->gen_, 0);
+    weft__barrier(b)->state_ = FILLING;
+    weft__barrier(b)->parties_ = parties;
+    weft__barrier(b)->count_ = 0;
     /* A timeout past weft_deadline's horizon (about 292 years) is as good
      * as none, and would not fit in nanoseconds. */
-    b->timeout_ns_ = dl == WEFT_NEVER ? -1 : (int64_t)(timeout * 1e9);
-    b->action_ = action;
-    b->arg_ = arg;
-    b->reserved_ = 0;
+    weft__barrier(b)->timeout_ns_ =
+        dl == WEFT_NEVER ? -1 : (int64_t)(timeout * 1e9);
+    weft__barrier(b)->action_ = action;
+    weft__barrier(b)->arg_ = arg;
+    weft__barrier(b)->reserved_ = 0;
     return 0;
 }
 
@@ -59,7 +63,7 @@ int weft_barrier_init_shared(weft_barrier_t *b, unsigned parties,
                              double timeout)
 {
     int rc = weft_barrier_init(b, parties, action, arg, timeout);
-    return rc ? rc : weft_lock_init_shared(&b->lock_);
+    return rc ? rc : weft_lock_init_shared(&weft__barrier(b)->lock_);
 }
 
 int weft_barrier_destroy(weft_barrier_t *b)
@@ -94,51 +98,54 @@ void weft_barrier_free(weft_barrier_t *b)
 /* With the lock held: change state and wake everyone to look at it. */
 static void set_state(weft_barrier_t *b, int state)
 {
-    b->state_ = state;
-    atomic_fetch_add_explicit(&b->gen_, 1, memory_order_relaxed);
+    weft__barrier(b)->state_ = state;
+    atomic_fetch_add_explicit(&weft__barrier(b)->gen_, 1, memory_order_relaxed);
     WEFT_CHAOS_POINT(); /* changed, waiters not yet woken */
-    if (weft__shared(b->lock_.flags_))
-        weft__wake_shared(&b->gen_, UINT64_MAX);
+    if (weft__shared(weft__lock(&weft__barrier(b)->lock_)->flags_))
+        weft__wake_shared(&weft__barrier(b)->gen_, UINT64_MAX);
     else
-        weft_unpark_all(&b->gen_, 0);
+        weft_unpark_all(&weft__barrier(b)->gen_, 0);
 }
 
 static int wait_change(weft_barrier_t *b, int64_t deadline)
 {
-    if (!weft__shared(b->lock_.flags_))
-        return weft__wait_releasing(&b->gen_, &b->lock_, NULL, NULL,
+    if (!weft__shared(weft__lock(&weft__barrier(b)->lock_)->flags_))
+        return weft__wait_releasing(&weft__barrier(b)->gen_,
+                                    &weft__barrier(b)->lock_, NULL, NULL,
                                     deadline);
-    uint32_t gen = atomic_load_explicit(&b->gen_, memory_order_relaxed);
-    weft_lock_release(&b->lock_);
+    uint32_t gen =
+        atomic_load_explicit(&weft__barrier(b)->gen_, memory_order_relaxed);
+    weft_lock_release(&weft__barrier(b)->lock_);
     WEFT_CHAOS_POINT(); /* released, not yet asleep: a change may come */
-    int rc = weft_park_wait_shared(&b->gen_, gen, deadline);
-    weft_lock_acquire_shielded(&b->lock_);
+    int rc = weft_park_wait_shared(&weft__barrier(b)->gen_, gen, deadline);
+    weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
     return rc;
 }
 
 /* Python's _enter: wait out a drain or a reset; refuse a broken barrier. */
 static int enter(weft_barrier_t *b)
 {
-    while (b->state_ == DRAINING || b->state_ == RESETTING ||
-           b->state_ == ACTION) {
+    while (weft__barrier(b)->state_ == DRAINING ||
+           weft__barrier(b)->state_ == RESETTING ||
+           weft__barrier(b)->state_ == ACTION) {
         int rc = wait_change(b, WEFT_NEVER);
         if (rc == WEFT_ECANCELLED)
             return rc;
     }
-    return b->state_ == BROKEN ? WEFT_EBROKEN : 0;
+    return weft__barrier(b)->state_ == BROKEN ? WEFT_EBROKEN : 0;
 }
 
 /* The last arrival: run the action without the lock, then release all. */
 static int release_all(weft_barrier_t *b)
 {
     int rc = 0;
-    if (b->action_) {
-        b->state_ = ACTION;
-        weft_lock_release(&b->lock_);
-        rc = b->action_(b->arg_);
-        weft_lock_acquire_shielded(&b->lock_);
+    if (weft__barrier(b)->action_) {
+        weft__barrier(b)->state_ = ACTION;
+        weft_lock_release(&weft__barrier(b)->lock_);
+        rc = weft__barrier(b)->action_(weft__barrier(b)->arg_);
+        weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
     }
-    if (b->state_ != ACTION && b->action_)
+    if (weft__barrier(b)->state_ != ACTION && weft__barrier(b)->action_)
         return WEFT_EBROKEN; /* aborted or reset while the action ran */
     if (rc) {
         set_state(b, BROKEN);
@@ -151,22 +158,25 @@ static int release_all(weft_barrier_t *b)
 /* The others: wait to be released, breaking the barrier on timeout. */
 static int await_release(weft_barrier_t *b, int64_t deadline)
 {
-    while (b->state_ == FILLING || b->state_ == ACTION) {
-        int64_t dl = b->state_ == ACTION ? WEFT_NEVER : deadline;
+    while (weft__barrier(b)->state_ == FILLING ||
+           weft__barrier(b)->state_ == ACTION) {
+        int64_t dl = weft__barrier(b)->state_ == ACTION ? WEFT_NEVER : deadline;
         int rc = wait_change(b, dl);
-        if ((rc == WEFT_ETIMEDOUT && b->state_ == FILLING) ||
+        if ((rc == WEFT_ETIMEDOUT && weft__barrier(b)->state_ == FILLING) ||
             rc == WEFT_ECANCELLED) {
             set_state(b, BROKEN);
             return rc;
         }
     }
-    return b->state_ < 0 ? WEFT_EBROKEN : 0;
+    return weft__barrier(b)->state_ < 0 ? WEFT_EBROKEN : 0;
 }
 
 /* Python's _exit: the last to leave a drain or reset refills the barrier. */
 static void leave(weft_barrier_t *b)
 {
-    if (--b->count_ == 0 && (b->state_ == DRAINING || b->state_ == RESETTING))
+    if (--weft__barrier(b)->count_ == 0 &&
+        (weft__barrier(b)->state_ == DRAINING ||
+         weft__barrier(b)->state_ == RESETTING))
         set_state(b, FILLING);
 }
 
@@ -186,17 +196,18 @@ static int fail_wait(int rc, unsigned parties)
 
 static int barrier_wait(weft_barrier_t *b, int64_t deadline, unsigned *index)
 {
-    weft_lock_acquire_shielded(&b->lock_);
+    weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
     int rc = enter(b);
     if (rc) {
-        weft_lock_release(&b->lock_);
-        return fail_wait(rc, b->parties_);
+        weft_lock_release(&weft__barrier(b)->lock_);
+        return fail_wait(rc, weft__barrier(b)->parties_);
     }
-    unsigned i = b->count_++;
-    rc = i + 1 == b->parties_ ? release_all(b) : await_release(b, deadline);
+    unsigned i = weft__barrier(b)->count_++;
+    rc = i + 1 == weft__barrier(b)->parties_ ? release_all(b)
+                                             : await_release(b, deadline);
     leave(b);
-    unsigned parties = b->parties_;
-    weft_lock_release(&b->lock_);
+    unsigned parties = weft__barrier(b)->parties_;
+    weft_lock_release(&weft__barrier(b)->lock_);
     if (rc)
         return fail_wait(rc, parties);
     if (index)
@@ -219,38 +230,39 @@ int weft_barrier_wait_timeout(weft_barrier_t *b, double timeout,
 
 void weft_barrier_reset(weft_barrier_t *b)
 {
-    weft_lock_acquire_shielded(&b->lock_);
-    if (b->count_ > 0 && b->state_ != DRAINING)
+    weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
+    if (weft__barrier(b)->count_ > 0 && weft__barrier(b)->state_ != DRAINING)
         set_state(b, RESETTING);
-    else if (b->count_ == 0)
+    else if (weft__barrier(b)->count_ == 0)
         set_state(b, FILLING);
-    weft_lock_release(&b->lock_);
+    weft_lock_release(&weft__barrier(b)->lock_);
 }
 
 void weft_barrier_abort(weft_barrier_t *b)
 {
-    weft_lock_acquire_shielded(&b->lock_);
+    weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
     set_state(b, BROKEN);
-    weft_lock_release(&b->lock_);
+    weft_lock_release(&weft__barrier(b)->lock_);
 }
 
 unsigned weft_barrier_parties(weft_barrier_t *b)
 {
-    return b->parties_;
+    return weft__barrier(b)->parties_;
 }
 
 unsigned weft_barrier_n_waiting(weft_barrier_t *b)
 {
-    weft_lock_acquire_shielded(&b->lock_);
-    unsigned n = b->state_ == FILLING ? b->count_ : 0;
-    weft_lock_release(&b->lock_);
+    weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
+    unsigned n =
+        weft__barrier(b)->state_ == FILLING ? weft__barrier(b)->count_ : 0;
+    weft_lock_release(&weft__barrier(b)->lock_);
     return n;
 }
 
 int weft_barrier_broken(weft_barrier_t *b)
 {
-    weft_lock_acquire_shielded(&b->lock_);
-    int broken = b->state_ == BROKEN;
-    weft_lock_release(&b->lock_);
+    weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
+    int broken = weft__barrier(b)->state_ == BROKEN;
+    weft_lock_release(&weft__barrier(b)->lock_);
     return broken;
 }

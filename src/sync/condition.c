@@ -33,6 +33,8 @@
  * their predicate, as wait_for() does. */
 #include "sync_int.h"
 
+WEFT__SYNC_FITS(condition, 64);
+
 _Static_assert(sizeof(weft_condition_t) == 64, "weft_condition_t is 64 bytes");
 
 /* Whose lock a condition waits under (kind_). */
@@ -40,22 +42,24 @@ enum { OWN_RLOCK = 0, CALLERS_LOCK = 1, CALLERS_RLOCK = 2 };
 
 static void *callers(const weft_condition_t *c)
 {
-    return (void *)((uintptr_t)c + (uintptr_t)c->lock_at_);
+    return (void *)((uintptr_t)c + (uintptr_t)weft__condition(c)->lock_at_);
 }
 
 /* The RLock c waits under, or NULL when it is a caller's Lock. */
 static weft_rlock_t *rlock_of(weft_condition_t *c)
 {
-    if (c->kind_ == CALLERS_LOCK)
+    if (weft__condition(c)->kind_ == CALLERS_LOCK)
         return NULL;
-    return c->kind_ == CALLERS_RLOCK ? callers(c) : &c->rlock_;
+    return weft__condition(c)->kind_ == CALLERS_RLOCK
+               ? callers(c)
+               : &weft__condition(c)->rlock_;
 }
 
 /* The Lock underneath: the one a wait releases and takes back. */
 static weft_lock_t *lock_of(weft_condition_t *c)
 {
     weft_rlock_t *r = rlock_of(c);
-    return r ? &r->lock_ : callers(c);
+    return r ? &weft__rlock(r)->lock_ : callers(c);
 }
 
 /* Python's _is_owned(). */
@@ -67,18 +71,19 @@ static int held(weft_condition_t *c)
 
 static void setup(weft_condition_t *c, uint32_t kind, const void *lock)
 {
-    atomic_init(&c->seq_, 0);
-    c->kind_ = kind;
-    c->lock_at_ = lock ? (int64_t)((uintptr_t)lock - (uintptr_t)c) : 0;
+    atomic_init(&weft__condition(c)->seq_, 0);
+    weft__condition(c)->kind_ = kind;
+    weft__condition(c)->lock_at_ =
+        lock ? (int64_t)((uintptr_t)lock - (uintptr_t)c) : 0;
     for (int i = 0; i < 4; i++)
-        c->reserved_[i] = 0;
+        weft__condition(c)->reserved_[i] = 0;
 }
 
 int weft_condition_init(weft_condition_t *c)
 {
     if (c == NULL)
         return weft_fail(WEFT_EINVAL, "weft_condition_init: NULL condition");
-    weft_rlock_init(&c->rlock_);
+    weft_rlock_init(&weft__condition(c)->rlock_);
     setup(c, OWN_RLOCK, NULL);
     return 0;
 }
@@ -86,7 +91,7 @@ int weft_condition_init(weft_condition_t *c)
 int weft_condition_init_shared(weft_condition_t *c)
 {
     int rc = weft_condition_init(c);
-    return rc ? rc : weft_rlock_init_shared(&c->rlock_);
+    return rc ? rc : weft_rlock_init_shared(&weft__condition(c)->rlock_);
 }
 
 int weft_condition_init_with_lock(weft_condition_t *c, weft_lock_t *l)
@@ -94,7 +99,8 @@ int weft_condition_init_with_lock(weft_condition_t *c, weft_lock_t *l)
     if (c == NULL || l == NULL)
         return weft_fail(WEFT_EINVAL, "weft_condition_init_with_lock: %s",
                          c ? "NULL lock" : "NULL condition");
-    weft_rlock_init(&c->rlock_); /* unused, but set up all the same */
+    weft_rlock_init(
+        &weft__condition(c)->rlock_); /* unused, but set up all the same */
     setup(c, CALLERS_LOCK, l);
     return 0;
 }
@@ -104,7 +110,7 @@ int weft_condition_init_with_rlock(weft_condition_t *c, weft_rlock_t *r)
     if (c == NULL || r == NULL)
         return weft_fail(WEFT_EINVAL, "weft_condition_init_with_rlock: %s",
                          c ? "NULL lock" : "NULL condition");
-    weft_rlock_init(&c->rlock_);
+    weft_rlock_init(&weft__condition(c)->rlock_);
     setup(c, CALLERS_RLOCK, r);
     return 0;
 }
@@ -114,7 +120,9 @@ int weft_condition_destroy(weft_condition_t *c)
     if (c == NULL)
         return weft_fail(WEFT_EINVAL, "weft_condition_destroy: NULL");
     /* A caller's lock stays the caller's. */
-    return c->kind_ == OWN_RLOCK ? weft_rlock_destroy(&c->rlock_) : 0;
+    return weft__condition(c)->kind_ == OWN_RLOCK
+               ? weft_rlock_destroy(&weft__condition(c)->rlock_)
+               : 0;
 }
 
 WEFT_HEAP_PRIMITIVE(weft_condition_t, condition)
@@ -138,17 +146,19 @@ int weft_condition_release(weft_condition_t *c)
  * dead. */
 static int wait_shared(weft_condition_t *c, weft_lock_t *l, int64_t deadline)
 {
-    uint32_t seq = atomic_load_explicit(&c->seq_, memory_order_relaxed);
+    uint32_t seq =
+        atomic_load_explicit(&weft__condition(c)->seq_, memory_order_relaxed);
     weft_lock_release(l);
     WEFT_CHAOS_POINT(); /* released, not yet asleep: a notify may come */
     int rc;
     do {
         /* The futex returns early for a signal or a stray wake-up too;
          * only a moved seq_ says that a notify came. */
-        rc = weft_park_wait_shared(&c->seq_, seq, deadline);
-    } while (rc == 0 &&
-             atomic_load_explicit(&c->seq_, memory_order_relaxed) == seq);
-    if (atomic_load_explicit(&c->seq_, memory_order_relaxed) != seq)
+        rc = weft_park_wait_shared(&weft__condition(c)->seq_, seq, deadline);
+    } while (rc == 0 && atomic_load_explicit(&weft__condition(c)->seq_,
+                                             memory_order_relaxed) == seq);
+    if (atomic_load_explicit(&weft__condition(c)->seq_, memory_order_relaxed) !=
+        seq)
         rc = 0; /* notified, if at the last moment */
     int taken = weft__lock_reacquire(l);
     return taken == WEFT_EOWNERDEAD ? taken : rc;
@@ -163,17 +173,20 @@ static int wait_until(weft_condition_t *c, int64_t deadline)
     uint32_t count = 0;
     uint64_t owner = 0;
     if (r) {
-        count = r->count_;
-        owner = atomic_load_explicit(&r->owner_, memory_order_relaxed);
-        r->count_ = 0;
-        atomic_store_explicit(&r->owner_, 0, memory_order_relaxed);
+        count = weft__rlock(r)->count_;
+        owner =
+            atomic_load_explicit(&weft__rlock(r)->owner_, memory_order_relaxed);
+        weft__rlock(r)->count_ = 0;
+        atomic_store_explicit(&weft__rlock(r)->owner_, 0, memory_order_relaxed);
     }
-    int rc = weft__shared(l->flags_)
+    int rc = weft__shared(weft__lock(l)->flags_)
                  ? wait_shared(c, l, deadline)
-                 : weft__wait_releasing(&c->seq_, l, NULL, NULL, deadline);
+                 : weft__wait_releasing(&weft__condition(c)->seq_, l, NULL,
+                                        NULL, deadline);
     if (r) {
-        atomic_store_explicit(&r->owner_, owner, memory_order_relaxed);
-        r->count_ = count;
+        atomic_store_explicit(&weft__rlock(r)->owner_, owner,
+                              memory_order_relaxed);
+        weft__rlock(r)->count_ = count;
     }
     if (rc == WEFT_EOWNERDEAD)
         return weft_fail(rc, "a process died holding the condition's lock: "
@@ -225,12 +238,13 @@ int weft_condition_notify(weft_condition_t *c, unsigned n)
         return weft_fail(WEFT_EPERM, "cannot notify on un-acquired lock");
     if (n == 0)
         return 0;
-    atomic_fetch_add_explicit(&c->seq_, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&weft__condition(c)->seq_, 1,
+                              memory_order_relaxed);
     WEFT_CHAOS_POINT(); /* counted, waiters not yet woken */
-    if (weft__shared(lock_of(c)->flags_))
-        weft__wake_shared(&c->seq_, n);
+    if (weft__shared(weft__lock(lock_of(c))->flags_))
+        weft__wake_shared(&weft__condition(c)->seq_, n);
     else
-        weft_unpark_some(&c->seq_, n, 0);
+        weft_unpark_some(&weft__condition(c)->seq_, n, 0);
     return 0;
 }
 

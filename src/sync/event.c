@@ -30,6 +30,8 @@
  * first of them had already woken it. */
 #include "sync_int.h"
 
+WEFT__SYNC_FITS(event, 16);
+
 #define EVENT_SET 1u
 #define EVENT_WAITERS 2u
 #define EVENT_COUNT_SHIFT 2
@@ -41,9 +43,9 @@ int weft_event_init(weft_event_t *e)
 {
     if (e == NULL)
         return weft_fail(WEFT_EINVAL, "weft_event_init: NULL event");
-    atomic_init(&e->word_, 0);
-    e->flags_ = 0;
-    e->reserved_ = 0;
+    atomic_init(&weft__event(e)->word_, 0);
+    weft__event(e)->flags_ = 0;
+    weft__event(e)->reserved_ = 0;
     return 0;
 }
 
@@ -51,7 +53,7 @@ int weft_event_init_shared(weft_event_t *e)
 {
     int rc = weft_event_init(e);
     if (rc == 0)
-        e->flags_ = WEFT__SHARED;
+        weft__event(e)->flags_ = WEFT__SHARED;
     return rc;
 }
 
@@ -65,15 +67,16 @@ WEFT_HEAP_PRIMITIVE(weft_event_t, event)
 /* Wake everyone asleep on e's word. */
 static void wake_all(weft_event_t *e)
 {
-    if (weft__shared(e->flags_))
-        weft__wake_shared(&e->word_, UINT64_MAX);
+    if (weft__shared(weft__event(e)->flags_))
+        weft__wake_shared(&weft__event(e)->word_, UINT64_MAX);
     else
-        weft_unpark_all(&e->word_, 0);
+        weft_unpark_all(&weft__event(e)->word_, 0);
 }
 
 void weft_event_set(weft_event_t *e)
 {
-    uint32_t w = atomic_load_explicit(&e->word_, memory_order_relaxed);
+    uint32_t w =
+        atomic_load_explicit(&weft__event(e)->word_, memory_order_relaxed);
     uint32_t next;
     do {
         /* Already on: every sleeper was there before the set() that turned
@@ -82,8 +85,9 @@ void weft_event_set(weft_event_t *e)
             return;
         next = ((w & ~EVENT_WAITERS) + EVENT_COUNT_ONE) | EVENT_SET;
         /* Release: pairs with the acquire loads in weft_event_wait(). */
-    } while (!atomic_compare_exchange_weak_explicit(
-        &e->word_, &w, next, memory_order_release, memory_order_relaxed));
+    } while (!atomic_compare_exchange_weak_explicit(&weft__event(e)->word_, &w,
+                                                    next, memory_order_release,
+                                                    memory_order_relaxed));
     WEFT_CHAOS_POINT(); /* set, waiters not yet woken */
     if (w & EVENT_WAITERS)
         wake_all(e);
@@ -91,12 +95,13 @@ void weft_event_set(weft_event_t *e)
 
 void weft_event_clear(weft_event_t *e)
 {
-    atomic_fetch_and_explicit(&e->word_, ~EVENT_SET, memory_order_relaxed);
+    atomic_fetch_and_explicit(&weft__event(e)->word_, ~EVENT_SET,
+                              memory_order_relaxed);
 }
 
 int weft_event_is_set(const weft_event_t *e)
 {
-    return (atomic_load_explicit(&e->word_, memory_order_acquire) &
+    return (atomic_load_explicit(&weft__event(e)->word_, memory_order_acquire) &
             EVENT_SET) != 0;
 }
 
@@ -116,9 +121,9 @@ static int set_since(uint32_t w, uint32_t sets_at_entry)
  * again), WEFT_ETIMEDOUT, WEFT_ECANCELLED. */
 static int sleep_while(weft_event_t *e, uint32_t w, int64_t deadline)
 {
-    if (weft__shared(e->flags_))
-        return weft_park_wait_shared(&e->word_, w, deadline);
-    return weft_park_wait(&e->word_, w, deadline);
+    if (weft__shared(weft__event(e)->flags_))
+        return weft_park_wait_shared(&weft__event(e)->word_, w, deadline);
+    return weft_park_wait(&weft__event(e)->word_, w, deadline);
 }
 
 /* w: the word at entry, SET off. */
@@ -129,8 +134,8 @@ static int wait_slow(weft_event_t *e, uint32_t w, int64_t deadline)
         if (!(w & EVENT_WAITERS)) {
             /* Acquire on failure too: the word seen may show a set(). */
             if (!atomic_compare_exchange_weak_explicit(
-                    &e->word_, &w, w | EVENT_WAITERS, memory_order_acquire,
-                    memory_order_acquire)) {
+                    &weft__event(e)->word_, &w, w | EVENT_WAITERS,
+                    memory_order_acquire, memory_order_acquire)) {
                 if (set_since(w, sets_at_entry))
                     return 0;
                 continue;
@@ -140,7 +145,8 @@ static int wait_slow(weft_event_t *e, uint32_t w, int64_t deadline)
         WEFT_CHAOS_POINT(); /* WAITERS is up, not yet asleep */
         int rc = sleep_while(e, w, deadline);
         /* Acquire: pairs with the release in weft_event_set(). */
-        uint32_t now = atomic_load_explicit(&e->word_, memory_order_acquire);
+        uint32_t now =
+            atomic_load_explicit(&weft__event(e)->word_, memory_order_acquire);
         if (set_since(now, sets_at_entry))
             return 0;
         if (rc)
@@ -153,7 +159,8 @@ int weft_event_wait(weft_event_t *e, double timeout)
 {
     if (weft__timeout_bad(timeout))
         return weft__timeout_refused(timeout);
-    uint32_t w = atomic_load_explicit(&e->word_, memory_order_acquire);
+    uint32_t w =
+        atomic_load_explicit(&weft__event(e)->word_, memory_order_acquire);
     if (w & EVENT_SET)
         return 0;
     int64_t deadline;

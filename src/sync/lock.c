@@ -36,6 +36,8 @@
 
 #include <sys/single_threaded.h>
 
+WEFT__SYNC_FITS(lock, 16);
+
 #define TOKEN_HANDOFF 1u
 
 static inline void cpu_relax(void)
@@ -51,9 +53,9 @@ int weft_lock_init(weft_lock_t *l)
 {
     if (l == NULL)
         return weft_fail(WEFT_EINVAL, "weft_lock_init: NULL lock");
-    atomic_init(&l->word_, 0);
-    l->flags_ = 0;
-    l->reserved_ = 0;
+    atomic_init(&weft__lock(l)->word_, 0);
+    weft__lock(l)->flags_ = 0;
+    weft__lock(l)->reserved_ = 0;
     return 0;
 }
 
@@ -61,7 +63,8 @@ int weft_lock_destroy(weft_lock_t *l)
 {
     if (l == NULL)
         return weft_fail(WEFT_EINVAL, "weft_lock_destroy: NULL lock");
-    if (atomic_load_explicit(&l->word_, memory_order_relaxed) & LOCK_LOCKED)
+    if (atomic_load_explicit(&weft__lock(l)->word_, memory_order_relaxed) &
+        LOCK_LOCKED)
         return weft_fail(WEFT_ESTATE, "weft_lock_destroy: the lock is held");
     return 0;
 }
@@ -72,23 +75,24 @@ WEFT_HEAP_PRIMITIVE(weft_lock_t, lock)
  * and l is not shared with other processes. */
 static inline int alone(const weft_lock_t *l)
 {
-    return __libc_single_threaded && l->flags_ == 0;
+    return __libc_single_threaded && weft__lock(l)->flags_ == 0;
 }
 
 static inline int try_lock(weft_lock_t *l)
 {
     if (alone(l)) {
-        if (atomic_load_explicit(&l->word_, memory_order_relaxed) != 0)
+        if (atomic_load_explicit(&weft__lock(l)->word_, memory_order_relaxed) !=
+            0)
             return 0;
-        atomic_store_explicit(&l->word_, LOCK_LOCKED, memory_order_relaxed);
+        atomic_store_explicit(&weft__lock(l)->word_, LOCK_LOCKED,
+                              memory_order_relaxed);
         return 1;
     }
     uint32_t expected = 0;
     /* Acquire: pairs with the release in weft_lock_release(). */
-    return atomic_compare_exchange_weak_explicit(&l->word_, &expected,
-                                                 LOCK_LOCKED,
-                                                 memory_order_acquire,
-                                                 memory_order_relaxed);
+    return atomic_compare_exchange_weak_explicit(
+        &weft__lock(l)->word_, &expected, LOCK_LOCKED, memory_order_acquire,
+        memory_order_relaxed);
 }
 
 /* One attempt at taking the lock whatever PARKED says; 1 if taken. */
@@ -96,8 +100,8 @@ static int grab(weft_lock_t *l, uint32_t *state)
 {
     while (!(*state & LOCK_LOCKED)) {
         if (atomic_compare_exchange_weak_explicit(
-                &l->word_, state, *state | LOCK_LOCKED, memory_order_acquire,
-                memory_order_relaxed))
+                &weft__lock(l)->word_, state, *state | LOCK_LOCKED,
+                memory_order_acquire, memory_order_relaxed))
             return 1;
     }
     return 0;
@@ -123,7 +127,7 @@ static int spin_once(unsigned *spins)
 static int still_contended(void *ctx)
 {
     weft_lock_t *l = ctx;
-    return atomic_load_explicit(&l->word_, memory_order_relaxed) ==
+    return atomic_load_explicit(&weft__lock(l)->word_, memory_order_relaxed) ==
            (LOCK_LOCKED | LOCK_PARKED);
 }
 
@@ -131,7 +135,7 @@ static void left_queue(void *ctx, int last)
 {
     weft_lock_t *l = ctx;
     if (last)
-        atomic_fetch_and_explicit(&l->word_, ~LOCK_PARKED,
+        atomic_fetch_and_explicit(&weft__lock(l)->word_, ~LOCK_PARKED,
                                   memory_order_relaxed);
 }
 
@@ -140,25 +144,27 @@ static const weft_park_ops_t lock_park_ops = {still_contended, NULL,
 
 static int acquire_slow(weft_lock_t *l, int64_t deadline)
 {
-    if (weft__shared(l->flags_))
+    if (weft__shared(weft__lock(l)->flags_))
         return weft__lock_acquire_shared(l, deadline, 0);
     unsigned spins = 0;
     for (;;) {
-        uint32_t state = atomic_load_explicit(&l->word_, memory_order_relaxed);
+        uint32_t state =
+            atomic_load_explicit(&weft__lock(l)->word_, memory_order_relaxed);
         if (grab(l, &state))
             return 0;
         if (!(state & LOCK_PARKED)) {
             if (spin_once(&spins))
                 continue;
             if (!atomic_compare_exchange_weak_explicit(
-                    &l->word_, &state, state | LOCK_PARKED,
+                    &weft__lock(l)->word_, &state, state | LOCK_PARKED,
                     memory_order_relaxed, memory_order_relaxed))
                 continue;
         }
         WEFT_CHAOS_POINT(); /* PARKED is up; the word may change before park
                                looks again */
         uintptr_t token = 0;
-        int rc = weft_park(&l->word_, &lock_park_ops, l, deadline, &token);
+        int rc = weft_park(&weft__lock(l)->word_, &lock_park_ops, l, deadline,
+                           &token);
         if (rc == 0 && token == TOKEN_HANDOFF)
             return 0;
         if (rc == WEFT_ETIMEDOUT)
@@ -181,9 +187,10 @@ static __attribute__((noinline)) int acquire_other(weft_lock_t *l,
     if (rc)
         return rc;
     if (timeout == 0) {
-        if (weft__shared(l->flags_))
+        if (weft__shared(weft__lock(l)->flags_))
             return weft__lock_acquire_shared(l, deadline, 1);
-        uint32_t state = atomic_load_explicit(&l->word_, memory_order_relaxed);
+        uint32_t state =
+            atomic_load_explicit(&weft__lock(l)->word_, memory_order_relaxed);
         return grab(l, &state) ? 0
                                : weft_fail(WEFT_ETIMEDOUT, "lock is held");
     }
@@ -228,34 +235,35 @@ static uintptr_t hand_over(void *ctx, weft_unpark_result_t r)
     /* Release: pairs with the acquire in grab() or the waiter's park. */
     if (r.unparked && r.be_fair) {
         uint32_t word = LOCK_LOCKED | (r.have_more ? LOCK_PARKED : 0);
-        atomic_store_explicit(&l->word_, word, memory_order_release);
+        atomic_store_explicit(&weft__lock(l)->word_, word,
+                              memory_order_release);
         return TOKEN_HANDOFF;
     }
-    atomic_store_explicit(&l->word_, r.have_more ? LOCK_PARKED : 0,
+    atomic_store_explicit(&weft__lock(l)->word_, r.have_more ? LOCK_PARKED : 0,
                           memory_order_release);
     return 0;
 }
 
 static int release_slow(weft_lock_t *l)
 {
-    if (weft__shared(l->flags_))
+    if (weft__shared(weft__lock(l)->flags_))
         return weft__lock_release_shared(l);
     WEFT_CHAOS_POINT(); /* PARKED seen; waiters may come and go */
-    weft_unpark_one(&l->word_, hand_over, l);
+    weft_unpark_one(&weft__lock(l)->word_, hand_over, l);
     return 0;
 }
 
 int weft_lock_release(weft_lock_t *l)
 {
-    if (alone(l) && atomic_load_explicit(&l->word_, memory_order_relaxed) ==
-                        LOCK_LOCKED) {
-        atomic_store_explicit(&l->word_, 0, memory_order_relaxed);
+    if (alone(l) && atomic_load_explicit(&weft__lock(l)->word_,
+                                         memory_order_relaxed) == LOCK_LOCKED) {
+        atomic_store_explicit(&weft__lock(l)->word_, 0, memory_order_relaxed);
         return 0;
     }
     uint32_t expected = LOCK_LOCKED;
-    if (atomic_compare_exchange_strong_explicit(&l->word_, &expected, 0,
-                                                memory_order_release,
-                                                memory_order_relaxed))
+    if (atomic_compare_exchange_strong_explicit(
+            &weft__lock(l)->word_, &expected, 0, memory_order_release,
+            memory_order_relaxed))
         return 0;
     if (!(expected & LOCK_LOCKED))
         return weft_fail(WEFT_ESTATE, "release unlocked lock");
@@ -264,6 +272,6 @@ int weft_lock_release(weft_lock_t *l)
 
 int weft_lock_locked(const weft_lock_t *l)
 {
-    return (atomic_load_explicit(&l->word_, memory_order_relaxed) &
+    return (atomic_load_explicit(&weft__lock(l)->word_, memory_order_relaxed) &
             LOCK_LOCKED) != 0;
 }

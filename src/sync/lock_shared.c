@@ -79,9 +79,9 @@ int weft_lock_init_shared(weft_lock_t *l)
 {
     if (l == NULL)
         return weft_fail(WEFT_EINVAL, "weft_lock_init_shared: NULL lock");
-    atomic_init(&l->word_, SH_FREE);
-    l->flags_ = WEFT__SHARED;
-    l->reserved_ = 0;
+    atomic_init(&weft__lock(l)->word_, SH_FREE);
+    weft__lock(l)->flags_ = WEFT__SHARED;
+    weft__lock(l)->reserved_ = 0;
     return 0;
 }
 
@@ -92,22 +92,23 @@ static uint32_t own_word(void)
 
 static uint64_t read_record(const weft_lock_t *l)
 {
-    return __atomic_load_n(&l->reserved_, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&weft__lock(l)->reserved_, __ATOMIC_ACQUIRE);
 }
 
 /* Step 1 of the record's protocol: swap reserved_ from seen (the value
  * last read) to this process's record; 1 if it was swapped. */
 static int claim_record(weft_lock_t *l, uint64_t seen)
 {
-    return __atomic_compare_exchange_n(&l->reserved_, &seen,
-                                       weft__sync_record(), 0,
-                                       __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+    return __atomic_compare_exchange_n(&weft__lock(l)->reserved_, &seen,
+                                       weft__sync_record(), 0, __ATOMIC_RELEASE,
+                                       __ATOMIC_RELAXED);
 }
 
 /* Step 2: say who holds l now. */
 static void record_holder(weft_lock_t *l)
 {
-    __atomic_store_n(&l->reserved_, weft__sync_record(), __ATOMIC_RELEASE);
+    __atomic_store_n(&weft__lock(l)->reserved_, weft__sync_record(),
+                     __ATOMIC_RELEASE);
 }
 
 /* Take the lock if it is free; 1 if taken. *w is the word seen, record
@@ -120,7 +121,7 @@ static int take_free(weft_lock_t *l, uint32_t *w, uint64_t record,
         /* Acquire: pairs with the release in weft__lock_release_shared().
          * Release: a checker that sees this word sees the claim too. */
         if (atomic_compare_exchange_weak_explicit(
-                &l->word_, w, own_word() | extra | (*w & SH_PARKED),
+                &weft__lock(l)->word_, w, own_word() | extra | (*w & SH_PARKED),
                 memory_order_acq_rel, memory_order_relaxed)) {
             record_holder(l);
             return 1;
@@ -136,7 +137,7 @@ static int take_from_dead(weft_lock_t *l, uint32_t w)
 {
     /* The record must be read after a word read with acquire (see "The
      * record"). */
-    if (atomic_load_explicit(&l->word_, memory_order_acquire) != w)
+    if (atomic_load_explicit(&weft__lock(l)->word_, memory_order_acquire) != w)
         return 0;
     uint64_t record = read_record(l);
     if (!weft__sync_holder_gone(w >> SH_ID_SHIFT, record))
@@ -145,8 +146,8 @@ static int take_from_dead(weft_lock_t *l, uint32_t w)
     if (!claim_record(l, record))
         return 0; /* someone else is taking it over, or took it */
     if (!atomic_compare_exchange_strong_explicit(
-            &l->word_, &w, own_word() | SH_PARKED, memory_order_acq_rel,
-            memory_order_relaxed))
+            &weft__lock(l)->word_, &w, own_word() | SH_PARKED,
+            memory_order_acq_rel, memory_order_relaxed))
         return 0;
     record_holder(l);
     return 1;
@@ -182,8 +183,9 @@ static int mark_parked(weft_lock_t *l, uint32_t *w)
     if (*w & SH_PARKED)
         return 1;
     uint32_t want = *w | SH_PARKED;
-    if (!atomic_compare_exchange_strong_explicit(
-            &l->word_, w, want, memory_order_relaxed, memory_order_relaxed))
+    if (!atomic_compare_exchange_strong_explicit(&weft__lock(l)->word_, w, want,
+                                                 memory_order_relaxed,
+                                                 memory_order_relaxed))
         return 0;
     *w = want;
     return 1;
@@ -196,7 +198,7 @@ static int sleep_slice(weft_lock_t *l, uint32_t w, int64_t deadline)
         return WEFT_ETIMEDOUT;
     int64_t slice =
         deadline - now > OWNER_CHECK_NS ? now + OWNER_CHECK_NS : deadline;
-    int rc = weft_park_wait_shared(&l->word_, w, slice);
+    int rc = weft_park_wait_shared(&weft__lock(l)->word_, w, slice);
     if (rc == WEFT_ETIMEDOUT && slice < deadline)
         return WEFT_EAGAIN; /* a slice ended: time to check the holder */
     return rc;
@@ -208,7 +210,8 @@ int weft__lock_acquire_shared(weft_lock_t *l, int64_t deadline, int try_only)
     for (unsigned spins = 0;; spins++) {
         uint64_t record = read_record(l);
         /* Acquire: a holder's claim of reserved_ is seen with its word. */
-        uint32_t w = atomic_load_explicit(&l->word_, memory_order_acquire);
+        uint32_t w =
+            atomic_load_explicit(&weft__lock(l)->word_, memory_order_acquire);
         if (take_free(l, &w, record, extra))
             return 0;
         if (try_only)
@@ -235,15 +238,17 @@ int weft__lock_acquire_shared(weft_lock_t *l, int64_t deadline, int try_only)
 
 int weft__lock_release_shared(weft_lock_t *l)
 {
-    uint32_t w = atomic_load_explicit(&l->word_, memory_order_relaxed);
+    uint32_t w =
+        atomic_load_explicit(&weft__lock(l)->word_, memory_order_relaxed);
     do {
         if (!(w & SH_LOCKED))
             return weft_fail(WEFT_ESTATE, "release unlocked lock");
         /* Release: pairs with the acquire in take_free(). */
     } while (!atomic_compare_exchange_weak_explicit(
-        &l->word_, &w, SH_FREE, memory_order_release, memory_order_relaxed));
+        &weft__lock(l)->word_, &w, SH_FREE, memory_order_release,
+        memory_order_relaxed));
     WEFT_CHAOS_POINT(); /* released, sleepers not yet woken */
     if (w & SH_PARKED)
-        weft_park_wake_shared(&l->word_, 1);
+        weft_park_wake_shared(&weft__lock(l)->word_, 1);
     return 0;
 }

@@ -15,6 +15,8 @@
  * waking through that futex. */
 #include "sync_int.h"
 
+WEFT__SYNC_FITS(semaphore, 16);
+
 #define SEM_BOUNDED 1u
 
 _Static_assert(sizeof(weft_semaphore_t) == 16, "weft_semaphore_t is 16 bytes");
@@ -25,10 +27,10 @@ static int setup(weft_semaphore_t *s, unsigned value, int bounded)
         return weft_fail(WEFT_EINVAL, "semaphore: NULL semaphore");
     if (value >= UINT32_MAX)
         return weft_fail(WEFT_EINVAL, "semaphore: initial value too large");
-    atomic_init(&s->value_, value);
-    atomic_init(&s->waiters_, 0);
-    s->bound_ = bounded ? value : 0;
-    s->flags_ = bounded ? SEM_BOUNDED : 0;
+    atomic_init(&weft__semaphore(s)->value_, value);
+    atomic_init(&weft__semaphore(s)->waiters_, 0);
+    weft__semaphore(s)->bound_ = bounded ? value : 0;
+    weft__semaphore(s)->flags_ = bounded ? SEM_BOUNDED : 0;
     return 0;
 }
 
@@ -46,7 +48,7 @@ int weft_semaphore_init_shared(weft_semaphore_t *s, unsigned value)
 {
     int rc = setup(s, value, 0);
     if (rc == 0)
-        s->flags_ |= WEFT__SHARED;
+        weft__semaphore(s)->flags_ |= WEFT__SHARED;
     return rc;
 }
 
@@ -54,7 +56,7 @@ int weft_bounded_semaphore_init_shared(weft_semaphore_t *s, unsigned value)
 {
     int rc = setup(s, value, 1);
     if (rc == 0)
-        s->flags_ |= WEFT__SHARED;
+        weft__semaphore(s)->flags_ |= WEFT__SHARED;
     return rc;
 }
 
@@ -97,11 +99,12 @@ void weft_semaphore_free(weft_semaphore_t *s)
 
 static int try_take(weft_semaphore_t *s)
 {
-    uint32_t v = atomic_load_explicit(&s->value_, memory_order_relaxed);
+    uint32_t v =
+        atomic_load_explicit(&weft__semaphore(s)->value_, memory_order_relaxed);
     while (v > 0)
-        if (atomic_compare_exchange_weak_explicit(&s->value_, &v, v - 1,
-                                                  memory_order_acquire,
-                                                  memory_order_relaxed))
+        if (atomic_compare_exchange_weak_explicit(
+                &weft__semaphore(s)->value_, &v, v - 1, memory_order_acquire,
+                memory_order_relaxed))
             return 1;
     return 0;
 }
@@ -109,7 +112,7 @@ static int try_take(weft_semaphore_t *s)
 static int still_empty(void *ctx)
 {
     weft_semaphore_t *s = ctx;
-    return atomic_load(&s->value_) == 0;
+    return atomic_load(&weft__semaphore(s)->value_) == 0;
 }
 
 static const weft_park_ops_t sem_park_ops = {still_empty, NULL, NULL};
@@ -118,15 +121,16 @@ static const weft_park_ops_t sem_park_ops = {still_empty, NULL, NULL};
  * for a shared semaphore. */
 static int sleep_on(weft_semaphore_t *s, int64_t deadline)
 {
-    if (weft__shared(s->flags_))
-        return weft_park_wait_shared(&s->value_, 0, deadline);
-    return weft_park(&s->value_, &sem_park_ops, s, deadline, NULL);
+    if (weft__shared(weft__semaphore(s)->flags_))
+        return weft_park_wait_shared(&weft__semaphore(s)->value_, 0, deadline);
+    return weft_park(&weft__semaphore(s)->value_, &sem_park_ops, s, deadline,
+                     NULL);
 }
 
 static int acquire_slow(weft_semaphore_t *s, int64_t deadline)
 {
     int rc = 0;
-    atomic_fetch_add(&s->waiters_, 1);
+    atomic_fetch_add(&weft__semaphore(s)->waiters_, 1);
     while (!try_take(s)) {
         WEFT_CHAOS_POINT(); /* seen at 0; a release may come now */
         rc = sleep_on(s, deadline);
@@ -134,7 +138,7 @@ static int acquire_slow(weft_semaphore_t *s, int64_t deadline)
             break;
         rc = 0;
     }
-    atomic_fetch_sub(&s->waiters_, 1);
+    atomic_fetch_sub(&weft__semaphore(s)->waiters_, 1);
     if (rc == WEFT_ETIMEDOUT)
         return weft_fail(rc, "semaphore acquire timed out");
     if (rc == WEFT_ECANCELLED)
@@ -161,27 +165,30 @@ int weft_semaphore_release(weft_semaphore_t *s, unsigned n)
 {
     if (n == 0)
         return weft_fail(WEFT_EINVAL, "semaphore: release(n) needs n >= 1");
-    int bounded = s->flags_ & SEM_BOUNDED;
-    uint32_t limit = bounded ? s->bound_ : UINT32_MAX - 1;
-    uint32_t v = atomic_load_explicit(&s->value_, memory_order_relaxed);
+    int bounded = weft__semaphore(s)->flags_ & SEM_BOUNDED;
+    uint32_t limit = bounded ? weft__semaphore(s)->bound_ : UINT32_MAX - 1;
+    uint32_t v =
+        atomic_load_explicit(&weft__semaphore(s)->value_, memory_order_relaxed);
     do {
         if (n > limit || v > limit - n)
             return weft_fail(WEFT_EINVAL,
                              bounded ? "Semaphore released too many times"
                                      : "semaphore value would overflow");
-    } while (!atomic_compare_exchange_weak(&s->value_, &v, v + n));
+    } while (
+        !atomic_compare_exchange_weak(&weft__semaphore(s)->value_, &v, v + n));
     WEFT_CHAOS_POINT(); /* raised, waiters not yet looked at */
-    if (atomic_load(&s->waiters_) == 0)
+    if (atomic_load(&weft__semaphore(s)->waiters_) == 0)
         return 0;
     WEFT_CHAOS_POINT(); /* between the look and the wake */
-    if (weft__shared(s->flags_))
-        weft__wake_shared(&s->value_, n);
+    if (weft__shared(weft__semaphore(s)->flags_))
+        weft__wake_shared(&weft__semaphore(s)->value_, n);
     else
-        weft_unpark_some(&s->value_, n, 0);
+        weft_unpark_some(&weft__semaphore(s)->value_, n, 0);
     return 0;
 }
 
 unsigned weft_semaphore_value(const weft_semaphore_t *s)
 {
-    return atomic_load_explicit(&s->value_, memory_order_relaxed);
+    return atomic_load_explicit(&weft__semaphore(s)->value_,
+                                memory_order_relaxed);
 }

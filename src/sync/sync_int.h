@@ -8,6 +8,82 @@
 #include "weft/park.h"
 #include "weft/sync.h"
 
+/* ----- What the primitives hold -----
+ *
+ * sync.h gives callers only each primitive's size and alignment, so that C++
+ * can include it; the fields are here, reached through the casts below,
+ * which cost nothing. Each primitive's .c checks that its fields fit. */
+struct weft__lock_impl {
+    _Atomic uint32_t word_;
+    uint32_t flags_;
+    uint64_t reserved_;
+};
+
+struct weft__rlock_impl {
+    weft_lock_t lock_;
+    _Atomic uint64_t owner_;
+    uint32_t count_;
+    uint32_t reserved_;
+};
+
+struct weft__condition_impl {
+    weft_rlock_t rlock_;
+    _Atomic uint32_t seq_;
+    uint32_t kind_;
+    int64_t lock_at_;
+    uint32_t reserved_[4];
+};
+
+struct weft__semaphore_impl {
+    _Atomic uint32_t value_;
+    _Atomic uint32_t waiters_;
+    uint32_t bound_; /* the initial value, when bounded */
+    uint32_t flags_;
+};
+
+struct weft__event_impl {
+    _Atomic uint32_t word_;
+    uint32_t flags_;
+    uint64_t reserved_;
+};
+
+struct weft__barrier_impl {
+    weft_lock_t lock_;
+    _Atomic uint32_t gen_;
+    int32_t state_;
+    uint32_t parties_;
+    uint32_t count_;
+    int64_t timeout_ns_;
+    int (*action_)(void *arg);
+    void *arg_;
+    uint64_t reserved_;
+};
+
+#define WEFT__SYNC_IMPL(name)                                                  \
+    static inline struct weft__##name##_impl *weft__##name(                    \
+        const weft_##name##_t *p)                                              \
+    {                                                                          \
+        return (struct weft__##name##_impl *)p;                                \
+    }
+WEFT__SYNC_IMPL(lock)
+WEFT__SYNC_IMPL(rlock)
+WEFT__SYNC_IMPL(condition)
+WEFT__SYNC_IMPL(semaphore)
+WEFT__SYNC_IMPL(event)
+WEFT__SYNC_IMPL(barrier)
+#undef WEFT__SYNC_IMPL
+
+/* The public type holds the private one exactly: as large (the size
+ * callers were promised), at least as aligned. */
+#define WEFT__SYNC_FITS(name, size)                                            \
+    _Static_assert(sizeof(struct weft__##name##_impl) ==                       \
+                           sizeof(weft_##name##_t) &&                          \
+                       sizeof(weft_##name##_t) == (size),                      \
+                   "weft_" #name "_t does not hold its fields");               \
+    _Static_assert(_Alignof(struct weft__##name##_impl) <=                     \
+                       _Alignof(weft_##name##_t),                              \
+                   "weft_" #name "_t is not aligned enough for its fields")
+
 /* Lock word bits. */
 #define LOCK_LOCKED 1u
 #define LOCK_PARKED 2u

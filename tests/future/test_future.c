@@ -444,7 +444,8 @@ static void stop_of_a_pending_future_cancels_it(void **state)
     weft_future_new(&f);
     weft_future_set_running_or_notify_cancel(f);
     assert_int_equal(weft_future_stop(f), 0);
-    assert_true(*weft_future_stop_word(f) & WEFT_FUTURE_STOP_BIT);
+    const _Atomic uint32_t *word = weft_future_stop_word(f);
+    assert_true(atomic_load(word) & WEFT_FUTURE_STOP_BIT);
     /* A task that gives up with WEFT_ECANCELLED leaves it cancelled. */
     assert_int_equal(weft_future_finish(f, WEFT_ECANCELLED, NULL), 0);
     assert_true(weft_future_cancelled(f));

@@ -175,7 +175,7 @@ static void cv_wait(weft_waiter_t *w, int64_t deadline)
     struct cv_waiter *cw = w->data;
     atomic_fetch_add(&cw->waits, 1);
     pthread_mutex_lock(&cw->m);
-    if (atomic_load(&w->state) == 0)
+    if (weft_waiter_state(w) == 0)
         pthread_cond_wait(&cw->c, &cw->m);
     pthread_mutex_unlock(&cw->m);
     (void)deadline;
@@ -186,7 +186,7 @@ static void cv_wake(weft_waiter_t *w, uint32_t bits)
     struct cv_waiter *cw = w->data;
     atomic_fetch_add(&cw->wakes, 1);
     pthread_mutex_lock(&cw->m);
-    atomic_fetch_or(&w->state, bits);
+    weft_waiter_set_state(w, bits);
     pthread_cond_signal(&cw->c);
     pthread_mutex_unlock(&cw->m);
 }

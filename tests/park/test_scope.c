@@ -1,5 +1,6 @@
 /* park: cancel scopes, deadlines, shields, and sleep. */
 #include "testing.h"
+#include "park/park_int.h"
 
 #include <math.h>
 #include <string.h>
@@ -147,7 +148,7 @@ static void a_watched_bit_cancels_and_a_poke_wakes(void **state)
     testing_thread_join(t);
     assert_int_equal(w.rc, WEFT_ECANCELLED);
     /* The scope's own flag was never set: it can serve the next task. */
-    assert_int_equal(atomic_load(&w.scope.cancelled_), 0);
+    assert_int_equal(atomic_load(&weft__scope(&w.scope)->cancelled_), 0);
 }
 
 /* Only the length (or a cancel) ends a sleep: an unpark aimed at the
@@ -177,7 +178,7 @@ static void a_stray_unpark_does_not_end_a_sleep(void **state)
     while (!atomic_load(&st.done)) {
         weft_waiter_t *w = atomic_load(&st.sleeper);
         if (w)
-            weft_unpark_all(&w->token_, 0);
+            weft_unpark_all(&weft__waiter(w)->token_, 0);
         weft_sleep(0.001);
     }
     testing_thread_join(t);

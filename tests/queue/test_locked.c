@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "queue/queue_int.h"
+#include "sync/sync_int.h"
 
 #define ITEM(n) ((void *)(uintptr_t)(n))
 
@@ -36,7 +37,7 @@ static void a_put_waiting_for_the_queue_lock_is_not_cancelled(void **state)
     testing_thread_t *t = testing_thread_start(put_in_a_cancelled_scope, &p);
     /* Poll until the putter waits for the lock: the lock then says that
      * someone is parked on it (its second bit). */
-    while (!(atomic_load(&lock->word_) & 2u))
+    while (!(atomic_load(&weft__lock(lock)->word_) & 2u))
         weft_sleep(0.001);
     weft_lock_release(lock);
     testing_thread_join(t);

@@ -1,4 +1,5 @@
 /* sync: Condition. */
+#include "sync/sync_int.h"
 #include "testing.h"
 
 #include <math.h>
@@ -26,7 +27,7 @@ static void wait_times_out_and_still_holds_the_lock(void **state)
     assert_fails_with(weft_condition_wait(&c, 0.2), WEFT_ETIMEDOUT,
                       "timed out");
     assert_elapsed_between(weft_monotonic() - t0, 0.2, 1.0);
-    assert_int_equal(weft_rlock_count(&c.rlock_), 2);
+    assert_int_equal(weft_rlock_count(&weft__condition(&c)->rlock_), 2);
     weft_condition_release(&c);
     weft_condition_release(&c);
     assert_fails_with(weft_condition_release(&c), WEFT_EPERM, NULL);
@@ -139,7 +140,7 @@ static void wait_for_times_out_when_the_predicate_stays_false(void **state)
     assert_elapsed_between(weft_monotonic() - t0, 0.2, 1.0);
     assert_fails_with(weft_condition_wait_for(&c, NULL, NULL, 0.2),
                       WEFT_EINVAL, "predicate");
-    assert_true(weft_rlock_is_owned(&c.rlock_));
+    assert_true(weft_rlock_is_owned(&weft__condition(&c)->rlock_));
     weft_condition_release(&c);
 }
 
@@ -170,11 +171,12 @@ static void a_bad_timeout_is_refused_before_anything_happens(void **state)
         assert_fails_with(weft_condition_wait_for(&c, always, NULL,
                                                   bad_timeouts[i]),
                           WEFT_EINVAL, "timeout");
-        assert_int_equal(weft_rlock_count(&c.rlock_), 2);
+        assert_int_equal(weft_rlock_count(&weft__condition(&c)->rlock_), 2);
     }
     weft_condition_release(&c);
     weft_condition_release(&c);
-    assert_false(weft_lock_locked(&c.rlock_.lock_));
+    assert_false(
+        weft_lock_locked(&weft__rlock(&weft__condition(&c)->rlock_)->lock_));
 }
 
 
@@ -560,7 +562,9 @@ static void wait_holding_three_levels(void *arg)
         weft_condition_acquire(&l->v.c, WEFT_FOREVER);
     l->waiting = 1;
     l->rc = weft_condition_wait(&l->v.c, 10 * testing_scale());
-    weft_rlock_t *r = l->v.c.kind_ == OVER_RLOCK ? &l->v.rlock : &l->v.c.rlock_;
+    weft_rlock_t *r = weft__condition(&l->v.c)->kind_ == OVER_RLOCK
+                          ? &l->v.rlock
+                          : &weft__condition(&l->v.c)->rlock_;
     l->count_after = weft_rlock_count(r);
     for (int i = 0; i < 3; i++)
         weft_condition_release(&l->v.c);

@@ -1,4 +1,5 @@
 /* sync: Event. */
+#include "park/park_int.h"
 #include "testing.h"
 
 #include <math.h>
@@ -146,15 +147,17 @@ static void counted_wait(weft_waiter_t *w, int64_t deadline)
     struct counted *c = w->data;
     struct timespec ts = {deadline / 1000000000, deadline % 1000000000};
     atomic_fetch_add(&c->asleep, 1);
-    syscall(SYS_futex, &w->state, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0,
+    syscall(SYS_futex, &weft__waiter(w)->state,
+            FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, 0,
             deadline == WEFT_NEVER ? NULL : &ts, NULL, FUTEX_BITSET_MATCH_ANY);
     atomic_fetch_sub(&c->asleep, 1);
 }
 
 static void counted_wake(weft_waiter_t *w, uint32_t bits)
 {
-    atomic_fetch_or(&w->state, bits);
-    syscall(SYS_futex, &w->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    atomic_fetch_or(&weft__waiter(w)->state, bits);
+    syscall(SYS_futex, &weft__waiter(w)->state, FUTEX_WAKE_PRIVATE, 1, NULL,
+            NULL, 0);
 }
 
 static const weft_waiter_ops_t counted_ops = {counted_wait, counted_wake,

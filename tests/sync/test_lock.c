@@ -122,7 +122,7 @@ static void a_cancelled_waiter_gives_up_the_wait(void **state)
 {
     weft_lock_t l = WEFT_LOCK_INIT;
     weft_lock_acquire(&l, 0);
-    struct holder h = {&l, {0}, 0, -1};
+    struct holder h = {.l = &l, .rc = -1};
     weft_cancel_scope_init(&h.scope);
     testing_thread_t *t = testing_thread_start(wait_for_held_lock, &h);
     while (!atomic_load(&h.ready))

@@ -1,4 +1,5 @@
 /* sync: RLock. */
+#include "sync/sync_int.h"
 #include "testing.h"
 
 #include <math.h>
@@ -101,7 +102,7 @@ static void a_bad_timeout_is_refused_free_or_held(void **state)
         assert_int_equal(weft_rlock_count(&r), 1);
     }
     assert_int_equal(weft_rlock_release(&r), 0);
-    assert_false(weft_lock_locked(&r.lock_));
+    assert_false(weft_lock_locked(&weft__rlock(&r)->lock_));
 }
 
 int main(void)

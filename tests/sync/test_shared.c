@@ -242,7 +242,7 @@ static void a_shared_rlock_is_taken_over_once_from_a_dead_owner(void **state)
     assert_true(weft_rlock_is_owned(&s->rlock));
     assert_int_equal(weft_rlock_count(&s->rlock), 1);
     assert_int_equal(weft_rlock_release(&s->rlock), 0);
-    assert_false(weft_lock_locked(&s->rlock.lock_));
+    assert_false(weft_lock_locked(&weft__rlock(&s->rlock)->lock_));
     exit_status(pid);
     unmap(s);
 }
@@ -662,7 +662,7 @@ static void a_newcomer_with_the_dead_owners_id_does_not_own_its_rlock(
         count_with_the_child(s, &s->rlock);
         assert_int_equal(exit_status(back), 0);
         assert_int_equal(s->counter, 2 * COUNTED);
-        assert_false(weft_lock_locked(&s->rlock.lock_));
+        assert_false(weft_lock_locked(&weft__rlock(&s->rlock)->lock_));
     }
     unmap(s);
     if (done == 0)
@@ -675,10 +675,10 @@ static int try_the_dead_owners_condition(void *arg)
     struct finding f = {0, 0, 0};
     f.notify_rc = weft_condition_notify(&n->s->cond, 1);
     f.rc = weft_condition_acquire(&n->s->cond, 0);
-    f.count = weft_rlock_count(&n->s->cond.rlock_);
+    f.count = weft_rlock_count(&weft__condition(&n->s->cond)->rlock_);
     if (write(n->fd, &f, sizeof f) != sizeof f)
         return 2;
-    return count_with_the_parent(n->s, &n->s->cond.rlock_);
+    return count_with_the_parent(n->s, &weft__condition(&n->s->cond)->rlock_);
 }
 
 static void a_newcomer_with_the_dead_owners_id_does_not_own_its_condition(
@@ -703,7 +703,7 @@ static void a_newcomer_with_the_dead_owners_id_does_not_own_its_condition(
         assert_int_equal(f.count, 1);
         assert_fails_with(weft_condition_acquire(&s->cond, 0), WEFT_ETIMEDOUT,
                           "held");
-        count_with_the_child(s, &s->cond.rlock_);
+        count_with_the_child(s, &weft__condition(&s->cond)->rlock_);
         assert_int_equal(exit_status(back), 0);
         assert_int_equal(s->counter, 2 * COUNTED);
     }

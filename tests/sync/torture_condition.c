@@ -17,6 +17,7 @@
  * that returned 0 must be woken by a notify of its own condition, and a
  * wait without a timeout must never time out. Python's guarantee (notify
  * wakes that many of the waiting, none lost, none extra) is exactly this. */
+#include "sync/sync_int.h"
 #include "torture.h"
 
 #include <stdlib.h>
@@ -69,7 +70,7 @@ static int uses_rlock(const struct cond_torture *t)
 
 static weft_rlock_t *rlock_of(struct cond_torture *t)
 {
-    return t->kind == OVER_RLOCK ? &t->rlock : &t->c.rlock_;
+    return t->kind == OVER_RLOCK ? &t->rlock : &weft__condition(&t->c)->rlock_;
 }
 
 /* ----- Replaying an epoch's log ----- */

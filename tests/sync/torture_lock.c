@@ -10,6 +10,7 @@
  * cancel only in a scope). The RLock threads also take it again to random
  * depths, check their count at each level, and try to release an RLock
  * they do not hold, which must be refused and change nothing. */
+#include "sync/sync_int.h"
 #include "torture.h"
 
 #define THREADS 4
@@ -170,7 +171,7 @@ static void torture(int use_rlock)
     assert_int_equal(t.counter, atomic_load(&t.holds));
     assert_int_equal(atomic_load(&t.inside), 0);
     if (use_rlock) {
-        assert_false(weft_lock_locked(&t.rlock.lock_));
+        assert_false(weft_lock_locked(&weft__rlock(&t.rlock)->lock_));
     } else {
         assert_false(weft_lock_locked(&t.lock));
     }

@@ -13,7 +13,7 @@
 /* ----- The cases, run in the child ----- */
 
 /* Set once the line that must come first has been printed. */
-static weft_event_t go = {0, 0, 0};
+static weft_event_t go; /* zero: a clear event, as weft_event_init makes */
 
 static int work_then_report(void *arg, void **result)
 {
