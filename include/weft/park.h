@@ -87,8 +87,8 @@ struct weft_waiter {
     void *data;  /* the kind's own */
     uint64_t id; /* unique per context while it lives */
     union {
-        unsigned char bytes[40];
-        uint64_t align;
+        unsigned char bytes[40]; /* park's, not the caller's */
+        uint64_t align;          /* aligns the bytes for park's fields */
     } opaque_;
 };
 

@@ -74,6 +74,7 @@ typedef struct weft_lock {
     } opaque_;
 } weft_lock_t;
 
+/** A lock set up at compile time, as weft_lock_init() would (C and C++). */
 #define WEFT_LOCK_INIT {{{0}}}
 
 /** Set up / tear down l on the caller's storage. _destroy of a held lock is
