@@ -79,8 +79,7 @@ static int wait_for_handover(void *arg, void **result)
 }
 
 static void
-creating_a_task_from_another_thread_while_the_loop_runs_is_refused(
-    void **state)
+creating_a_task_from_another_thread_while_the_loop_runs_is_refused(void **state)
 {
     struct probe p = {0};
     assert_int_equal(weft_loop_new(&p.loop), 0);

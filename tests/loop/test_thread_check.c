@@ -45,9 +45,9 @@ static int stop_here(void *arg)
 static void note(struct probe *p, int i, int rc)
 {
     p->rc[i] = rc;
-    p->named[i] = strstr(weft_last_message(),
-                         "weft_loop_call_soon_threadsafe") != NULL &&
-                  strstr(weft_last_message(), "other than the current") != NULL;
+    p->named[i] =
+        strstr(weft_last_message(), "weft_loop_call_soon_threadsafe") != NULL &&
+        strstr(weft_last_message(), "other than the current") != NULL;
 }
 
 static const weft_loop_service_t service = {"thread_check", NULL, NULL};
