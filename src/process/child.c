@@ -212,7 +212,7 @@ static void become(struct weft__child_spec *spec)
     pthread_once(&authkey_once, keep_authkey);
     parent.name = spec->parent_name;
     parent.pid = (pid_t)spec->parent_pid;
-    parent.pidfd = weft__pidfd_open(parent.pid);
+    parent.pidfd = weft__sentinel_of_parent(parent.pid);
     have_parent = 1;
     weft__set_inherited_method(spec->default_method);
     weft_log_set_process_name(spec->name);

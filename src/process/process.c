@@ -222,6 +222,17 @@ static int check_startable(const weft_process_t *p)
     return 0;
 }
 
+/* A child started without a pidfd (pidfd_open missing) gets a watcher's
+ * pipe as its sentinel, unless a fork server reports its end. */
+static void watch_without_pidfd(weft_process_t *p)
+{
+    if (p->pidfd >= 0 || p->status_fd >= 0)
+        return;
+    int is_pidfd;
+    p->pidfd = weft__sentinel_of_child(p->pid, &is_pidfd);
+    p->watched = p->pidfd >= 0 && !is_pidfd;
+}
+
 int weft_process_start(weft_process_t *p)
 {
     int rc = check_startable(p);
@@ -237,6 +248,8 @@ int weft_process_start(weft_process_t *p)
         if (p->method == METHOD_DEFAULT)
             p->method = weft__default_method();
         rc = start_with(p, p->method);
+        if (rc == 0)
+            watch_without_pidfd(p);
     }
     if (rc == 0)
         set_state(p, ST_STARTED);
@@ -288,7 +301,7 @@ static void reap_locked(weft_process_t *p)
         memset(&si, 0, sizeof si);
         int r;
         do
-            r = p->pidfd >= 0
+            r = p->pidfd >= 0 && !p->watched
                     ? waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED)
                     : waitid(P_PID, (id_t)p->pid, &si, WEXITED);
         while (r < 0 && errno == EINTR);
@@ -401,7 +414,7 @@ static int send_signal(weft_process_t *p, int sig, const char *what)
         return rc;
     weft_lock_acquire(&p->lock, WEFT_FOREVER);
     if (state_of(p) == ST_STARTED) {
-        if (p->pidfd >= 0)
+        if (p->pidfd >= 0 && !p->watched)
             syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
         else
             kill(p->pid, sig);
@@ -489,7 +502,8 @@ int weft_process_pid(const weft_process_t *p)
 
 int weft_process_sentinel(const weft_process_t *p)
 {
-    return p ? p->pidfd : -1;
+    /* Without a pidfd, a fork-server child's end shows on its status. */
+    return p ? (p->pidfd >= 0 ? p->pidfd : p->status_fd) : -1;
 }
 
 const char *weft_process_start_method(const weft_process_t *p)
