@@ -52,6 +52,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/chaos.h"
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int *write_ends; /* of the watchers running now */
 static size_t n_ends, cap_ends;
@@ -154,6 +156,7 @@ static void *watch_child(void *arg)
     do
         r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT);
     while (r < 0 && errno == EINTR);
+    WEFT_CHAOS_POINT(); /* ended, the sentinel not yet readable */
     watch_over(fd);
     return NULL;
 }
