@@ -90,17 +90,38 @@ int weft__current_daemon(void)
     return current.daemon;
 }
 
+/* The parent's sentinel. Without pidfd_open it is a watcher's pipe, and a
+ * watcher is a thread: made on first use rather than in every child (a
+ * forked child of a process with threads cannot start one under
+ * ThreadSanitizer). */
+static pthread_mutex_t parent_lock = PTHREAD_MUTEX_INITIALIZER;
+static int parent_unwatched; /* no pidfd; a watcher not asked for yet */
+
+int weft__parent_sentinel(void)
+{
+    pthread_mutex_lock(&parent_lock);
+    if (parent_unwatched) {
+        parent_unwatched = 0;
+        parent.pidfd = weft__sentinel_of_parent(parent.pid);
+    }
+    int fd = parent.pidfd;
+    pthread_mutex_unlock(&parent_lock);
+    return fd;
+}
+
 int weft__parent_join(int64_t deadline)
 {
-    if (parent.pidfd < 0)
+    int fd = weft__parent_sentinel();
+    if (fd < 0)
         return 0;
-    return weft_park_wait_fd(parent.pidfd, POLLIN, deadline);
+    return weft_park_wait_fd(fd, POLLIN, deadline);
 }
 
 int weft__parent_alive(void)
 {
-    struct pollfd p = {parent.pidfd, POLLIN, 0};
-    return parent.pidfd >= 0 && poll(&p, 1, 0) == 0;
+    int fd = weft__parent_sentinel();
+    struct pollfd p = {fd, POLLIN, 0};
+    return fd >= 0 && poll(&p, 1, 0) == 0;
 }
 
 static void make_authkey(void)
@@ -212,7 +233,9 @@ static void become(struct weft__child_spec *spec)
     pthread_once(&authkey_once, keep_authkey);
     parent.name = spec->parent_name;
     parent.pid = (pid_t)spec->parent_pid;
-    parent.pidfd = weft__sentinel_of_parent(parent.pid);
+    parent.pidfd = weft__pidfd_open(parent.pid);
+    parent_unwatched = parent.pidfd < 0;
+    pthread_mutex_init(&parent_lock, NULL); /* held at fork(), perhaps */
     have_parent = 1;
     weft__set_inherited_method(spec->default_method);
     weft_log_set_process_name(spec->name);

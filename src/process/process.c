@@ -223,13 +223,14 @@ static int check_startable(const weft_process_t *p)
 }
 
 /* A child started without a pidfd (pidfd_open missing) gets a watcher's
- * pipe as its sentinel, unless a fork server reports its end. */
+ * pipe as its sentinel. */
 static void watch_without_pidfd(weft_process_t *p)
 {
-    if (p->pidfd >= 0 || p->status_fd >= 0)
+    if (p->pidfd >= 0)
         return;
-    int is_pidfd;
-    p->pidfd = weft__sentinel_of_child(p->pid, &is_pidfd);
+    int is_pidfd = 0;
+    p->pidfd = p->status_fd >= 0 ? weft__sentinel_of_channel(p->status_fd)
+                                 : weft__sentinel_of_child(p->pid, &is_pidfd);
     p->watched = p->pidfd >= 0 && !is_pidfd;
 }
 
@@ -265,10 +266,13 @@ int weft_process_start(weft_process_t *p)
 #define P_PIDFD 3
 #endif
 
-/* The descriptor that turns readable when the child has ended. */
+/* The descriptor that turns readable when the child has ended. A
+ * watcher's pipe comes last (after a fork server's report, for its
+ * children): waiting on it, a join returns with the sentinel readable, as
+ * with a pidfd. */
 static int end_fd(const weft_process_t *p)
 {
-    return p->status_fd >= 0 ? p->status_fd : p->pidfd;
+    return p->status_fd >= 0 && !p->watched ? p->status_fd : p->pidfd;
 }
 
 static int ended(const weft_process_t *p)
@@ -345,6 +349,7 @@ static int wait_end(weft_process_t *p, int64_t deadline)
 
 int weft__parent_join(int64_t deadline);
 int weft__parent_alive(void);
+int weft__parent_sentinel(void);
 
 static int check_child(const weft_process_t *p, const char *what)
 {
@@ -502,8 +507,9 @@ int weft_process_pid(const weft_process_t *p)
 
 int weft_process_sentinel(const weft_process_t *p)
 {
-    /* Without a pidfd, a fork-server child's end shows on its status. */
-    return p ? (p->pidfd >= 0 ? p->pidfd : p->status_fd) : -1;
+    if (p && p->kind == KIND_PARENT)
+        return weft__parent_sentinel();
+    return p ? p->pidfd : -1;
 }
 
 const char *weft_process_start_method(const weft_process_t *p)

@@ -20,6 +20,9 @@
  *   ended as well.
  * - A parent is not ours to wait for: its watcher looks every 20 ms whether
  *   it is gone (kill(pid, 0) fails with ESRCH) or a zombie.
+ * - A fork server's child is not ours either: the server reports its end
+ *   on the child's status channel, and the watcher waits until that is
+ *   readable (the report, or the server's end of it closing).
  *
  * Why the end is never missed nor reported early: the write end is made
  * before the watcher starts and closed only by the watcher, after its
@@ -40,6 +43,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -237,6 +241,35 @@ int weft__sentinel_of_child(pid_t pid, int *is_pidfd)
     int fd = weft__pidfd_open(pid);
     *is_pidfd = fd >= 0;
     return fd >= 0 ? fd : start_watcher(pid, watch_child);
+}
+
+/* A fork-server child's end shows on its status channel, which the reap
+ * then reads: the watcher waits on a copy of it (its own, so that the
+ * number stays its file whoever closes the original) and turns the end
+ * into a sentinel that stays readable. */
+static void *watch_channel(void *arg)
+{
+    pid_t chan;
+    int fd;
+    unpack(arg, &chan, &fd);
+    struct pollfd pf = {(int)chan, POLLIN, 0};
+    while (poll(&pf, 1, -1) < 0 && errno == EINTR)
+        ;
+    close((int)chan);
+    WEFT_CHAOS_POINT(); /* ended, the sentinel not yet readable */
+    watch_over(fd);
+    return NULL;
+}
+
+int weft__sentinel_of_channel(int chan)
+{
+    int copy = fcntl(chan, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0)
+        return -1;
+    int fd = start_watcher((pid_t)copy, watch_channel);
+    if (fd < 0)
+        close(copy);
+    return fd;
 }
 
 int weft__sentinel_of_parent(pid_t pid)

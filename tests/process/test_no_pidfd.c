@@ -73,10 +73,7 @@ static void a_sentinel_turns_readable_exactly_when_the_child_ends(void **s)
         weft_process_t *p = start_waiting(methods[m], fds);
         int sentinel = weft_process_sentinel(p);
         assert_true(sentinel >= 0);
-        /* A fork server's child shows its end on the status the server
-         * sends; the others on a watcher's pipe, not a pidfd. */
-        if (m < 2)
-            assert_true(is_fifo(sentinel));
+        assert_true(is_fifo(sentinel)); /* a watcher's pipe, not a pidfd */
         assert_false(readable(sentinel));
         assert_true(weft_process_is_alive(p));
         double t0 = weft_monotonic();
@@ -159,7 +156,14 @@ static int check_parent(const weft_bytes_t *arg)
 
 static void a_child_watches_its_parent_without_a_pidfd(void **s)
 {
-    for (int m = 0; m < 3; m++) {
+#if defined(WEFT_TSAN)
+    /* Watching the parent starts a thread, which ThreadSanitizer does not
+     * allow in a fork of a process with threads: spawned children only. */
+    int first = 1;
+#else
+    int first = 0;
+#endif
+    for (int m = first; m < 3; m++) {
         weft_context_t *ctx;
         assert_int_equal(weft_get_context(&ctx, methods[m]), 0);
         weft_process_t *p;
