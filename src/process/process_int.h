@@ -152,6 +152,8 @@ int weft__pidfd_missing(void);
  * says which). -1 with errno set if neither could be made. */
 int weft__sentinel_of_child(pid_t pid, int *is_pidfd);
 int weft__sentinel_of_parent(pid_t pid);
+/* Nonzero once pid (not a child of ours) has ended: gone, or a zombie. */
+int weft__pid_gone(pid_t pid);
 /* The same for a fork-server child: readable once its status channel chan
  * (borrowed) is. */
 int weft__sentinel_of_channel(int chan);

@@ -165,7 +165,7 @@ static void *watch_child(void *arg)
     return NULL;
 }
 
-static int gone(pid_t pid)
+int weft__pid_gone(pid_t pid)
 {
     if (kill(pid, 0) < 0 && errno == ESRCH)
         return 1;
@@ -191,7 +191,7 @@ static void *watch_parent(void *arg)
     int fd;
     unpack(arg, &pid, &fd);
     const struct timespec tick = {0, 20 * 1000 * 1000};
-    while (!gone(pid))
+    while (!weft__pid_gone(pid))
         nanosleep(&tick, NULL);
     watch_over(fd);
     return NULL;
