@@ -76,7 +76,8 @@ typedef struct weft_task_opts {
  * Ownership: *out (may be NULL: the caller keeps no reference; the task
  * still runs) returns a new reference. Errors: WEFT_EINVAL (NULL fn, a
  * stack smaller than WEFT_TASK_STACK_MIN), WEFT_ENOMEM, WEFT_ECLOSED (the
- * loop is being freed). */
+ * loop is being freed), WEFT_ESTATE (loop runs on another thread: hand the
+ * creation to it with weft_loop_call_soon_threadsafe). */
 WEFT_API int weft_task_create(weft_future_t **out, weft_loop_t *loop,
                               weft_fn fn, void *arg);
 WEFT_API int weft_task_create_opts(weft_future_t **out, weft_loop_t *loop,

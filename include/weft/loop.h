@@ -19,7 +19,12 @@
  * Defaults for this layer: functions taking a loop are for the loop's own
  * thread only (the thread that runs it, or, while it is not running, the
  * thread that owns it), and never block; the exceptions, marked
- * "thread-safe", may be called from any thread. Callbacks run on the loop's
+ * "thread-safe", may be called from any thread. While a loop runs, its
+ * other functions called from another thread fail with WEFT_ESTATE and a
+ * message naming weft_loop_call_soon_threadsafe (asyncio's debug-mode
+ * check, always on here: a thread-id compare); a loop that is not running
+ * takes them from any thread (asyncio allows call_soon before run: the
+ * thread that will run it is not known yet). Callbacks run on the loop's
  * thread with no weft lock held and may call any weft function; a callback
  * that blocks stops the whole loop meanwhile (run blocking work with
  * run_in_executor, or in a coroutine, which suspends alone).
@@ -108,6 +113,15 @@ WEFT_API int weft_loop_run_until(weft_loop_t *loop, int (*done)(void *ctx),
  * Thread-safe. */
 WEFT_API void weft_loop_stop(weft_loop_t *loop);
 
+/** 0 when the calling thread may make loop's non-thread-safe calls now:
+ * loop is not running, or runs on this thread. Otherwise WEFT_ESTATE, with
+ * a message that starts with what (the caller's name) and names
+ * weft_loop_call_soon_threadsafe; the loop functions marked "for the
+ * loop's own thread" make this check themselves, and a layer above uses it
+ * for its own (the coro layer's task creation). Thread-safe; never blocks.
+ * Errors: WEFT_ESTATE, WEFT_EINVAL (NULL loop). */
+WEFT_API int weft_loop_check_thread(const weft_loop_t *loop, const char *what);
+
 /** Nonzero while the loop runs. Thread-safe. */
 WEFT_API int weft_loop_is_running(const weft_loop_t *loop);
 
@@ -119,7 +133,9 @@ WEFT_API double weft_loop_time(const weft_loop_t *loop);
 /** Schedule fn(arg) to run in the loop's next iteration, after every
  * callback already scheduled (loop.call_soon). handle, if not NULL,
  * receives a handle to cancel it. Costs no allocation in the steady state.
- * Errors: WEFT_EINVAL (NULL fn), WEFT_ENOMEM (nothing was scheduled). */
+ * Errors: WEFT_EINVAL (NULL fn), WEFT_ENOMEM (nothing was scheduled),
+ * WEFT_ESTATE (the loop runs on another thread: see weft_loop_check_thread).
+ */
 WEFT_API int weft_loop_call_soon(weft_loop_t *loop, weft_callback fn, void *arg,
                                  weft_handle_t *handle);
 
@@ -135,7 +151,8 @@ WEFT_API int weft_loop_call_soon_threadsafe(weft_loop_t *loop, weft_callback fn,
  * nanoseconds. A delay of 0 is due at once: it runs in the next iteration,
  * in order with the other timers that are due. A timer runs no earlier than
  * its deadline, and late by the time the loop spends in other callbacks.
- * Errors: WEFT_EINVAL (NULL fn, NaN or negative delay), WEFT_ENOMEM. */
+ * Errors: WEFT_EINVAL (NULL fn, NaN or negative delay), WEFT_ENOMEM,
+ * WEFT_ESTATE (the loop runs on another thread). */
 WEFT_API int weft_loop_call_later(weft_loop_t *loop, double delay,
                                   weft_callback fn, void *arg,
                                   weft_handle_t *handle);

@@ -88,6 +88,10 @@
  * Waiting (join) polls the child's sentinel, a pidfd: the calling thread
  * blocks in the kernel, in slices of 20 ms when it is inside a cancel scope
  * so that a cancel is seen. An event loop waits on the sentinel itself.
+ * Where pidfd_open is missing (kernels before 5.3; valgrind up to 3.19),
+ * or WEFT_NO_PIDFD=1 is in the environment, the sentinel is a pipe that a
+ * watcher thread closes when the child ends: it polls readable at the same
+ * moment, and every wait behaves the same.
  *
  * Defaults for this layer: thread-safe; non-blocking unless marked.
  *
@@ -262,8 +266,9 @@ WEFT_API int weft_process_daemon(const weft_process_t *p);
 WEFT_API int weft_process_set_daemon(weft_process_t *p, int daemon);
 
 /** The child's process id (0 before start), and its sentinel: a pidfd that
- * polls readable once the child has ended (-1 before start and after
- * close). Borrowed: weft closes it at close() or free(). */
+ * polls readable once the child has ended (without pidfd_open, a pipe that
+ * does the same: see above; -1 before start and after close). Borrowed:
+ * weft closes it at close() or free(). */
 WEFT_API int weft_process_pid(const weft_process_t *p);
 WEFT_API int weft_process_sentinel(const weft_process_t *p);
 

@@ -2,8 +2,16 @@
 #include "base/image.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <link.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifdef WEFT_HAVE_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
 
 struct image_search {
     uintptr_t addr;   /* find the image holding addr, or */
@@ -66,4 +74,39 @@ int weft__image_base(const char *object, uintptr_t *base)
     /* Not loaded here yet: load it (never the program, which is). */
     return object[0] != '\0' && dlopen(object, RTLD_NOW) != NULL &&
            find_by_name(object, base);
+}
+
+/* ----- Running the program again ----- */
+
+static char self_exe[PATH_MAX] = "/proc/self/exe";
+static pthread_once_t self_exe_once = PTHREAD_ONCE_INIT;
+
+/* Valgrind preloads its own libraries into the program it runs: that
+ * tells it apart even in a build without valgrind's header. */
+static int under_valgrind(void)
+{
+#ifdef WEFT_HAVE_VALGRIND
+    if (RUNNING_ON_VALGRIND)
+        return 1;
+#endif
+    const char *preload = getenv("LD_PRELOAD");
+    return preload && strstr(preload, "/vgpreload_") != NULL;
+}
+
+static void find_self_exe(void)
+{
+    if (!under_valgrind())
+        return;
+    char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n > 0) {
+        path[n] = '\0';
+        memcpy(self_exe, path, (size_t)n + 1);
+    }
+}
+
+const char *weft__self_exe(void)
+{
+    pthread_once(&self_exe_once, find_self_exe);
+    return self_exe;
 }

@@ -21,4 +21,11 @@ int weft__image_of(const void *addr, const char **object, uintptr_t *base);
  * 1 when found, 0 otherwise. */
 int weft__image_base(const char *object, uintptr_t *base);
 
+/* The path to execve() to run this program again: "/proc/self/exe", or,
+ * under valgrind, the program's own path (valgrind's /proc/self/exe is
+ * valgrind itself, which cannot be run that way; by its path, valgrind
+ * follows the new process with --trace-children=yes). Call it before
+ * fork(): the answer is then stable and may be read in the child. */
+const char *weft__self_exe(void);
+
 #endif

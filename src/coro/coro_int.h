@@ -45,6 +45,7 @@ struct weft__stack {
     void *map;    /* the mapping, guard page included */
     size_t map_size;
     int guarded;
+    unsigned valgrind_id;     /* its registration with valgrind, if built in */
     struct weft__stack *next; /* in the pool */
 };
 

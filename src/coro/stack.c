@@ -39,6 +39,14 @@
  * stale poison, unseen. So a stack given back is unpoisoned at once (its
  * frames are all dead), and a new mapping is unpoisoned before use (its
  * shadow may hold another's leftovers).
+ *
+ * Valgrind. It takes a jump of the stack pointer by more than a few MiB,
+ * or into memory it does not know as a stack, for a bug ("client switching
+ * stacks?") and then misreads the frames. Each stack is registered with it
+ * while mapped (VALGRIND_STACK_REGISTER, built in when the build finds
+ * <valgrind/valgrind.h>; outside valgrind the macro costs a few no-op
+ * instructions), so that a switch onto a task's stack is a switch it
+ * understands.
  */
 #include "coro_int.h"
 
@@ -50,6 +58,9 @@
 
 #ifdef WEFT_ASAN
 #include <sanitizer/asan_interface.h>
+#endif
+#ifdef WEFT_HAVE_VALGRIND
+#include <valgrind/valgrind.h>
 #endif
 
 #define POOL_MAX 256
@@ -101,6 +112,9 @@ static void forget_frames(void *lo, size_t size)
 
 static void unmap(struct weft__stack *s)
 {
+#ifdef WEFT_HAVE_VALGRIND
+    VALGRIND_STACK_DEREGISTER(s->valgrind_id);
+#endif
     atomic_fetch_sub(s->guarded ? &guarded_live : &unguarded_live, 1);
     munmap(s->map, s->map_size);
 }
@@ -156,6 +170,9 @@ static struct weft__stack *map_stack(size_t size, int guard)
     s->guarded = guard;
     s->asked = size;
     s->next = NULL;
+#ifdef WEFT_HAVE_VALGRIND
+    s->valgrind_id = VALGRIND_STACK_REGISTER(s->lo, (char *)s->lo + s->size);
+#endif
     atomic_fetch_add(guard ? &guarded_live : &unguarded_live, 1);
     return s;
 }

@@ -492,6 +492,8 @@ int weft_task_create_opts(weft_future_t **out, weft_loop_t *loop, weft_fn fn,
     int rc = check_create(fn, opts, &stack);
     if (rc == 0)
         rc = resolve_loop(&loop);
+    if (rc == 0)
+        rc = weft_loop_check_thread(loop, "weft_task_create");
     if (rc)
         return rc;
     struct home *h = home_of(loop);

@@ -267,11 +267,13 @@ int weft__fd_reader(weft_loop_t *loop, int fd, weft_callback fn, void *arg,
 
 int weft_loop_add_reader(weft_loop_t *loop, int fd, weft_callback fn, void *arg)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_add_reader");
     return weft__fd_reader(loop, fd, fn, arg, 0);
 }
 
 int weft_loop_add_writer(weft_loop_t *loop, int fd, weft_callback fn, void *arg)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_add_writer");
     return weft__fd_reader(loop, fd, fn, arg, 1);
 }
 
@@ -295,17 +297,20 @@ static int remove_side(weft_loop_t *loop, int fd, int write)
 
 int weft_loop_remove_reader(weft_loop_t *loop, int fd)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_remove_reader");
     return remove_side(loop, fd, 0);
 }
 
 int weft_loop_remove_writer(weft_loop_t *loop, int fd)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_remove_writer");
     return remove_side(loop, fd, 1);
 }
 
 int weft_loop_watch_fd(weft_loop_t *loop, int fd, weft_io_callback fn,
                        void *arg)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_watch_fd");
     int rc = check_fd(loop, fd, (const void *)fn);
     if (rc)
         return rc;
@@ -323,6 +328,7 @@ int weft_loop_watch_fd(weft_loop_t *loop, int fd, weft_io_callback fn,
 
 int weft_loop_unwatch_fd(weft_loop_t *loop, int fd)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_unwatch_fd");
     if (fd < 0 || (size_t)fd >= loop->nfds || loop->fds[fd].mode != 2)
         return weft_fail(WEFT_EKEY, "loop: fd %d is not watched", fd);
     fd_sync(loop, fd, 0);

@@ -322,6 +322,8 @@ static int enter(weft_loop_t *loop)
         return weft_fail(WEFT_ESTATE, "cannot run the event loop while "
                                       "another loop is running");
     atomic_store(&loop->running, 1);
+    atomic_store_explicit(&loop->runner, (uintptr_t)pthread_self(),
+                          memory_order_relaxed);
     running_loop = loop;
     loop->now = weft_monotonic_ns();
     return 0;
@@ -332,6 +334,7 @@ static void leave(weft_loop_t *loop)
     loop->done = NULL;
     atomic_store(&loop->stopping, 0);
     running_loop = NULL;
+    atomic_store_explicit(&loop->runner, 0, memory_order_relaxed);
     atomic_store(&loop->running, 0);
 }
 
@@ -380,11 +383,31 @@ double weft_loop_time(const weft_loop_t *loop)
     return weft_monotonic();
 }
 
+/* ----- The loop's thread ----- */
+
+int weft__loop_refuse_thread(const char *what)
+{
+    return weft_fail(WEFT_ESTATE,
+                     "%s: Non-thread-safe operation invoked on an event loop "
+                     "other than the current one (it runs on another "
+                     "thread): use weft_loop_call_soon_threadsafe",
+                     what);
+}
+
+int weft_loop_check_thread(const weft_loop_t *loop, const char *what)
+{
+    if (loop == NULL)
+        return weft_fail(WEFT_EINVAL, "%s: NULL loop", what ? what : "loop");
+    LOOP_OWN_THREAD(loop, what ? what : "loop");
+    return 0;
+}
+
 /* ----- Callbacks ----- */
 
 int weft_loop_call_soon(weft_loop_t *loop, weft_callback fn, void *arg,
                         weft_handle_t *handle)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_call_soon");
     if (__builtin_expect(fn == NULL, 0))
         return weft_fail(WEFT_EINVAL, "call_soon: NULL callback");
     if (handle == NULL)
@@ -405,6 +428,7 @@ int weft_loop_call_soon(weft_loop_t *loop, weft_callback fn, void *arg,
 int weft_loop_call_at_ns(weft_loop_t *loop, int64_t when, weft_callback fn,
                          void *arg, weft_handle_t *handle)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_call_at");
     if (fn == NULL)
         return weft_fail(WEFT_EINVAL, "call_at: NULL callback");
     struct lnode *n = weft__node_get(loop);
@@ -426,6 +450,7 @@ int weft_loop_call_at_ns(weft_loop_t *loop, int64_t when, weft_callback fn,
 int weft_loop_call_later(weft_loop_t *loop, double delay, weft_callback fn,
                          void *arg, weft_handle_t *handle)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_call_later");
     if (!(delay >= 0))
         return weft_fail(WEFT_EINVAL,
                          "call_later: delay must be >= 0, "
@@ -528,6 +553,7 @@ void *weft_loop_service(const weft_loop_t *loop, const weft_loop_service_t *cls)
 int weft_loop_attach_service(weft_loop_t *loop, const weft_loop_service_t *cls,
                              void *state)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_attach_service");
     if (weft_loop_service(loop, cls))
         return weft_fail(WEFT_EEXIST, "loop: service %s already attached",
                          cls->name);

@@ -109,6 +109,9 @@ struct weft_loop {
 
     _Atomic int running;
     _Atomic int stopping;
+    /* The thread that runs the loop (pthread_self()), 0 while it does not
+     * run: set on entry, cleared on leaving, by that thread. */
+    _Atomic uintptr_t runner;
 
     weft_loop_exception_handler on_error;
     void *on_error_arg;
@@ -130,6 +133,31 @@ struct weft_loop {
         void *arg;
     } signals[NSIG];
 };
+
+/* ----- The loop's thread ----- */
+
+/* Nonzero when loop runs on another thread than the caller's. The loop's
+ * own thread reads its own store; another thread may read a stale 0 just
+ * after the loop started, and lets a call through that asyncio's debug
+ * check would let through too: the check is best effort, a relaxed load
+ * and a compare on the path of every call. */
+static inline int loop_runs_elsewhere(const weft_loop_t *loop)
+{
+    if (loop == NULL) /* the caller's own check names it */
+        return 0;
+    uintptr_t t = atomic_load_explicit(&((weft_loop_t *)loop)->runner,
+                                       memory_order_relaxed);
+    return __builtin_expect(t != 0 && t != (uintptr_t)pthread_self(), 0);
+}
+
+/* WEFT_ESTATE, with asyncio's message and the way out, for what. */
+int weft__loop_refuse_thread(const char *what);
+
+#define LOOP_OWN_THREAD(loop, what)                                            \
+    do {                                                                       \
+        if (loop_runs_elsewhere(loop))                                         \
+            return weft__loop_refuse_thread(what);                             \
+    } while (0)
 
 /* ----- The ready ring ----- */
 

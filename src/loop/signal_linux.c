@@ -108,6 +108,7 @@ static void give_back(int sig)
 int weft_loop_add_signal_handler(weft_loop_t *loop, int sig, weft_callback fn,
                                  void *arg)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_add_signal_handler");
     if (fn == NULL)
         return weft_fail(WEFT_EINVAL, "add_signal_handler: NULL callback");
     pthread_mutex_lock(&table_lock);
@@ -135,6 +136,7 @@ int weft_loop_add_signal_handler(weft_loop_t *loop, int sig, weft_callback fn,
 
 int weft_loop_remove_signal_handler(weft_loop_t *loop, int sig)
 {
+    LOOP_OWN_THREAD(loop, "weft_loop_remove_signal_handler");
     pthread_mutex_lock(&table_lock);
     if (sig <= 0 || sig >= NSIG || !owned[sig] || owner_loop[sig] != loop) {
         pthread_mutex_unlock(&table_lock);

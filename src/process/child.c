@@ -90,17 +90,53 @@ int weft__current_daemon(void)
     return current.daemon;
 }
 
+/* The parent's sentinel. Without pidfd_open it is a watcher's pipe, and a
+ * watcher is a thread: made only when the sentinel itself is asked for
+ * (a forked child of a process with threads cannot start one under
+ * ThreadSanitizer); join and is_alive look at the parent directly until
+ * then. */
+static pthread_mutex_t parent_lock = PTHREAD_MUTEX_INITIALIZER;
+static int parent_unwatched; /* no pidfd; a watcher not asked for yet */
+
+static int parent_fd(int make)
+{
+    pthread_mutex_lock(&parent_lock);
+    if (parent_unwatched && make) {
+        parent_unwatched = 0;
+        parent.pidfd = weft__sentinel_of_parent(parent.pid);
+    }
+    int fd = parent.pidfd;
+    pthread_mutex_unlock(&parent_lock);
+    return fd;
+}
+
+int weft__parent_sentinel(void)
+{
+    return parent_fd(1);
+}
+
 int weft__parent_join(int64_t deadline)
 {
-    if (parent.pidfd < 0)
-        return 0;
-    return weft_park_wait_fd(parent.pidfd, POLLIN, deadline);
+    int fd = parent_fd(0);
+    if (fd >= 0)
+        return weft_park_wait_fd(fd, POLLIN, deadline);
+    while (parent.pid > 0 && !weft__pid_gone(parent.pid)) {
+        if (deadline != WEFT_NEVER && weft_monotonic_ns() >= deadline)
+            return WEFT_ETIMEDOUT;
+        int rc = weft_sleep(0.02);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int weft__parent_alive(void)
 {
-    struct pollfd p = {parent.pidfd, POLLIN, 0};
-    return parent.pidfd >= 0 && poll(&p, 1, 0) == 0;
+    int fd = parent_fd(0);
+    struct pollfd p = {fd, POLLIN, 0};
+    if (fd < 0)
+        return parent.pid > 0 && !weft__pid_gone(parent.pid);
+    return poll(&p, 1, 0) == 0;
 }
 
 static void make_authkey(void)
@@ -213,6 +249,8 @@ static void become(struct weft__child_spec *spec)
     parent.name = spec->parent_name;
     parent.pid = (pid_t)spec->parent_pid;
     parent.pidfd = weft__pidfd_open(parent.pid);
+    parent_unwatched = parent.pidfd < 0;
+    pthread_mutex_init(&parent_lock, NULL); /* held at fork(), perhaps */
     have_parent = 1;
     weft__set_inherited_method(spec->default_method);
     weft_log_set_process_name(spec->name);

@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/image.h"
+
 extern char **environ;
 
 /* Close every descriptor from lo to hi (inclusive). */
@@ -76,6 +78,7 @@ struct launch {
     size_t n;
     char **env;
     char *argv[2];
+    const char *path; /* what to exec: the program again */
     int err_at;     /* where the child reports a failed exec */
     pid_t lifeline; /* the parent to die with (0: none) */
 };
@@ -126,6 +129,7 @@ static int prepare(struct launch *l, const char *env_name, int chan,
     l->env = environment_with(env_name, top + 1);
     l->argv[0] = program_invocation_name;
     l->argv[1] = NULL;
+    l->path = weft__self_exe();
     if (l->env == NULL) {
         free(l->moves);
         return weft_fail(WEFT_ENOMEM, "process start: no memory");
@@ -159,7 +163,7 @@ static void exec_child(void *arg)
     sigprocmask(SIG_SETMASK, &none, NULL);
     int err = 0;
     if (weft__place_fds(l->moves, l->n) == 0)
-        execve("/proc/self/exe", l->argv, l->env);
+        execve(l->path, l->argv, l->env);
     err = errno;
     ssize_t w = write(l->err_at, &err, sizeof err);
     (void)w;
@@ -211,11 +215,6 @@ int weft__exec_self(const char *env_name, int chan,
         close(*pidfd);
     *pid = child;
     return rc;
-}
-
-int weft__pidfd_open(pid_t pid)
-{
-    return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
 /* ----- Waiting on a descriptor ----- */

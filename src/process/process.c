@@ -222,6 +222,18 @@ static int check_startable(const weft_process_t *p)
     return 0;
 }
 
+/* A child started without a pidfd (pidfd_open missing) gets a watcher's
+ * pipe as its sentinel. */
+static void watch_without_pidfd(weft_process_t *p)
+{
+    if (p->pidfd >= 0)
+        return;
+    int is_pidfd = 0;
+    p->pidfd = p->status_fd >= 0 ? weft__sentinel_of_channel(p->status_fd)
+                                 : weft__sentinel_of_child(p->pid, &is_pidfd);
+    p->watched = p->pidfd >= 0 && !is_pidfd;
+}
+
 int weft_process_start(weft_process_t *p)
 {
     int rc = check_startable(p);
@@ -237,6 +249,8 @@ int weft_process_start(weft_process_t *p)
         if (p->method == METHOD_DEFAULT)
             p->method = weft__default_method();
         rc = start_with(p, p->method);
+        if (rc == 0)
+            watch_without_pidfd(p);
     }
     if (rc == 0)
         set_state(p, ST_STARTED);
@@ -252,10 +266,13 @@ int weft_process_start(weft_process_t *p)
 #define P_PIDFD 3
 #endif
 
-/* The descriptor that turns readable when the child has ended. */
+/* The descriptor that turns readable when the child has ended. A
+ * watcher's pipe comes last (after a fork server's report, for its
+ * children): waiting on it, a join returns with the sentinel readable, as
+ * with a pidfd. */
 static int end_fd(const weft_process_t *p)
 {
-    return p->status_fd >= 0 ? p->status_fd : p->pidfd;
+    return p->status_fd >= 0 && !p->watched ? p->status_fd : p->pidfd;
 }
 
 static int ended(const weft_process_t *p)
@@ -288,7 +305,7 @@ static void reap_locked(weft_process_t *p)
         memset(&si, 0, sizeof si);
         int r;
         do
-            r = p->pidfd >= 0
+            r = p->pidfd >= 0 && !p->watched
                     ? waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED)
                     : waitid(P_PID, (id_t)p->pid, &si, WEXITED);
         while (r < 0 && errno == EINTR);
@@ -332,6 +349,7 @@ static int wait_end(weft_process_t *p, int64_t deadline)
 
 int weft__parent_join(int64_t deadline);
 int weft__parent_alive(void);
+int weft__parent_sentinel(void);
 
 static int check_child(const weft_process_t *p, const char *what)
 {
@@ -401,7 +419,7 @@ static int send_signal(weft_process_t *p, int sig, const char *what)
         return rc;
     weft_lock_acquire(&p->lock, WEFT_FOREVER);
     if (state_of(p) == ST_STARTED) {
-        if (p->pidfd >= 0)
+        if (p->pidfd >= 0 && !p->watched)
             syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
         else
             kill(p->pid, sig);
@@ -489,6 +507,8 @@ int weft_process_pid(const weft_process_t *p)
 
 int weft_process_sentinel(const weft_process_t *p)
 {
+    if (p && p->kind == KIND_PARENT)
+        return weft__parent_sentinel();
     return p ? p->pidfd : -1;
 }
 

@@ -45,6 +45,7 @@ struct weft_process {
     _Atomic int state;
     pid_t pid;
     int pidfd;     /* the sentinel */
+    int watched;   /* pidfd is a watcher's pipe, not a pidfd (watch_linux.c) */
     int status_fd; /* forkserver: where the server reports the exit */
     int exitcode;
     weft_process_t *next_child; /* in the list of children */
@@ -139,9 +140,23 @@ int weft__exec_self(const char *env_name, int chan,
  * WEFT_ESYS (fork failed, or the launcher could not start). */
 int weft__launch(void (*child)(void *arg), void *arg, pid_t *pid);
 
-/* A pidfd for a child of ours (-1 if the kernel has none: then the pid is
- * polled). */
+/* ----- Sentinels (watch_linux.c) ----- */
+
+/* A pidfd for pid, or -1 with errno set: ENOSYS where pidfd_open is
+ * missing (old kernels, valgrind), or WEFT_NO_PIDFD is set. */
 int weft__pidfd_open(pid_t pid);
+/* Nonzero when WEFT_NO_PIDFD asks to act as if pidfd_open were missing. */
+int weft__pidfd_missing(void);
+/* A descriptor that turns readable when pid (a child of ours; a parent)
+ * ends: its pidfd, or a watcher's pipe where there is none (*is_pidfd
+ * says which). -1 with errno set if neither could be made. */
+int weft__sentinel_of_child(pid_t pid, int *is_pidfd);
+int weft__sentinel_of_parent(pid_t pid);
+/* Nonzero once pid (not a child of ours) has ended: gone, or a zombie. */
+int weft__pid_gone(pid_t pid);
+/* The same for a fork-server child: readable once its status channel chan
+ * (borrowed) is. */
+int weft__sentinel_of_channel(int chan);
 
 /* Exit code from a wait status (Python's: the status, or -signal). */
 int weft__exitcode_of(int wait_status);

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "base/chaos.h"
+#include "base/image.h"
 
 #define TRACKER_ENV "WEFT_SHM_TRACKER"
 #define TRACKER_FD 3
@@ -84,7 +85,7 @@ static _Noreturn void exec_tracker(int sock, char **env)
                            : dup2(sock, TRACKER_FD) == TRACKER_FD) {
         syscall(SYS_close_range, TRACKER_FD + 1, ~0u, 0);
         char *argv[] = {program_invocation_name, NULL};
-        execve("/proc/self/exe", argv, env);
+        execve(weft__self_exe(), argv, env);
     }
     _exit(127);
 }
@@ -95,6 +96,7 @@ static int start_tracker_locked(void)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         return weft_fail(WEFT_ESYS, "socketpair: %s", strerror(errno));
     char **env = tracker_environment();
+    weft__self_exe(); /* resolved before fork(), read after it */
     pid_t pid = env ? fork() : -1;
     if (pid == 0)
         exec_tracker(sv[1], env);

@@ -484,11 +484,22 @@ static int list_fds(const weft_bytes_t *arg)
     if (d == NULL)
         return 1;
     struct dirent *e;
-    /* Beside the passed descriptor, a child holds its parent's sentinel. */
+    /* Beside the passed descriptor, a child holds its parent's sentinel:
+     * without pidfd_open (WEFT_NO_PIDFD), both ends of a watcher's pipe,
+     * which name the same file. */
     int sentinel = weft_process_sentinel(weft_parent_process());
+    char sentinel_file[64] = "", file[64], path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", sentinel);
+    ssize_t n = readlink(path, sentinel_file, sizeof sentinel_file - 1);
+    sentinel_file[n > 0 ? n : 0] = '\0';
     while ((e = readdir(d)) != NULL) {
         int fd = atoi(e->d_name);
-        if (e->d_name[0] != '.' && fd > 2 && fd != dirfd(d) && fd != sentinel)
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        n = readlink(path, file, sizeof file - 1);
+        file[n > 0 ? n : 0] = '\0';
+        if (e->d_name[0] != '.' && fd > 2 && fd != dirfd(d) && fd != sentinel &&
+            !(strncmp(file, "pipe:", 5) == 0 &&
+              strcmp(file, sentinel_file) == 0))
             dprintf(fd_in(arg), "%d ", fd);
     }
     closedir(d);
