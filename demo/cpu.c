@@ -4,11 +4,14 @@
  * process pool, for 1 to N workers; every form gives the factors of every
  * number, and all of them must agree on one checksum of the factors.
  *
- * The task is a weft_bytes_fn over a batch of numbers, so it runs as is on
- * every executor: switching from threads to processes (or, where built, to
- * MPI ranks) is the constructor alone (see backends[]). The Python side,
- * examples/python/primes.py, does the same with concurrent.futures on the
- * same numbers (the same generator) and prints the same checksum.
+ * The task is a weft_bytes_fn over a batch of numbers (factor.c), so it
+ * runs as is on every executor: switching from threads to processes is the
+ * constructor alone (see backends[]). MPI ranks, where the mpi layer is
+ * built, are started by mpirun, not by this process: weft-demo-mpi runs
+ * the same job and the same map on the MPI executor (mpi_rounds()). The
+ * Python side, examples/python/primes.py, does the same with
+ * concurrent.futures on the same numbers (the same generator) and prints
+ * the same checksum.
  *
  * Timings are the medians of --repeat rounds, each round running every
  * form in turn, so that a burst of load elsewhere on the machine spoils one
@@ -72,17 +75,6 @@ static int process_pool_new(weft_executor_t **out, unsigned workers)
         out, &(weft_process_pool_opts_t){.max_workers = workers});
 }
 
-/* HOOK(mpi): the MPI executor implements the same executor interface.
- * When the mpi layer is built (include/weft/mpi.h), make its executor
- * here, with `workers` ranks, and the sweep below times it like the pools
- * (its row is already in the tables, the JSON and the chart). Until then
- * the row says it was not built. */
-static int mpi_executor_new(weft_executor_t **out, unsigned workers)
-{
-    *out = NULL;
-    return weft_fail(WEFT_ENOTSUP, "weft was built without its MPI layer");
-}
-
 typedef int (*executor_new_fn)(weft_executor_t **out, unsigned workers);
 
 static const struct backend {
@@ -91,7 +83,6 @@ static const struct backend {
 } backends[] = {
     {"thread_pool", thread_pool_new},
     {"process_pool", process_pool_new},
-    {"mpi", mpi_executor_new},
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
@@ -257,6 +248,29 @@ static void take_samples(demo_t *d, const uint32_t *numbers, size_t n)
 
 /* ----- The runs ----- */
 
+/* The MPI executor on `workers` worker ranks: weft-demo-mpi under mpirun
+ * (mpirun.c), for --repeat rounds in one run, since starting the ranks
+ * takes longer than a round. Each round there runs the job serially on
+ * the root and then on the ranks, and its speed-up is taken against that
+ * serial run, as the pools' are against the serial run of their round;
+ * the probes around the whole run stand for each round's. */
+static void mpi_rounds(demo_t *d, cpu_run_t *r, const factor_job_t *j,
+                       unsigned workers)
+{
+    if (r == NULL)
+        return;
+    mpi_round_t rounds[DEMO_MAX_ROUNDS];
+    unsigned repeat = d->opts.repeat < DEMO_MAX_ROUNDS ? d->opts.repeat
+                                                       : DEMO_MAX_ROUNDS;
+    double before = workers > 1 ? demo_probe(d, workers) : 1;
+    int n = mpi_run(d, workers, j->n, repeat, rounds, r->note, sizeof r->note);
+    double after = workers > 1 ? demo_probe(d, workers) : 1;
+    double had = before < after ? before : after;
+    for (int i = 0; i < n; i++)
+        record(r, rounds[i].seconds, rounds[i].checksum, rounds[i].serial,
+               had);
+}
+
 /* One workload on every backend with `workers` workers, in --repeat
  * rounds, each round the serial run first and then each backend's. */
 static void run_workers(demo_t *d, const char *workload, const factor_job_t *j,
@@ -273,6 +287,7 @@ static void run_workers(demo_t *d, const char *workload, const factor_job_t *j,
             ex[b] = NULL;
         }
     }
+    cpu_run_t *mpi = add_run(d, DEMO_WEFT, workload, "mpi", workers, j->n);
     cpu_run_t *alone = add_run(d, DEMO_WEFT, workload, "serial", 1, j->n);
     /* A probe before and after each round: a run counts as having had the
      * CPUs when both found them (the lower of the two is kept with it). */
@@ -293,6 +308,7 @@ static void run_workers(demo_t *d, const char *workload, const factor_job_t *j,
     }
     for (size_t b = 0; b < NBACKENDS; b++)
         weft_executor_free(ex[b]);
+    mpi_rounds(d, mpi, j, workers);
 }
 
 /* ----- Python, and the seed's own figures ----- */
