@@ -4,11 +4,14 @@
  * process pool, for 1 to N workers; every form gives the factors of every
  * number, and all of them must agree on one checksum of the factors.
  *
- * The task is a weft_bytes_fn over a batch of numbers, so it runs as is on
- * every executor: switching from threads to processes (or, where built, to
- * MPI ranks) is the constructor alone (see backends[]). The Python side,
- * examples/python/primes.py, does the same with concurrent.futures on the
- * same numbers (the same generator) and prints the same checksum.
+ * The task is a weft_bytes_fn over a batch of numbers (factor.c), so it
+ * runs as is on every executor: switching from threads to processes is the
+ * constructor alone (see backends[]). MPI ranks, where the mpi layer is
+ * built, are started by mpirun, not by this process: weft-demo-mpi runs
+ * the same job and the same map on the MPI executor (mpi_rounds()). The
+ * Python side, examples/python/primes.py, does the same with
+ * concurrent.futures on the same numbers (the same generator) and prints
+ * the same checksum.
  *
  * Timings are the medians of --repeat rounds, each round running every
  * form in turn, so that a burst of load elsewhere on the machine spoils one
@@ -23,162 +26,10 @@
 #include <time.h>
 
 #include "demo.h"
+#include "factor.h"
 
 #define SEEDS_COUNT 10000 /* seed 003: 10,000 numbers */
 #define SCALED_COUNT 100000
-#define LOW 20000u
-#define HIGH 100000000u
-#define BATCH 250 /* numbers per task */
-#define MAX_FACTORS 32
-
-/* ----- The work: seed 003's calculatePrimeFactors ----- */
-
-static size_t prime_factors(uint32_t n, uint32_t out[MAX_FACTORS])
-{
-    size_t k = 0;
-    for (uint32_t d = 2; (uint64_t)d * d <= n; d++)
-        while (n % d == 0) {
-            out[k++] = d;
-            n /= d;
-        }
-    if (n > 1)
-        out[k++] = n;
-    return k;
-}
-
-/* random.randint(20000, 100000000) from a fixed seed (xorshift64), the
- * same generator as examples/python/primes.py. */
-static void make_numbers(uint32_t *out, size_t n)
-{
-    uint64_t x = 88172645463325252ull;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out[i] = LOW + (uint32_t)(x % (HIGH - LOW + 1));
-    }
-}
-
-/* A batch of numbers in, their factor lists out: for each number, the
- * count of its factors and then the factors. */
-static int factor_batch(const weft_bytes_t *arg, weft_bytes_t *result)
-{
-    size_t n = arg->len / sizeof(uint32_t);
-    uint32_t *out = malloc(n * (MAX_FACTORS + 1) * sizeof *out);
-    if (out == NULL)
-        return weft_fail(WEFT_ENOMEM, "no memory for %zu factor lists", n);
-    size_t used = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t x;
-        memcpy(&x, arg->data + i * sizeof x, sizeof x);
-        size_t k = prime_factors(x, out + used + 1);
-        out[used] = (uint32_t)k;
-        used += k + 1;
-    }
-    int rc = weft_bytes_copy(result, out, used * sizeof *out);
-    free(out);
-    return rc;
-}
-
-/* ----- The checksum: FNV-1a over each list, then its length ----- */
-
-#define FNV_OFFSET 14695981039346656037ull
-#define FNV_PRIME 1099511628211ull
-
-static uint64_t fold(uint64_t h, const uint32_t *f, size_t k)
-{
-    for (size_t i = 0; i < k; i++)
-        h = (h ^ f[i]) * FNV_PRIME;
-    return h ^ k;
-}
-
-/* Fold a batch's result (count, factors, count, factors...) into *h;
- * returns how many numbers it held, or (size_t)-1 if it is malformed. */
-static size_t fold_batch(uint64_t *h, const weft_bytes_t *r)
-{
-    const uint32_t *p = (const uint32_t *)r->data;
-    size_t words = r->len / sizeof *p, numbers = 0;
-    for (size_t i = 0; i < words; numbers++) {
-        size_t k = p[i];
-        if (k > MAX_FACTORS || i + 1 + k > words)
-            return (size_t)-1;
-        *h = fold(*h, p + i + 1, k);
-        i += 1 + k;
-    }
-    return numbers;
-}
-
-/* ----- The forms ----- */
-
-typedef struct job {
-    const uint32_t *numbers;
-    size_t n;
-    weft_bytes_t *batches;
-    size_t nbatches;
-} job_t;
-
-static void job_init(job_t *j, const uint32_t *numbers, size_t n)
-{
-    j->numbers = numbers;
-    j->n = n;
-    j->nbatches = (n + BATCH - 1) / BATCH;
-    j->batches = calloc(j->nbatches, sizeof *j->batches);
-    if (j->batches == NULL) /* every form then fails, and says so */
-        j->nbatches = 0;
-    for (size_t b = 0; b < j->nbatches; b++) {
-        size_t len = n - b * BATCH < BATCH ? n - b * BATCH : BATCH;
-        j->batches[b] = (weft_bytes_t){(unsigned char *)(numbers + b * BATCH),
-                                       len * sizeof *numbers};
-    }
-}
-
-static double serial(const job_t *j, uint64_t *checksum)
-{
-    double t0 = weft_monotonic();
-    uint64_t h = FNV_OFFSET;
-    uint32_t f[MAX_FACTORS];
-    for (size_t i = 0; i < j->n; i++) {
-        size_t k = prime_factors(j->numbers[i], f);
-        h = fold(h, f, k);
-    }
-    double t = weft_monotonic() - t0;
-    *checksum = h;
-    return t;
-}
-
-/* The job on an executor, as one map over the batches (results in input
- * order). Returns the seconds it took, or -1 with a message. */
-static double on_executor(weft_executor_t *ex, const job_t *j,
-                          uint64_t *checksum)
-{
-    double t0 = weft_monotonic();
-    weft_map_t *m;
-    if (weft_executor_map_bytes(&m, ex, factor_batch, j->batches, j->nbatches,
-                                NULL) != 0)
-        return -1;
-    uint64_t h = FNV_OFFSET;
-    size_t numbers = 0;
-    const weft_bytes_t *r;
-    int rc;
-    while ((rc = weft_map_next_bytes(m, &r, NULL)) == 0) {
-        size_t got = fold_batch(&h, r);
-        if (got == (size_t)-1) {
-            rc = weft_fail(WEFT_EPROTO, "a malformed factor list");
-            break;
-        }
-        numbers += got;
-    }
-    weft_map_free(m);
-    double t = weft_monotonic() - t0;
-    if (rc != WEFT_EEOF)
-        return -1;
-    if (numbers != j->n) {
-        weft_fail(WEFT_EPROTO, "%zu numbers came back of %zu", numbers, j->n);
-        return -1;
-    }
-    *checksum = h;
-    return t;
-}
 
 /* ----- Executors ----- */
 
@@ -224,17 +75,6 @@ static int process_pool_new(weft_executor_t **out, unsigned workers)
         out, &(weft_process_pool_opts_t){.max_workers = workers});
 }
 
-/* HOOK(mpi): the MPI executor implements the same executor interface.
- * When the mpi layer is built (include/weft/mpi.h), make its executor
- * here, with `workers` ranks, and the sweep below times it like the pools
- * (its row is already in the tables, the JSON and the chart). Until then
- * the row says it was not built. */
-static int mpi_executor_new(weft_executor_t **out, unsigned workers)
-{
-    *out = NULL;
-    return weft_fail(WEFT_ENOTSUP, "weft was built without its MPI layer");
-}
-
 typedef int (*executor_new_fn)(weft_executor_t **out, unsigned workers);
 
 static const struct backend {
@@ -243,7 +83,6 @@ static const struct backend {
 } backends[] = {
     {"thread_pool", thread_pool_new},
     {"process_pool", process_pool_new},
-    {"mpi", mpi_executor_new},
 };
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
@@ -403,15 +242,38 @@ static void take_samples(demo_t *d, const uint32_t *numbers, size_t n)
     d->nsamples = n < DEMO_SAMPLE ? n : DEMO_SAMPLE;
     for (size_t i = 0; i < d->nsamples; i++) {
         d->samples[i].n = numbers[i];
-        d->samples[i].k = prime_factors(numbers[i], d->samples[i].factors);
+        d->samples[i].k = factor_prime(numbers[i], d->samples[i].factors);
     }
 }
 
 /* ----- The runs ----- */
 
+/* The MPI executor on `workers` worker ranks: weft-demo-mpi under mpirun
+ * (mpirun.c), for --repeat rounds in one run, since starting the ranks
+ * takes longer than a round. Each round there runs the job serially on
+ * the root and then on the ranks, and its speed-up is taken against that
+ * serial run, as the pools' are against the serial run of their round;
+ * the probes around the whole run stand for each round's. */
+static void mpi_rounds(demo_t *d, cpu_run_t *r, const factor_job_t *j,
+                       unsigned workers)
+{
+    if (r == NULL)
+        return;
+    mpi_round_t rounds[DEMO_MAX_ROUNDS];
+    unsigned repeat = d->opts.repeat < DEMO_MAX_ROUNDS ? d->opts.repeat
+                                                       : DEMO_MAX_ROUNDS;
+    double before = workers > 1 ? demo_probe(d, workers) : 1;
+    int n = mpi_run(d, workers, j->n, repeat, rounds, r->note, sizeof r->note);
+    double after = workers > 1 ? demo_probe(d, workers) : 1;
+    double had = before < after ? before : after;
+    for (int i = 0; i < n; i++)
+        record(r, rounds[i].seconds, rounds[i].checksum, rounds[i].serial,
+               had);
+}
+
 /* One workload on every backend with `workers` workers, in --repeat
  * rounds, each round the serial run first and then each backend's. */
-static void run_workers(demo_t *d, const char *workload, const job_t *j,
+static void run_workers(demo_t *d, const char *workload, const factor_job_t *j,
                         unsigned workers)
 {
     weft_executor_t *ex[NBACKENDS] = {0};
@@ -425,6 +287,7 @@ static void run_workers(demo_t *d, const char *workload, const job_t *j,
             ex[b] = NULL;
         }
     }
+    cpu_run_t *mpi = add_run(d, DEMO_WEFT, workload, "mpi", workers, j->n);
     cpu_run_t *alone = add_run(d, DEMO_WEFT, workload, "serial", 1, j->n);
     /* A probe before and after each round: a run counts as having had the
      * CPUs when both found them (the lower of the two is kept with it). */
@@ -432,9 +295,9 @@ static void run_workers(demo_t *d, const char *workload, const job_t *j,
     for (unsigned rep = 0; rep < d->opts.repeat; rep++) {
         uint64_t sum[1 + NBACKENDS];
         double t[1 + NBACKENDS];
-        t[0] = serial(j, &sum[0]);
+        t[0] = factor_serial(j, &sum[0]);
         for (size_t b = 0; b < NBACKENDS; b++)
-            t[1 + b] = ex[b] ? on_executor(ex[b], j, &sum[1 + b]) : -1;
+            t[1 + b] = ex[b] ? factor_on_executor(ex[b], j, &sum[1 + b]) : -1;
         double after = workers > 1 ? demo_probe(d, workers) : 1;
         double had = before < after ? before : after;
         record(alone, t[0], sum[0], t[0], had);
@@ -445,6 +308,7 @@ static void run_workers(demo_t *d, const char *workload, const job_t *j,
     }
     for (size_t b = 0; b < NBACKENDS; b++)
         weft_executor_free(ex[b]);
+    mpi_rounds(d, mpi, j, workers);
 }
 
 /* ----- Python, and the seed's own figures ----- */
@@ -510,21 +374,21 @@ void demo_cpu(demo_t *d)
     uint32_t *numbers = malloc(scaled * sizeof *numbers);
     if (numbers == NULL)
         return;
-    make_numbers(numbers, scaled);
+    factor_numbers(numbers, scaled);
     take_samples(d, numbers, seeds);
 
     demo_say(d,
              "cpu: the prime factors of %zu numbers (seed 003), serial, "
              "thread pool, process pool",
              seeds);
-    job_t j;
-    job_init(&j, numbers, seeds);
+    factor_job_t j;
+    factor_job_init(&j, numbers, seeds);
     run_workers(d, "seeds", &j, d->workers);
     free(j.batches);
 
     demo_say(d, "cpu: ten times as many (%zu numbers), 1 to %u workers", scaled,
              d->workers);
-    job_init(&j, numbers, scaled);
+    factor_job_init(&j, numbers, scaled);
     for (unsigned w = 1; w <= d->workers; w++)
         run_workers(d, "scaled", &j, w);
     free(j.batches);

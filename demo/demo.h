@@ -3,7 +3,8 @@
  * The program runs four sections, each on the seeds' own examples:
  *   cpu     the prime factors of 10,000 random numbers (seed 003), and ten
  *           times as many: serial, thread pool and process pool, for 1 to
- *           N workers, all agreeing on a checksum of the factors;
+ *           N workers, and on MPI ranks under mpirun where the mpi layer
+ *           is built, all agreeing on a checksum of the factors;
  *   io      downloads from a local server that answers each request after
  *           a delay (seeds 000, 002, 003): serial, threads, thread pool and
  *           coroutines, up to 10,000 requests at once, with the memory each
@@ -135,6 +136,15 @@ typedef struct python_info {
     char dir[512];    /* where the Python programs are */
 } python_info_t;
 
+/* The MPI column: weft-demo-mpi, run under mpirun (mpirun.c). */
+typedef struct mpi_info {
+    int built;         /* weft was built with its mpi layer */
+    int runs;          /* mpirun and weft-demo-mpi were found */
+    char mpirun[256];  /* the mpirun run */
+    char program[512]; /* weft-demo-mpi */
+    char reason[160];  /* why the column does not run, when it does not */
+} mpi_info_t;
+
 typedef struct machine_info {
     char cpu_model[128];
     unsigned cpus;        /* online */
@@ -149,6 +159,7 @@ typedef struct demo {
     demo_opts_t opts;
     machine_info_t machine;
     python_info_t python;
+    mpi_info_t mpi;
     unsigned workers; /* the most workers tried */
 
     int ran_cpu, ran_io, ran_robust, ran_race;
@@ -189,6 +200,26 @@ void demo_race(demo_t *d);
  * CPU time they got over the wall time it took is the answer. Noted in
  * d->machine's range as well. */
 double demo_probe(demo_t *d, unsigned n);
+
+/* ----- MPI (mpirun.c) ----- */
+
+/* Whether the MPI column can run, and with what: fills d->mpi. */
+void mpi_find(demo_t *d);
+
+/* One round of weft-demo-mpi: the job serially on its root, then on the
+ * MPI executor. */
+typedef struct mpi_round {
+    double serial, seconds;
+    uint64_t checksum;
+} mpi_round_t;
+
+/* Run weft-demo-mpi under mpirun with `workers` worker ranks (and the
+ * root) on the first count numbers of the job, for repeat rounds (at most
+ * DEMO_MAX_ROUNDS) into rounds. Blocks, under a time limit. Returns the
+ * rounds run, or -1 with note saying why none count: d->mpi.reason, or
+ * what failed (a rank, mpirun, the time limit). */
+int mpi_run(const demo_t *d, unsigned workers, size_t count, unsigned repeat,
+            mpi_round_t *rounds, char *note, size_t note_size);
 
 /* ----- Programs and Python (python.c) ----- */
 

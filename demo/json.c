@@ -75,8 +75,16 @@ static void cpu(const demo_t *d, FILE *f)
     uint64_t sum = agreed_checksum(d, &agree);
     fprintf(f,
             "\"cpu\": {\"ran\": %s, \"agree\": %s, \"checksum\": "
-            "\"%016llx\",\n\"samples\": [",
+            "\"%016llx\",\n",
             boolean(d->ran_cpu), boolean(agree), (unsigned long long)sum);
+    fprintf(f, "\"mpi\": {\"built\": %s, \"runs\": %s, \"mpirun\": ",
+            boolean(d->mpi.built), boolean(d->mpi.runs));
+    str(f, d->mpi.mpirun);
+    fprintf(f, ", \"program\": ");
+    str(f, d->mpi.program);
+    fprintf(f, ", \"reason\": ");
+    str(f, d->mpi.runs ? "" : d->mpi.reason);
+    fprintf(f, "},\n\"samples\": [");
     for (size_t i = 0; i < d->nsamples; i++) {
         const cpu_sample_t *s = &d->samples[i];
         fprintf(f, "%s\n{\"n\": %u, \"factors\": [", i ? "," : "", s->n);

@@ -269,6 +269,7 @@ int main(int argc, char **argv)
     if (d.workers > DEMO_MAX_WORKERS)
         d.workers = DEMO_MAX_WORKERS;
     python_find(&d);
+    mpi_find(&d);
 
     double t0 = weft_monotonic();
     static const struct {

@@ -112,6 +112,35 @@ static void cpu_cell(const demo_t *d, FILE *f, const cpu_run_t *r)
                 speedup(d, r));
 }
 
+/* The MPI column: a time, or why not: once at the top when it cannot run
+ * at all, on each row where a run failed (the reasons below the table). */
+static void mpi_cell(const demo_t *d, FILE *f, const cpu_run_t *r, unsigned w)
+{
+    if (r == NULL || r->seconds >= 0)
+        cpu_cell(d, f, r);
+    else if (!d->mpi.runs)
+        fprintf(f, "  %-19s", w > 1         ? ""
+                              : d->mpi.built ? "not run"
+                                             : "not built");
+    else
+        fprintf(f, "  %-19s", "failed");
+}
+
+static void mpi_notes(const demo_t *d, FILE *f)
+{
+    if (!d->mpi.runs) {
+        if (find_cpu(d, DEMO_WEFT, "scaled", "mpi", 1))
+            fprintf(f, "  MPI: %s.\n", d->mpi.reason);
+        return;
+    }
+    for (unsigned w = 1; w <= d->workers; w++) {
+        const cpu_run_t *r = find_cpu(d, DEMO_WEFT, "scaled", "mpi", w);
+        if (r && r->seconds < 0)
+            fprintf(f, "  MPI, %u worker%s: %s.\n", w, w > 1 ? "s" : "",
+                    r->note);
+    }
+}
+
 static void cpu_sweep(const demo_t *d, FILE *f)
 {
     const cpu_run_t *serial = find_cpu(d, DEMO_WEFT, "scaled", "serial", 1);
@@ -129,16 +158,10 @@ static void cpu_sweep(const demo_t *d, FILE *f)
         fprintf(f, "  %7u", w);
         cpu_cell(d, f, find_cpu(d, DEMO_WEFT, "scaled", "thread_pool", w));
         cpu_cell(d, f, find_cpu(d, DEMO_WEFT, "scaled", "process_pool", w));
-        const cpu_run_t *m = find_cpu(d, DEMO_WEFT, "scaled", "mpi", w);
-        if (m && m->seconds < 0)
-            fprintf(f, "  %-19s", w == 1 ? "not built" : "");
-        else
-            cpu_cell(d, f, m);
+        mpi_cell(d, f, find_cpu(d, DEMO_WEFT, "scaled", "mpi", w), w);
         fputc('\n', f);
     }
-    const cpu_run_t *mpi = find_cpu(d, DEMO_WEFT, "scaled", "mpi", 1);
-    if (mpi && mpi->seconds < 0 && mpi->note[0])
-        fprintf(f, "  MPI: %s.\n", mpi->note);
+    mpi_notes(d, f);
     const machine_info_t *m = &d->machine;
     fprintf(f,
             "  (the median of %u rounds; each speed-up against the serial "

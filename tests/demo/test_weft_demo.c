@@ -246,6 +246,52 @@ static void every_form_finds_the_same_right_factors(void **state)
     assert_true(seen_processes >= 2);
 }
 
+/* The MPI column: weft-demo-mpi under mpirun, one run per worker count of
+ * the sweep and one for seed 003's job, each agreeing with the serial
+ * checksum of its workload; or, where it cannot run, the reason, given for
+ * the column and on every row of it. */
+static void the_mpi_column_runs_or_says_why(void **state)
+{
+    const json_t *mpi = json_get(section("cpu"), "mpi");
+    assert_non_null(mpi);
+    unsigned workers = (unsigned)json_num(section("demo"), "workers");
+    assert_true(workers >= 1);
+    assert_true(json_num(mpi, "built") == WEFT_DEMO_MPI_BUILT);
+    if (!WEFT_DEMO_MPI_RUNS || json_num(mpi, "runs") != 1) {
+        fprintf(stderr, "MPI column not run: %s\n", json_str(mpi, "reason"));
+        /* Where it can run, it must have: a failure is an error here. */
+        assert_false(WEFT_DEMO_MPI_RUNS);
+        assert_true(strlen(json_str(mpi, "reason")) > 0);
+        if (!WEFT_DEMO_MPI_BUILT)
+            assert_non_null(strstr(json_str(mpi, "reason"), "without"));
+        const json_t *r = cpu_run("weft", "scaled", "mpi", 1);
+        assert_non_null(r);
+        assert_true(json_num(r, "seconds") < 0);
+        assert_string_equal(json_str(r, "note"), json_str(mpi, "reason"));
+        return;
+    }
+    assert_true(strlen(json_str(mpi, "mpirun")) > 0);
+    const json_t *scaled = cpu_run("weft", "scaled", "serial", 1);
+    const json_t *seeds = cpu_run("weft", "seeds", "serial", 1);
+    assert_non_null(scaled);
+    assert_non_null(seeds);
+    for (unsigned w = 1; w <= workers + 1; w++) {
+        /* 1..N workers on the scaled job, then N on seed 003's */
+        const json_t *r = w <= workers
+                              ? cpu_run("weft", "scaled", "mpi", w)
+                              : cpu_run("weft", "seeds", "mpi", workers);
+        assert_non_null(r);
+        if (json_num(r, "seconds") <= 0)
+            fprintf(stderr, "MPI, %u workers: %s\n", w,
+                    json_str(r, "note"));
+        assert_true(json_num(r, "seconds") > 0);
+        assert_true(json_num(r, "speedup") > 0);
+        assert_string_equal(json_str(r, "checksum"),
+                            json_str(w <= workers ? scaled : seeds,
+                                     "checksum"));
+    }
+}
+
 static void the_process_pool_beats_serial_when_two_cpus_are_free(void **state)
 {
     const json_t *m = section("machine");
@@ -488,6 +534,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_shown_factorization_is_right),
         cmocka_unit_test(every_form_finds_the_same_right_factors),
+        cmocka_unit_test(the_mpi_column_runs_or_says_why),
         cmocka_unit_test(the_process_pool_beats_serial_when_two_cpus_are_free),
         cmocka_unit_test(downloads_all_arrive_in_every_form),
         cmocka_unit_test(coroutines_hold_every_request_at_once),

@@ -137,6 +137,13 @@ fi
 # The demo, and the Python programs it runs beside weft.
 "$work/prefix/bin/weft-demo" --help | grep -q -- "--scale"
 test -f "$work/prefix/share/weft/python/primes.py"
+# Its MPI column's program, installed beside it where the mpi layer is built.
+if [ -x "$build/demo/weft-demo-mpi" ]; then
+    test -x "$work/prefix/bin/weft-demo-mpi" || {
+        echo "install: weft-demo-mpi is built but not installed beside weft-demo"
+        exit 1
+    }
+fi
 
 # The man pages: one per layer, and one per public name leading to it, where
 # man finds them (PREFIX/share/man/man3).
