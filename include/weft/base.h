@@ -7,6 +7,14 @@
  * changes nothing. Where Python raises, say, queue.Empty or TimeoutError, the
  * weft call returns WEFT_EEMPTY or WEFT_ETIMEDOUT.
  *
+ * NULL where a function needs an object (a handle, an out-pointer it fills)
+ * is refused as Python refuses None there, never dereferenced: a function
+ * that returns a code returns WEFT_EINVAL, one that returns a value or a
+ * pointer returns 0 or NULL, a void one returns, and each records a
+ * message naming the argument as the header does ("weft_lock_acquire: l
+ * is NULL"). Each header says where NULL is a value instead (user data,
+ * options, a result not wanted, an empty array).
+ *
  * Timeouts are double seconds, relative, as in Python: WEFT_FOREVER waits
  * without limit, 0 polls, and any other negative value or NaN is WEFT_EINVAL.
  * Every blocking call turns its timeout into a deadline on the monotonic

@@ -40,7 +40,9 @@
  * Defaults for this layer: functions that create tasks are for the loop's
  * thread (or its owner while it is not running); the others are
  * thread-safe. Blocking calls block the calling context: a task suspends,
- * a thread sleeps.
+ * a thread sleeps. An array
+ * with a count of 0 may be NULL (the empty list), and an out-pointer for a
+ * result may be NULL when the result is not wanted.
  *
  * Global state: each thread's pool of stacks (freed when the thread exits)
  * and its current task; the count of guarded stacks of the process.
@@ -141,6 +143,7 @@ typedef struct weft_task_group weft_task_group_t;
 /** Open a group in the calling context, `async with TaskGroup() as g`. The
  * group enters a cancel scope of the caller's, which weft_task_group_wait()
  * leaves: open and wait in the same context, scopes nested in order.
+ * loop as for weft_task_create (NULL: the running loop, else the default).
  * Ownership: *out returns new, freed with weft_task_group_free() after the
  * wait. Errors: WEFT_EINVAL, WEFT_ENOMEM. */
 WEFT_API int weft_task_group_new(weft_task_group_t **out, weft_loop_t *loop);

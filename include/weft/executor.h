@@ -22,7 +22,9 @@
  * Defaults for this layer: thread-safe; non-blocking unless marked. A task
  * runs on a worker with no weft lock held. The functions a task is given
  * (weft_fn, weft_bytes_fn) may call any weft function, submit more tasks and
- * wait on them.
+ * wait on them. An array
+ * with a count of 0 may be NULL (the empty list), and an out-pointer for a
+ * result may be NULL when the result is not wanted.
  * \file */
 #ifndef WEFT_EXECUTOR_H
 #define WEFT_EXECUTOR_H

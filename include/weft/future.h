@@ -38,7 +38,9 @@
  * once on the caller's thread when it is already done; with no weft lock
  * held; they may call any weft function. A callback that fails (returns
  * non-zero) is reported through the log layer ("exception calling callback
- * for future") and the others still run.
+ * for future") and the others still run. An array with a count of 0 may be
+ * NULL (the empty list), and an out-pointer for a result may be NULL when
+ * the result is not wanted.
  * \file */
 #ifndef WEFT_FUTURE_H
 #define WEFT_FUTURE_H

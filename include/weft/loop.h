@@ -27,7 +27,8 @@
  * thread that will run it is not known yet). Callbacks run on the loop's
  * thread with no weft lock held and may call any weft function; a callback
  * that blocks stops the whole loop meanwhile (run blocking work with
- * run_in_executor, or in a coroutine, which suspends alone).
+ * run_in_executor, or in a coroutine, which suspends alone). An
+ * out-pointer for a result may be NULL when the result is not wanted.
  *
  * Global state: each thread's running loop and its default loop (created on
  * first use, freed when the thread exits; a child made by fork() must make
@@ -104,8 +105,8 @@ WEFT_API int weft_loop_run_until_complete(weft_loop_t *loop, weft_future_t *f,
  * the loop is stopped. For layers above that wait on a loop that nobody
  * runs (a plain thread reading a socket). done must be quick and must not
  * block: it may be asked on a task's stack, between two tasks. Returns 0,
- * or WEFT_ESTATE as run_forever (and when stopped before done).
- * Blocks: yes. */
+ * or WEFT_ESTATE as run_forever (and when stopped before done). done NULL:
+ * until stopped (run_forever). Blocks: yes. */
 WEFT_API int weft_loop_run_until(weft_loop_t *loop, int (*done)(void *ctx),
                                  void *ctx);
 
@@ -118,7 +119,8 @@ WEFT_API void weft_loop_stop(weft_loop_t *loop);
  * a message that starts with what (the caller's name) and names
  * weft_loop_call_soon_threadsafe; the loop functions marked "for the
  * loop's own thread" make this check themselves, and a layer above uses it
- * for its own (the coro layer's task creation). Thread-safe; never blocks.
+ * for its own (the coro layer's task creation); what NULL reads "loop".
+ * Thread-safe; never blocks.
  * Errors: WEFT_ESTATE, WEFT_EINVAL (NULL loop). */
 WEFT_API int weft_loop_check_thread(const weft_loop_t *loop, const char *what);
 

@@ -163,15 +163,16 @@ WEFT_API void weft_http_message_clear(weft_http_message_t *m);
 WEFT_API int weft_http_read_message(weft_stream_t *s, int request,
                                     size_t max_body, weft_http_message_t *out);
 
-/** Send a request (method, target, optional extra header lines ending in
- * CRLF, body with Content-Length), keeping the connection alive. */
+/** Send a request (method, target, host (NULL: "localhost"), optional extra
+ * header lines ending in CRLF or NULL for none, body with Content-Length),
+ * keeping the connection alive. */
 WEFT_API int weft_http_write_request(weft_stream_t *s, const char *method,
                                      const char *target, const char *host,
                                      const char *headers, const void *body,
                                      size_t len);
 
-/** Send a response; chunked: send the body as chunks of at most chunk
- * bytes (0: one Content-Length body). */
+/** Send a response (headers as for write_request); chunked: send the body
+ * as chunks of at most chunk bytes (0: one Content-Length body). */
 WEFT_API int weft_http_write_response(weft_stream_t *s, int status,
                                       const char *headers, const void *body,
                                       size_t len, size_t chunk);
@@ -190,10 +191,10 @@ typedef int (*weft_http_handler)(const weft_http_message_t *req,
                                  weft_stream_t *s, void *arg);
 
 /** Serve HTTP on host:port on loop, calling fn for each request
- * (weft_start_server with an HTTP handler). Ownership: *out returns new,
- * freed with weft_server_free(). Errors: WEFT_EINVAL (NULL fn),
- * WEFT_ENOMEM, those of weft_start_server(); WEFT_ENOTSUP in a build
- * without http-parser. */
+ * (weft_start_server with an HTTP handler); loop as for weft_start_server
+ * (NULL: the running loop). Ownership: *out returns new, freed with
+ * weft_server_free(). Errors: WEFT_EINVAL (NULL fn), WEFT_ENOMEM, those of
+ * weft_start_server(); WEFT_ENOTSUP in a build without http-parser. */
 WEFT_API int weft_http_serve(weft_server_t **out, weft_loop_t *loop,
                              const char *host, int port, weft_http_handler fn,
                              void *arg);

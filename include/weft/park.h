@@ -98,11 +98,12 @@ WEFT_API void weft_waiter_init(weft_waiter_t *w, const weft_waiter_ops_t *ops,
                                void *data);
 
 /** w's WEFT_WAITER_* bits (an acquire load): what a kind's wait looks at.
- * Thread-safe. */
+ * Thread-safe. NULL w: 0, with a message. */
 WEFT_API uint32_t weft_waiter_state(const weft_waiter_t *w);
 
 /** Set bits in w's state (an atomic fetch-or, release order), as a kind's
- * wake does first; returns the bits before. Thread-safe. */
+ * wake does first; returns the bits before. Thread-safe. NULL w: 0, with a
+ * message. */
 WEFT_API uint32_t weft_waiter_set_state(weft_waiter_t *w, uint32_t bits);
 
 /** The calling thread's current waiter: the one installed with
@@ -144,6 +145,7 @@ typedef struct weft_park_ops {
 /** Park the calling context on addr until an unpark chooses it, the deadline
  * (monotonic ns, WEFT_NEVER for none) passes, or its cancel scope fires.
  * Blocks: yes.
+ * ops may be NULL: none of its hooks.
  * Returns: 0 when unparked (*token, if not NULL, receives the unparker's
  *   token); WEFT_EAGAIN when ops->validate said no; WEFT_ETIMEDOUT at the
  *   deadline; WEFT_ECANCELLED when a scope of the context was cancelled or

@@ -11,7 +11,9 @@
  *
  * Defaults for this layer: thread-safe; blocking only where marked. A
  * function passed in runs on the executor's workers; callbacks of the async
- * calls run on the thread that completes the task, with no weft lock held.
+ * calls run on the thread that completes the task, with no weft lock held. An array
+ * with a count of 0 may be NULL (the empty list), and an out-pointer for a
+ * result may be NULL when the result is not wanted.
  * \file */
 #ifndef WEFT_POOL_H
 #define WEFT_POOL_H
@@ -126,7 +128,7 @@ WEFT_API void weft_async_result_free(weft_async_result_t *r);
 /** Pool.map: results[0..n) get new byte strings (the caller frees each with
  * weft_bytes_free()), in input order, when every item succeeded; on the
  * first failing item by position, its code (message as the thread's last
- * message, *failed its position) and results untouched.
+ * message, *failed (if not NULL) its position) and results untouched.
  * Blocks: until every item is done. Errors: as weft_pool_map. */
 WEFT_API int weft_pool_map_bytes(weft_pool_t *p, weft_bytes_fn fn,
                                  const weft_bytes_t *args, size_t n,
@@ -134,7 +136,8 @@ WEFT_API int weft_pool_map_bytes(weft_pool_t *p, weft_bytes_fn fn,
                                  size_t *failed);
 
 /** Pool.apply: fn on a copy of the len bytes at arg; *result gets a new
- * byte string. Blocks: yes. */
+ * byte string. Blocks: yes. Errors: as weft_pool_apply, and WEFT_EINVAL
+ * (NULL result). */
 WEFT_API int weft_pool_apply_bytes(weft_pool_t *p, weft_bytes_fn fn,
                                    const void *arg, size_t len,
                                    weft_bytes_t *result);

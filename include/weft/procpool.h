@@ -156,8 +156,9 @@ WEFT_API int weft_process_pool_terminate_workers(weft_executor_t *ex);
 WEFT_API int weft_process_pool_kill_workers(weft_executor_t *ex);
 
 /** The process ids of the live workers now, in no particular order: up to
- * cap of them into pids; returns how many there are (which may be more
- * than cap), or 0 for an executor that is not a process pool. */
+ * cap of them into pids (NULL with cap 0: only count them); returns how
+ * many there are (which may be more than cap), or 0 for an executor that
+ * is not a process pool. */
 WEFT_API size_t weft_process_pool_pids(weft_executor_t *ex, int *pids,
                                        size_t cap);
 

@@ -42,7 +42,8 @@
  * Defaults for this layer: thread-safe and non-blocking unless marked.
  * Callbacks run on the thread that delivers the event (the producer's, a
  * loop's, an executor's worker), with no weft lock held; they may call any
- * weft function, including dispose on their own subscription.
+ * weft function, including dispose on their own subscription. An array
+ * with a count of 0 may be NULL (the empty list).
  * \file */
 #ifndef WEFT_RX_H
 #define WEFT_RX_H

@@ -28,7 +28,8 @@
  * then the entry stays valid, and answers "not alive" once its thread has
  * ended, for as long as that reference is held.
  *
- * Defaults for this layer: thread-safe and non-blocking unless marked.
+ * Defaults for this layer: thread-safe and non-blocking unless marked. An
+ * out-pointer for a result may be NULL when the result is not wanted.
  *
  * Global state: the thread registry (the live threads, the main thread's
  * entry, the counter behind default names), the global default stack size,

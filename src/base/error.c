@@ -1,4 +1,5 @@
 /* Error codes, their texts, and each thread's last message. */
+#include "base/check.h"
 #include "weft/base.h"
 
 #include <stdio.h>
@@ -82,6 +83,7 @@ int weft_fail(int code, const char *fmt, ...)
 
 void weft_error_capture(weft_error_info_t *out, int code)
 {
+    WEFT_REFUSE_NULL_OR(out, );
     out->code = code;
     /* A task that returned a code without a message still says something. */
     const char *m = last_message[0] ? last_message : weft_strerror(code);

@@ -1,6 +1,7 @@
 /* Clocks and deadlines. Deadlines are nanoseconds on CLOCK_MONOTONIC, the
  * clock futex waits and timerfds measure against, so a deadline computed once
  * can be handed to the kernel as is. */
+#include "base/check.h"
 #include "weft/base.h"
 
 #include <math.h>
@@ -27,6 +28,7 @@ double weft_time(void)
 
 int weft_deadline(double timeout, int64_t *deadline)
 {
+    WEFT_REFUSE_NULL(deadline);
     if (timeout == WEFT_FOREVER) {
         *deadline = WEFT_NEVER;
         return 0;

@@ -10,6 +10,7 @@
  * done callbacks touch the group without a lock. The pending count is a
  * word that the wait parks on, so it waits like any other weft call.
  */
+#include "base/check.h"
 #include "coro_int.h"
 
 #include <stdlib.h>
@@ -161,11 +162,13 @@ int weft_task_group_wait(weft_task_group_t *g)
 
 size_t weft_task_group_size(const weft_task_group_t *g)
 {
+    WEFT_REFUSE_NULL_OR(g, 0);
     return g->n;
 }
 
 size_t weft_task_group_failed(const weft_task_group_t *g)
 {
+    WEFT_REFUSE_NULL_OR(g, 0);
     return g->failed;
 }
 

@@ -45,6 +45,7 @@
  * and the loop's. The loop's is dropped when the task has finished and its
  * future is complete; the task's stack goes back to the pool just before.
  */
+#include "base/check.h"
 #include "coro_int.h"
 #include "park/park_int.h" /* a coroutine is a kind of waiter: its fields */
 
@@ -536,6 +537,7 @@ int weft_task_create(weft_future_t **out, weft_loop_t *loop, weft_fn fn,
 
 int weft_task_is_task(const weft_future_t *f)
 {
+    WEFT_REFUSE_NULL_OR(f, 0);
     return f && weft_future_class_of(f) == &task_class;
 }
 
@@ -558,6 +560,7 @@ int weft_task_cancel(weft_future_t *task)
 
 unsigned weft_task_cancelling(const weft_future_t *task)
 {
+    WEFT_REFUSE_NULL_OR(task, 0);
     if (!weft_task_is_task(task))
         return 0;
     return atomic_load(&coro_of((weft_future_t *)task)->cancels);
@@ -570,6 +573,7 @@ weft_future_t *weft_task_current(void)
 
 void weft_coro_stats(weft_coro_stats_t *out)
 {
+    WEFT_REFUSE_NULL_OR(out, );
     out->live_tasks = atomic_load(&live_tasks);
     weft__stack_stats(out);
 }

@@ -1,5 +1,6 @@
 /* The Executor interface: one wrapper over each backend's class, so that
  * submit, map and shutdown read the same for threads, processes and MPI. */
+#include "base/check.h"
 #include "executor_int.h"
 
 #include <stdlib.h>
@@ -104,11 +105,13 @@ void *weft_executor_impl(const weft_executor_t *ex,
 
 const char *weft_executor_kind(const weft_executor_t *ex)
 {
+    WEFT_REFUSE_NULL_OR(ex, NULL);
     return ex->cls->kind;
 }
 
 unsigned weft_executor_max_workers(const weft_executor_t *ex)
 {
+    WEFT_REFUSE_NULL_OR(ex, 0);
     return ex->cls->max_workers ? ex->cls->max_workers(ex->impl) : 1;
 }
 

@@ -29,6 +29,7 @@
  * under LOCKED either finds the state that makes it due (and runs at once)
  * or is on the list before the exchange that makes it due detaches it.
  */
+#include "base/check.h"
 #include "future_int.h"
 
 #include <stdarg.h>
@@ -86,6 +87,8 @@ weft_future_t *weft_future_init_of(void *memory,
                                    const weft_future_class_t *cls,
                                    unsigned refs)
 {
+    WEFT_REFUSE_NULL_OR(memory, NULL);
+    WEFT_REFUSE_NULL_OR(cls, NULL);
     weft_future_t *f = memory;
     atomic_init(&f->state, WEFT_FUTURE_PENDING);
     atomic_init(&f->refs, refs);
@@ -112,6 +115,7 @@ int weft_future_new_of(weft_future_t **out, const weft_future_class_t *cls,
 
 const weft_future_class_t *weft_future_class_of(const weft_future_t *f)
 {
+    WEFT_REFUSE_NULL_OR(f, NULL);
     return f->cls;
 }
 
@@ -122,6 +126,7 @@ int weft_future_new(weft_future_t **out)
 
 weft_future_t *weft_future_ref(weft_future_t *f)
 {
+    WEFT_REFUSE_NULL_OR(f, NULL);
     atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
     return f;
 }
@@ -160,6 +165,7 @@ void weft_future_free(weft_future_t *f)
 
 int weft_future_state(const weft_future_t *f)
 {
+    WEFT_REFUSE_NULL_OR(f, 0);
     uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
     if ((s & ST_MASK) == WEFT_FUTURE_CANCELLED && (s & ST_NOTIFIED))
         return WEFT_FUTURE_CANCELLED_AND_NOTIFIED;
@@ -168,22 +174,26 @@ int weft_future_state(const weft_future_t *f)
 
 int weft_future_done(const weft_future_t *f)
 {
+    WEFT_REFUSE_NULL_OR(f, 0);
     return weft_future_state(f) >= WEFT_FUTURE_FINISHED;
 }
 
 int weft_future_running(const weft_future_t *f)
 {
+    WEFT_REFUSE_NULL_OR(f, 0);
     return weft_future_state(f) == WEFT_FUTURE_RUNNING;
 }
 
 int weft_future_cancelled(const weft_future_t *f)
 {
+    WEFT_REFUSE_NULL_OR(f, 0);
     return (atomic_load_explicit(&f->state, memory_order_acquire) &
             ST_MASK) == WEFT_FUTURE_CANCELLED;
 }
 
 const void *weft_future_stop_word(const weft_future_t *f)
 {
+    WEFT_REFUSE_NULL_OR(f, NULL);
     return &f->state;
 }
 
@@ -285,6 +295,7 @@ static int lock_undone(weft_future_t *f, const char *what)
 
 int weft_future_set_result(weft_future_t *f, void *result)
 {
+    WEFT_REFUSE_NULL(f);
     int rc = lock_undone(f, "set_result");
     if (rc)
         return rc;
@@ -295,6 +306,7 @@ int weft_future_set_result(weft_future_t *f, void *result)
 
 int weft_future_set_result_bytes(weft_future_t *f, weft_bytes_t *result)
 {
+    WEFT_REFUSE_NULL(f);
     if (result == NULL)
         return weft_fail(WEFT_EINVAL, "set_result_bytes: NULL result");
     int rc = lock_undone(f, "set_result_bytes");
@@ -355,6 +367,7 @@ static int finish_stopped(weft_future_t *f)
 
 int weft_future_finish(weft_future_t *f, int code, void *result)
 {
+    WEFT_REFUSE_NULL(f);
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     int rc;
     if (code == 0) {
@@ -410,6 +423,7 @@ static enum claim claim(weft_future_t *f)
 
 int weft_future_set_running_or_notify_cancel(weft_future_t *f)
 {
+    WEFT_REFUSE_NULL(f);
     switch (claim(f)) {
     case CLAIM_RUN:
         return 0;
@@ -425,6 +439,7 @@ int weft_future_set_running_or_notify_cancel(weft_future_t *f)
 
 int weft_future_try_start(weft_future_t *f)
 {
+    WEFT_REFUSE_NULL(f);
     uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
     /* The common case inline: pending and unlocked. */
     if ((s & (ST_MASK | ST_LOCKED)) == WEFT_FUTURE_PENDING &&
@@ -446,6 +461,7 @@ static int cancel_pending_locked(weft_future_t *f)
 
 int weft_future_cancel(weft_future_t *f)
 {
+    WEFT_REFUSE_NULL(f);
     uint32_t s = lock_state(f);
     switch (s & ST_MASK) {
     case WEFT_FUTURE_PENDING:
@@ -463,6 +479,7 @@ int weft_future_cancel(weft_future_t *f)
 
 int weft_future_cancel_and_notify(weft_future_t *f)
 {
+    WEFT_REFUSE_NULL(f);
     uint32_t s = lock_state(f);
     switch (s & ST_MASK) {
     case WEFT_FUTURE_PENDING:
@@ -485,6 +502,7 @@ int weft_future_cancel_and_notify(weft_future_t *f)
 
 int weft_future_stop(weft_future_t *f)
 {
+    WEFT_REFUSE_NULL(f);
     uint32_t s = lock_state(f);
     switch (s & ST_MASK) {
     case WEFT_FUTURE_PENDING:

@@ -6,6 +6,7 @@
  * that complete the tracked futures: a lock guards the count and the
  * drawing, and a reference count keeps it alive while futures it tracks
  * are still pending. */
+#include "base/check.h"
 #include "future_int.h"
 
 #include <stdio.h>
@@ -86,6 +87,7 @@ static void draw(weft_progress_t *p, double now, int final)
 
 void weft_progress_update(weft_progress_t *p, size_t n)
 {
+    WEFT_REFUSE_NULL_OR(p, );
     weft_lock_acquire_shielded(&p->lock);
     p->completed += n;
     if (p->completed > p->total)
@@ -117,6 +119,7 @@ int weft_progress_track(weft_progress_t *p, weft_future_t *f)
 
 size_t weft_progress_completed(weft_progress_t *p)
 {
+    WEFT_REFUSE_NULL_OR(p, 0);
     weft_lock_acquire_shielded(&p->lock);
     size_t n = p->completed;
     weft_lock_release(&p->lock);
@@ -125,6 +128,7 @@ size_t weft_progress_completed(weft_progress_t *p)
 
 void weft_progress_finish(weft_progress_t *p)
 {
+    WEFT_REFUSE_NULL_OR(p, );
     weft_lock_acquire_shielded(&p->lock);
     double now = weft_monotonic();
     draw(p, now, 1);

@@ -13,6 +13,7 @@
  * Locks: send_lock serializes senders, recv_lock receivers; neither is
  * ever taken while the other is held.
  */
+#include "base/check.h"
 #include "ipc_int.h"
 
 #include <errno.h>
@@ -557,11 +558,13 @@ int weft_connection_set_max_message(weft_connection_t *c, size_t max)
 
 size_t weft_connection_max_message(const weft_connection_t *c)
 {
+    WEFT_REFUSE_NULL_OR(c, 0);
     return c ? c->max : 0;
 }
 
 int weft_connection_fileno(const weft_connection_t *c)
 {
+    WEFT_REFUSE_NULL_OR(c, -1);
     if (c == NULL || atomic_load(&c->closed))
         return -1;
     return c->rfd >= 0 ? c->rfd : c->wfd;
@@ -569,17 +572,20 @@ int weft_connection_fileno(const weft_connection_t *c)
 
 int weft_connection_readable(const weft_connection_t *c)
 {
+    WEFT_REFUSE_NULL_OR(c, 0);
     return c && c->rfd >= 0;
 }
 
 int weft_connection_writable(const weft_connection_t *c)
 {
+    WEFT_REFUSE_NULL_OR(c, 0);
     return c && c->wfd >= 0;
 }
 
 int weft_connection_closed(const weft_connection_t *c)
 {
-    return c == NULL || atomic_load(&c->closed);
+    WEFT_REFUSE_NULL_OR(c, 1);
+    return atomic_load(&c->closed);
 }
 
 #define H_READ 1u

@@ -44,6 +44,7 @@
  * A waiter that dies leaves a count behind: it costs one useless wake-up,
  * which clears it.
  */
+#include "base/check.h"
 #include "ipc_int.h"
 
 #include "base/chaos.h"
@@ -596,6 +597,7 @@ int weft_proc_queue_get_nowait(weft_proc_queue_t *q, weft_bytes_t *out)
 
 size_t weft_proc_queue_qsize(weft_proc_queue_t *q)
 {
+    WEFT_REFUSE_NULL_OR(q, 0);
     if (q == NULL || lock_queue(q) != 0)
         return 0;
     size_t n = (size_t)q->hdr->state.count;
@@ -605,11 +607,13 @@ size_t weft_proc_queue_qsize(weft_proc_queue_t *q)
 
 int weft_proc_queue_empty(weft_proc_queue_t *q)
 {
+    WEFT_REFUSE_NULL_OR(q, 1);
     return weft_proc_queue_qsize(q) == 0;
 }
 
 int weft_proc_queue_full(weft_proc_queue_t *q)
 {
+    WEFT_REFUSE_NULL_OR(q, 0);
     return q && q->hdr->maxsize && weft_proc_queue_qsize(q) >= q->hdr->maxsize;
 }
 

@@ -7,6 +7,7 @@
  * emit freely. An emitter freed with emissions on the way lives until the
  * last of them has run.
  */
+#include "base/check.h"
 #include "loop_int.h"
 
 #include <stdlib.h>
@@ -95,6 +96,7 @@ int weft_emitter_on(weft_emitter_t *e, const char *event, weft_emitter_fn fn,
 int weft_emitter_off(weft_emitter_t *e, const char *event, weft_emitter_fn fn,
                      void *arg)
 {
+    WEFT_REFUSE_NULL(fn);
     if (e == NULL || event == NULL)
         return weft_fail(WEFT_EINVAL, "emitter_off: NULL argument");
     pthread_mutex_lock(&e->lock);

@@ -16,6 +16,7 @@
  * pass the load after it (x86's store buffer) would let each side miss the
  * other, and the loop sleep on with a stop asked.
  */
+#include "base/check.h"
 #include "loop_int.h"
 
 #include <errno.h>
@@ -267,12 +268,14 @@ int weft__fd_reader(weft_loop_t *loop, int fd, weft_callback fn, void *arg,
 
 int weft_loop_add_reader(weft_loop_t *loop, int fd, weft_callback fn, void *arg)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_add_reader");
     return weft__fd_reader(loop, fd, fn, arg, 0);
 }
 
 int weft_loop_add_writer(weft_loop_t *loop, int fd, weft_callback fn, void *arg)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_add_writer");
     return weft__fd_reader(loop, fd, fn, arg, 1);
 }
@@ -297,12 +300,14 @@ static int remove_side(weft_loop_t *loop, int fd, int write)
 
 int weft_loop_remove_reader(weft_loop_t *loop, int fd)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_remove_reader");
     return remove_side(loop, fd, 0);
 }
 
 int weft_loop_remove_writer(weft_loop_t *loop, int fd)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_remove_writer");
     return remove_side(loop, fd, 1);
 }
@@ -310,6 +315,7 @@ int weft_loop_remove_writer(weft_loop_t *loop, int fd)
 int weft_loop_watch_fd(weft_loop_t *loop, int fd, weft_io_callback fn,
                        void *arg)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_watch_fd");
     int rc = check_fd(loop, fd, (const void *)fn);
     if (rc)
@@ -328,6 +334,7 @@ int weft_loop_watch_fd(weft_loop_t *loop, int fd, weft_io_callback fn,
 
 int weft_loop_unwatch_fd(weft_loop_t *loop, int fd)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_unwatch_fd");
     if (fd < 0 || (size_t)fd >= loop->nfds || loop->fds[fd].mode != 2)
         return weft_fail(WEFT_EKEY, "loop: fd %d is not watched", fd);

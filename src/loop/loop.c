@@ -10,6 +10,7 @@
  *   3. run the callbacks that are in the ring now, and no more: those they
  *      schedule wait for the next iteration (asyncio's order).
  */
+#include "base/check.h"
 #include "loop_int.h"
 
 #include <stdio.h>
@@ -274,6 +275,9 @@ static int next_iteration_here(weft_loop_t *loop)
 
 int weft_loop_take_next(weft_loop_t *loop, weft_callback fn, void **arg)
 {
+    WEFT_REFUSE_NULL_OR(loop, 0);
+    WEFT_REFUSE_NULL_OR(fn, 0);
+    WEFT_REFUSE_NULL_OR(arg, 0);
     struct ring *r = &loop->ready;
     if (loop->run_left == 0 && !next_iteration_here(loop))
         return 0;
@@ -364,6 +368,7 @@ int weft_loop_run_forever(weft_loop_t *loop)
 
 void weft_loop_stop(weft_loop_t *loop)
 {
+    WEFT_REFUSE_NULL_OR(loop, );
     /* seq_cst: the change half of the pair with the poll's look at
      * stopping after it announced it sleeps (io_linux.c); release alone
      * could pass the read of sleeping in weft__io_wake. */
@@ -375,11 +380,13 @@ void weft_loop_stop(weft_loop_t *loop)
 
 int weft_loop_is_running(const weft_loop_t *loop)
 {
+    WEFT_REFUSE_NULL_OR(loop, 0);
     return atomic_load(&loop->running);
 }
 
 double weft_loop_time(const weft_loop_t *loop)
 {
+    WEFT_REFUSE_NULL_OR(loop, weft_monotonic());
     return weft_monotonic();
 }
 
@@ -407,6 +414,7 @@ int weft_loop_check_thread(const weft_loop_t *loop, const char *what)
 int weft_loop_call_soon(weft_loop_t *loop, weft_callback fn, void *arg,
                         weft_handle_t *handle)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_call_soon");
     if (__builtin_expect(fn == NULL, 0))
         return weft_fail(WEFT_EINVAL, "call_soon: NULL callback");
@@ -428,6 +436,7 @@ int weft_loop_call_soon(weft_loop_t *loop, weft_callback fn, void *arg,
 int weft_loop_call_at_ns(weft_loop_t *loop, int64_t when, weft_callback fn,
                          void *arg, weft_handle_t *handle)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_call_at");
     if (fn == NULL)
         return weft_fail(WEFT_EINVAL, "call_at: NULL callback");
@@ -450,6 +459,7 @@ int weft_loop_call_at_ns(weft_loop_t *loop, int64_t when, weft_callback fn,
 int weft_loop_call_later(weft_loop_t *loop, double delay, weft_callback fn,
                          void *arg, weft_handle_t *handle)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_call_later");
     if (!(delay >= 0))
         return weft_fail(WEFT_EINVAL,
@@ -467,6 +477,7 @@ int weft_loop_call_later(weft_loop_t *loop, double delay, weft_callback fn,
 int weft_loop_call_at(weft_loop_t *loop, double when, weft_callback fn,
                       void *arg, weft_handle_t *handle)
 {
+    WEFT_REFUSE_NULL(loop);
     if (when != when)
         return weft_fail(WEFT_EINVAL, "call_at: NaN time");
     int64_t ns = when > 9.2e9 ? WEFT_NEVER - 1 : (int64_t)(when * 1e9);
@@ -495,6 +506,7 @@ void weft_handle_cancel(weft_handle_t *h)
 
 int weft_handle_pending(const weft_handle_t *h)
 {
+    WEFT_REFUSE_NULL_OR(h, 0);
     return live_node(h) != NULL;
 }
 
@@ -503,6 +515,7 @@ int weft_handle_pending(const weft_handle_t *h)
 void weft_loop_set_exception_handler(weft_loop_t *loop,
                                      weft_loop_exception_handler fn, void *arg)
 {
+    WEFT_REFUSE_NULL_OR(loop, );
     loop->on_error = fn;
     loop->on_error_arg = arg;
 }
@@ -524,6 +537,8 @@ static void default_handler(const weft_loop_error_t *e)
 void weft_loop_call_exception_handler(weft_loop_t *loop,
                                       const weft_loop_error_t *error)
 {
+    WEFT_REFUSE_NULL_OR(loop, );
+    WEFT_REFUSE_NULL_OR(error, );
     if (loop->on_error)
         loop->on_error(loop, error, loop->on_error_arg);
     else
@@ -544,6 +559,8 @@ void weft__loop_report(weft_loop_t *loop, const void *fn, void *arg, int code)
 
 void *weft_loop_service(const weft_loop_t *loop, const weft_loop_service_t *cls)
 {
+    WEFT_REFUSE_NULL_OR(loop, NULL);
+    WEFT_REFUSE_NULL_OR(cls, NULL);
     for (size_t i = 0; i < loop->nservices; i++)
         if (loop->services[i].cls == cls)
             return loop->services[i].state;
@@ -553,6 +570,8 @@ void *weft_loop_service(const weft_loop_t *loop, const weft_loop_service_t *cls)
 int weft_loop_attach_service(weft_loop_t *loop, const weft_loop_service_t *cls,
                              void *state)
 {
+    WEFT_REFUSE_NULL(loop);
+    WEFT_REFUSE_NULL(cls);
     LOOP_OWN_THREAD(loop, "weft_loop_attach_service");
     if (weft_loop_service(loop, cls))
         return weft_fail(WEFT_EEXIST, "loop: service %s already attached",

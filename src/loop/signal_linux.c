@@ -9,6 +9,7 @@
  * mutex, read by the handler through the owned flag, which is set after the
  * thread and cleared before.
  */
+#include "base/check.h"
 #include "loop_int.h"
 
 #include <errno.h>
@@ -136,6 +137,7 @@ int weft_loop_add_signal_handler(weft_loop_t *loop, int sig, weft_callback fn,
 
 int weft_loop_remove_signal_handler(weft_loop_t *loop, int sig)
 {
+    WEFT_REFUSE_NULL(loop);
     LOOP_OWN_THREAD(loop, "weft_loop_remove_signal_handler");
     pthread_mutex_lock(&table_lock);
     if (sig <= 0 || sig >= NSIG || !owned[sig] || owner_loop[sig] != loop) {

@@ -1,6 +1,7 @@
 /* Manager and its proxies: starting and stopping the server, connecting to
  * one, and the calls each proxy turns into a request (see store.c for what
  * the server does with them). */
+#include "base/check.h"
 #include "manager_int.h"
 
 #include <errno.h>
@@ -207,6 +208,7 @@ int weft_manager_connect(weft_manager_t **out, const char *address,
 
 const char *weft_manager_address(const weft_manager_t *m)
 {
+    WEFT_REFUSE_NULL_OR(m, NULL);
     return m ? m->path : NULL;
 }
 
@@ -433,6 +435,7 @@ int weft_dict_proxy_delete(weft_dict_proxy_t *d, const void *key, size_t klen)
 
 int weft_dict_proxy_len(weft_dict_proxy_t *d, size_t *len)
 {
+    WEFT_REFUSE_NULL(len);
     CHECK_PROXY(d, "dict_len");
     weft__wbuf_t w = {0};
     header(&w, OP_DICT_LEN, d->id);
@@ -559,6 +562,7 @@ int weft_list_proxy_delete(weft_list_proxy_t *l, int64_t index)
 
 int weft_list_proxy_len(weft_list_proxy_t *l, size_t *len)
 {
+    WEFT_REFUSE_NULL(len);
     CHECK_PROXY(l, "list_len");
     weft__wbuf_t w = {0};
     header(&w, OP_LIST_LEN, l->id);

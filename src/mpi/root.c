@@ -5,6 +5,7 @@
  * The struct lives on while any task does (each holds a reference), since
  * a task's destroy reaches it; the transport and the thread go at
  * destroy. */
+#include "base/check.h"
 #include "mpi_int.h"
 
 #include <stdarg.h>
@@ -564,6 +565,7 @@ int weft_mpi_submit_name(weft_executor_t *ex, const char *name,
 
 unsigned weft_mpi_live_workers(weft_executor_t *ex)
 {
+    WEFT_REFUSE_NULL_OR(ex, 0);
     struct root *r = weft_executor_impl(ex, &root_class);
     if (r == NULL)
         return 0;

@@ -12,6 +12,7 @@
  * Built only when the build found http-parser (WEFT_HAVE_HTTP_PARSER);
  * without it the functions that parse or serve return WEFT_ENOTSUP.
  */
+#include "base/check.h"
 #include "net_int.h"
 
 #include <stdio.h>
@@ -21,6 +22,8 @@
 
 const char *weft_http_header(const weft_http_message_t *m, const char *name)
 {
+    WEFT_REFUSE_NULL_OR(m, NULL);
+    WEFT_REFUSE_NULL_OR(name, NULL);
     for (size_t i = 0; m && i < m->nheaders; i++)
         if (strcasecmp(m->headers[i].name, name) == 0)
             return m->headers[i].value;
@@ -300,6 +303,9 @@ int weft_http_request(const char *method, const char *host, int port,
                       const char *target, const void *body, size_t len,
                       double timeout, weft_http_message_t *out)
 {
+    WEFT_REFUSE_NULL(method);
+    WEFT_REFUSE_NULL(target);
+    WEFT_REFUSE_NULL(out);
     weft_stream_t *s;
     int rc = weft_open_connection(&s, host, port, timeout);
     if (rc)

@@ -8,6 +8,7 @@
  * that the handler's argument outlives every connection; the listening
  * socket closes as soon as the acceptor ends.
  */
+#include "base/check.h"
 #include "net_int.h"
 
 #include <errno.h>
@@ -203,6 +204,7 @@ int weft_start_server(weft_server_t **out, weft_loop_t *loop, const char *host,
 
 int weft_server_port(const weft_server_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, 0);
     return s->port;
 }
 

@@ -18,6 +18,7 @@
  * stream (or an error) is signalled by one edge only, so once it came the
  * stream always tries recv().
  */
+#include "base/check.h"
 #include "net_int.h"
 
 #include <errno.h>
@@ -124,6 +125,7 @@ void weft_stream_free(weft_stream_t *s)
 
 int weft_stream_fd(const weft_stream_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, -1);
     return s->fd;
 }
 

@@ -30,6 +30,7 @@
  * the cause (a flag) before POKED with release order, so a waiter that sees
  * POKED also sees the cause.
  */
+#include "base/check.h"
 #include "park_int.h"
 
 #include <pthread.h>
@@ -292,6 +293,7 @@ static const weft_park_ops_t word_ops = {word_still_holds, NULL, NULL};
 
 int weft_park_wait(const void *word, uint32_t expected, int64_t deadline)
 {
+    WEFT_REFUSE_NULL(word);
     struct word_check c = {word, expected};
     int rc = weft_park(word, &word_ops, &c, deadline, NULL);
     return rc == WEFT_EAGAIN ? 0 : rc;

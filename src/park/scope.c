@@ -8,6 +8,7 @@
  * cancelled_ is set before the poke and park checks cancelled_ after
  * queueing itself, a cancel that comes while a context is going to sleep is
  * either seen by the check or wakes the sleep. */
+#include "base/check.h"
 #include "park_int.h"
 
 #include <math.h>
@@ -26,6 +27,7 @@ _Static_assert(sizeof(weft_cancel_scope_t) == 56,
 
 void weft_cancel_scope_init(weft_cancel_scope_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, );
     weft__scope(s)->parent_ = NULL;
     weft__scope(s)->waiter_ = NULL;
     weft__scope(s)->deadline_ = WEFT_NEVER;
@@ -39,12 +41,14 @@ void weft_cancel_scope_init(weft_cancel_scope_t *s)
 void weft_cancel_scope_watch(weft_cancel_scope_t *s, const void *word,
                              uint32_t mask)
 {
+    WEFT_REFUSE_NULL_OR(s, );
     weft__scope(s)->watch_ = word;
     weft__scope(s)->watch_mask_ = mask;
 }
 
 void weft_park_poke(weft_waiter_t *w)
 {
+    WEFT_REFUSE_NULL_OR(w, );
     w->ops->wake(w, WEFT_WAITER_POKED);
 }
 
@@ -126,6 +130,7 @@ void weft_cancel_scope_cancel(weft_cancel_scope_t *s)
 
 int weft_cancel_scope_cancelled(const weft_cancel_scope_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, 0);
     return scope_flagged(s);
 }
 

@@ -4,12 +4,14 @@
  * A cancel cannot wake a thread out of a futex it shares with other
  * processes without changing the word itself, so a thread inside a cancel
  * scope sleeps in slices and looks at its scopes between them. */
+#include "base/check.h"
 #include "park_int.h"
 
 #define CANCEL_SLICE_NS 20000000 /* 20 ms */
 
 int weft_park_wait_shared(const void *addr, uint32_t expected, int64_t deadline)
 {
+    WEFT_REFUSE_NULL(addr);
     const _Atomic uint32_t *word = addr;
     weft_waiter_t *w = weft_park_current();
     for (;;) {

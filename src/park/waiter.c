@@ -1,4 +1,5 @@
 /* Waiters: each OS thread's own, the current one, and context ids. */
+#include "base/check.h"
 #include "park_int.h"
 
 #include <pthread.h>
@@ -47,11 +48,13 @@ static void thread_wake(weft_waiter_t *w, uint32_t bits)
 
 uint32_t weft_waiter_state(const weft_waiter_t *w)
 {
+    WEFT_REFUSE_NULL_OR(w, 0);
     return atomic_load_explicit(&weft__waiter(w)->state, memory_order_acquire);
 }
 
 uint32_t weft_waiter_set_state(weft_waiter_t *w, uint32_t bits)
 {
+    WEFT_REFUSE_NULL_OR(w, 0);
     return atomic_fetch_or_explicit(&weft__waiter(w)->state, bits,
                                     memory_order_release);
 }
@@ -70,6 +73,7 @@ static _Atomic uint64_t next_id = UINT64_C(1) << 32;
 void weft_waiter_init(weft_waiter_t *w, const weft_waiter_ops_t *ops,
                       void *data)
 {
+    WEFT_REFUSE_NULL_OR(w, );
     w->ops = ops;
     w->data = data;
     w->id = atomic_fetch_add_explicit(&next_id, 1, memory_order_relaxed);

@@ -1,5 +1,6 @@
 /* Pool's calls: apply, map, starmap, imap, and the async forms behind an
  * AsyncResult. */
+#include "base/check.h"
 #include "pool_int.h"
 
 #include <sched.h>
@@ -247,6 +248,7 @@ int weft_pool_map_async(weft_async_result_t **out, weft_pool_t *p, weft_fn fn,
                         weft_pool_callback callback,
                         weft_pool_error_callback error_callback, void *ctx)
 {
+    WEFT_REFUSE_NULL(out);
     weft_async_result_t *r = NULL;
     int rc = start_map(&r, p, fn, NULL, args, NULL, n, chunksize, 1);
     if (rc)
@@ -266,6 +268,7 @@ int weft_pool_apply_async(weft_async_result_t **out, weft_pool_t *p,
                           weft_fn fn, void *arg, weft_pool_callback callback,
                           weft_pool_error_callback error_callback, void *ctx)
 {
+    WEFT_REFUSE_NULL(out);
     weft_async_result_t *r = NULL;
     void *args[1] = {arg};
     int rc = start_map(&r, p, fn, NULL, args, NULL, 1, 1, 0);
@@ -299,6 +302,7 @@ static const weft_park_ops_t pending_ops = {still_pending, NULL, NULL};
 
 int weft_async_result_wait(weft_async_result_t *r, double timeout)
 {
+    WEFT_REFUSE_NULL(r);
     int64_t deadline;
     int rc = weft_deadline(timeout, &deadline);
     while (rc == 0 && !is_ready(r)) {
@@ -313,11 +317,14 @@ int weft_async_result_wait(weft_async_result_t *r, double timeout)
 
 int weft_async_result_ready(weft_async_result_t *r)
 {
+    WEFT_REFUSE_NULL_OR(r, 0);
     return is_ready(r);
 }
 
 int weft_async_result_successful(weft_async_result_t *r, int *successful)
 {
+    WEFT_REFUSE_NULL(r);
+    WEFT_REFUSE_NULL(successful);
     if (!is_ready(r))
         return weft_fail(WEFT_ESTATE, "the result is not ready");
     *successful = r->code == 0;
@@ -327,6 +334,7 @@ int weft_async_result_successful(weft_async_result_t *r, int *successful)
 int weft_async_result_get(weft_async_result_t *r, double timeout,
                           void **result)
 {
+    WEFT_REFUSE_NULL(r);
     int rc = weft_async_result_wait(r, timeout);
     if (rc)
         return rc;
@@ -564,6 +572,7 @@ int weft_pool_map_bytes(weft_pool_t *p, weft_bytes_fn fn,
 int weft_pool_apply_bytes(weft_pool_t *p, weft_bytes_fn fn, const void *arg,
                           size_t len, weft_bytes_t *result)
 {
+    WEFT_REFUSE_NULL(result);
     weft_async_result_t *r = NULL;
     int rc = weft_pool_apply_async_bytes(&r, p, fn, arg, len, NULL, NULL,
                                          NULL);

@@ -9,6 +9,7 @@
  * over its items and keeps each item's result or error. When the last
  * chunk completes, its callback settles the AsyncResult: the first failing
  * item by position decides the outcome, as in Python. */
+#include "base/check.h"
 #include "pool_int.h"
 
 #include <stdlib.h>
@@ -142,6 +143,7 @@ int weft_thread_pool_pool_new(weft_pool_t **out, unsigned processes)
 
 weft_executor_t *weft_pool_executor(weft_pool_t *p)
 {
+    WEFT_REFUSE_NULL_OR(p, NULL);
     return p->ex;
 }
 
@@ -156,6 +158,7 @@ static int set_state(weft_pool_t *p, int state)
 
 int weft_pool_close(weft_pool_t *p)
 {
+    WEFT_REFUSE_NULL(p);
     return set_state(p, CLOSE);
 }
 
@@ -164,6 +167,7 @@ int weft_pool_close(weft_pool_t *p)
  * may complete a future and run untrack. */
 int weft_pool_terminate(weft_pool_t *p)
 {
+    WEFT_REFUSE_NULL(p);
     weft_lock_acquire_shielded(&p->lock);
     p->state = TERMINATE;
     size_t n = 0;
@@ -192,6 +196,7 @@ static const weft_park_ops_t outstanding_ops = {some_outstanding, NULL, NULL};
 
 int weft_pool_join(weft_pool_t *p, double timeout)
 {
+    WEFT_REFUSE_NULL(p);
     weft_lock_acquire_shielded(&p->lock);
     int running = p->state == RUN;
     weft_lock_release(&p->lock);

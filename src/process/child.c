@@ -23,6 +23,7 @@
  * clean up before it goes (the manager's server) asks for a signal it can
  * watch instead (weft_set_parent_death_signal()).
  */
+#include "base/check.h"
 #include "process_int.h"
 
 #include <errno.h>
@@ -159,6 +160,7 @@ void weft__current_authkey(unsigned char key[WEFT__AUTHKEY_LEN])
 
 const unsigned char *weft_process_authkey(size_t *len)
 {
+    WEFT_REFUSE_NULL_OR(len, NULL);
     pthread_once(&authkey_once, make_authkey);
     if (len)
         *len = sizeof authkey;

@@ -1,6 +1,7 @@
 /* Start methods and contexts: set_start_method(), get_start_method(),
  * get_context(). The default method is forkserver (Python 3.14's choice):
  * safe whatever threads the parent runs. */
+#include "base/check.h"
 #include "process_int.h"
 
 #include <pthread.h>
@@ -74,7 +75,8 @@ int weft_get_context(weft_context_t **out, const char *method)
 
 const char *weft_context_start_method(const weft_context_t *ctx)
 {
-    return weft__method_name(ctx ? ctx->method : METHOD_DEFAULT);
+    WEFT_REFUSE_NULL_OR(ctx, weft__method_name(METHOD_DEFAULT));
+    return weft__method_name(ctx->method);
 }
 
 int weft_set_start_method(const char *method, int force)

@@ -12,6 +12,7 @@
  * child, the channel the server reports the status on), then takes the lock
  * to reap.
  */
+#include "base/check.h"
 #include "process_int.h"
 
 #include <errno.h>
@@ -90,6 +91,7 @@ int weft_process_new(weft_process_t **out, weft_process_fn target,
 
 weft_process_t *weft_process_ref(weft_process_t *p)
 {
+    WEFT_REFUSE_NULL_OR(p, NULL);
     if (p)
         atomic_fetch_add_explicit(&p->refs, 1, memory_order_relaxed);
     return p;
@@ -169,6 +171,7 @@ int weft_process_pass_fd(weft_process_t *p, int fd)
 
 int weft_process_pass(weft_process_t *p, const weft_share_t *h)
 {
+    WEFT_REFUSE_NULL(p);
     if (h == NULL || h->nfds > WEFT_SHARE_MAX_FDS)
         return weft_fail(WEFT_EINVAL, "weft_process_pass: bad share");
     for (uint32_t i = 0; i < h->nfds; i++) {
@@ -181,6 +184,7 @@ int weft_process_pass(weft_process_t *p, const weft_share_t *h)
 
 const weft_share_t *weft_arg_share(const weft_bytes_t *arg, size_t index)
 {
+    WEFT_REFUSE_NULL_OR(arg, NULL);
     if (arg == NULL || arg->data == NULL ||
         arg->len / sizeof(weft_share_t) <= index)
         return NULL;
@@ -388,6 +392,7 @@ int weft_process_join(weft_process_t *p, double timeout)
 
 int weft_process_is_alive(weft_process_t *p)
 {
+    WEFT_REFUSE_NULL_OR(p, 0);
     if (p == NULL)
         return 0;
     if (p->kind == KIND_CURRENT)
@@ -457,6 +462,7 @@ int weft_process_close(weft_process_t *p)
 
 const char *weft_process_name(const weft_process_t *p)
 {
+    WEFT_REFUSE_NULL_OR(p, NULL);
     return p ? p->name : NULL;
 }
 
@@ -485,6 +491,7 @@ int weft_process_set_name(weft_process_t *p, const char *name)
 
 int weft_process_daemon(const weft_process_t *p)
 {
+    WEFT_REFUSE_NULL_OR(p, 0);
     return p ? p->daemon : 0;
 }
 
@@ -500,6 +507,7 @@ int weft_process_set_daemon(weft_process_t *p, int daemon)
 
 int weft_process_pid(const weft_process_t *p)
 {
+    WEFT_REFUSE_NULL_OR(p, 0);
     if (p && p->kind == KIND_CURRENT)
         return (int)getpid();
     return p ? (int)p->pid : 0;
@@ -507,6 +515,7 @@ int weft_process_pid(const weft_process_t *p)
 
 int weft_process_sentinel(const weft_process_t *p)
 {
+    WEFT_REFUSE_NULL_OR(p, -1);
     if (p && p->kind == KIND_PARENT)
         return weft__parent_sentinel();
     return p ? p->pidfd : -1;
@@ -514,5 +523,6 @@ int weft_process_sentinel(const weft_process_t *p)
 
 const char *weft_process_start_method(const weft_process_t *p)
 {
-    return weft__method_name(p ? p->method : METHOD_DEFAULT);
+    WEFT_REFUSE_NULL_OR(p, weft__method_name(METHOD_DEFAULT));
+    return weft__method_name(p->method);
 }

@@ -5,6 +5,7 @@
  * end, then closes the descriptors. The struct itself lives on while any
  * task of the pool does (each holds a reference), since a thread waiting
  * on such a task reads it; it then finds the pool torn down and parks. */
+#include "base/check.h"
 #include "procpool_int.h"
 
 #include <errno.h>
@@ -522,6 +523,7 @@ int weft_process_pool_kill_workers(weft_executor_t *ex)
 
 size_t weft_process_pool_pids(weft_executor_t *ex, int *pids, size_t cap)
 {
+    WEFT_REFUSE_NULL_OR(ex, 0);
     struct pp *pp = pool_of(ex);
     if (pp == NULL)
         return 0;

@@ -46,6 +46,7 @@
  * every sleeper is unparked; the kinds' *_would_block() say no once shut,
  * so none sleeps again on a shut queue.
  */
+#include "base/check.h"
 #include "queue_int.h"
 #include "ring.h"
 
@@ -580,6 +581,8 @@ int weft_queue_is_shutdown(const weft_queue_t *q)
 
 size_t weft_queue_drain(weft_queue_t *q, void **items, size_t max)
 {
+    WEFT_REFUSE_NULL_OR(q, 0);
+    WEFT_REFUSE_NULL_OR(items, 0);
     if (q == NULL || items == NULL)
         return 0;
     size_t n = 0;

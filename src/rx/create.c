@@ -6,6 +6,7 @@
  * stopped (a take downstream, a dispose from another thread), so that an
  * endless range under take(3) stops after three.
  */
+#include "base/check.h"
 #include "rx_int.h"
 
 #include <limits.h>
@@ -305,11 +306,13 @@ void weft_rx_emitter_completed(weft_rx_emitter_t *e)
 
 int weft_rx_emitter_disposed(const weft_rx_emitter_t *e)
 {
-    return !e || rx_stopped(&e->s);
+    WEFT_REFUSE_NULL_OR(e, 1);
+    return rx_stopped(&e->s);
 }
 
 weft_rx_emitter_t *weft_rx_emitter_ref(weft_rx_emitter_t *e)
 {
+    WEFT_REFUSE_NULL_OR(e, NULL);
     if (e)
         rx_ref(&e->s);
     return e;

@@ -17,6 +17,7 @@
  * that subscribe returns later is then the same sink and only its extra
  * reference is dropped.
  */
+#include "base/check.h"
 #include "rx_int.h"
 
 #include <stdio.h>
@@ -40,6 +41,7 @@ void *weft__rx_observable_new(const rx_class_t *cls,
 
 weft_rx_observable_t *weft_rx_observable_ref(weft_rx_observable_t *o)
 {
+    WEFT_REFUSE_NULL_OR(o, NULL);
     if (o)
         atomic_fetch_add_explicit(&o->refs, 1, memory_order_relaxed);
     return o;
@@ -305,7 +307,8 @@ void weft_rx_subscription_dispose(weft_rx_subscription_t *s)
 
 int weft_rx_subscription_closed(const weft_rx_subscription_t *s)
 {
-    return s ? rx_stopped((const rx_sink_t *)s) != 0 : 1;
+    WEFT_REFUSE_NULL_OR(s, 1);
+    return rx_stopped((const rx_sink_t *)s) != 0;
 }
 
 void weft_rx_subscription_free(weft_rx_subscription_t *s)

@@ -15,6 +15,7 @@
  * run; a merge's serializer may hand any producer's values to it), grows
  * the ring instead: blocking there would wait forever.
  */
+#include "base/check.h"
 #include "rx_int.h"
 
 #include <string.h>
@@ -336,6 +337,7 @@ int weft_rx_observe_on(weft_rx_observable_t **out, weft_rx_observable_t *src,
 
 size_t weft_rx_observe_on_dropped(const weft_rx_observable_t *o)
 {
+    WEFT_REFUSE_NULL_OR(o, 0);
     if (!o || o->cls != &observe_on_class)
         return 0;
     return atomic_load(&((rx_op_t *)o)->dropped);

@@ -14,6 +14,7 @@
  * service's destroy then frees what is left on the list, so that nothing
  * leaks whatever is pending at the end.
  */
+#include "base/check.h"
 #include "rx_int.h"
 
 #include <math.h>
@@ -115,6 +116,7 @@ static void run_spawn(rx_action_t *a)
 
 weft_rx_scheduler_t *weft_rx_scheduler_ref(weft_rx_scheduler_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, NULL);
     if (s)
         atomic_fetch_add(&s->refs, 1);
     return s;
@@ -129,7 +131,8 @@ void weft_rx_scheduler_free(weft_rx_scheduler_t *s)
 
 double weft_rx_scheduler_now(const weft_rx_scheduler_t *s)
 {
-    return s ? s->cls->now(s) : weft_monotonic();
+    WEFT_REFUSE_NULL_OR(s, weft_monotonic());
+    return s->cls->now(s);
 }
 
 int weft__rx_check_sched(const weft_rx_scheduler_t *s, const char *what)

@@ -9,6 +9,7 @@
  * read, so a subscriber that leaves meanwhile stays valid until the
  * delivery is through (and hears nothing more: it has stopped).
  */
+#include "base/check.h"
 #include "rx_int.h"
 
 #include <stdio.h>
@@ -355,6 +356,7 @@ void weft_rx_subject_on_completed(weft_rx_subject_t *s)
 
 weft_rx_observable_t *weft_rx_subject_observable(weft_rx_subject_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, NULL);
     return s ? weft_rx_observable_ref(&s->o) : NULL;
 }
 
@@ -368,6 +370,7 @@ static void obs_release(void *ctx) { weft_rx_subject_free(ctx); }
 
 weft_rx_observer_t weft_rx_subject_observer(weft_rx_subject_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, (weft_rx_observer_t){0});
     weft_rx_observer_t o = {obs_next, obs_error, obs_completed, s,
                             obs_release};
     weft_rx_observable_ref(&s->o);
@@ -376,6 +379,7 @@ weft_rx_observer_t weft_rx_subject_observer(weft_rx_subject_t *s)
 
 size_t weft_rx_subject_observers(const weft_rx_subject_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, 0);
     if (!s)
         return 0;
     weft_rx_subject_t *m = (weft_rx_subject_t *)s;

@@ -13,6 +13,7 @@
  * removes. The creator then opens the segment again by its name, so that
  * its descriptor (and a child's copy of it) reads as the name rather than
  * as the nameless file it was made as. */
+#include "base/check.h"
 #include "shm_int.h"
 
 #include <errno.h>
@@ -247,21 +248,25 @@ int weft_shm_attach(weft_shm_t **out, const char *name)
 
 void *weft_shm_buf(const weft_shm_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, NULL);
     return s ? s->buf : NULL;
 }
 
 size_t weft_shm_size(const weft_shm_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, 0);
     return s ? s->size : 0;
 }
 
 const char *weft_shm_name(const weft_shm_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, NULL);
     return s ? s->name : NULL;
 }
 
 int weft_shm_is_creator(const weft_shm_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, 0);
     return s && s->creator;
 }
 

@@ -2,6 +2,7 @@
  * header that says what they are and holds their RLock (a shared one).
  * A Value is an array of one; the two types differ only in what their
  * functions offer. */
+#include "base/check.h"
 #include "shm_int.h"
 
 #include <stdlib.h>
@@ -164,16 +165,19 @@ void weft_value_free(weft_value_t *v)
 
 void *weft_value_ptr(const weft_value_t *v)
 {
+    WEFT_REFUSE_NULL_OR(v, NULL);
     return v ? data_of(&v->b) : NULL;
 }
 
 weft_rlock_t *weft_value_get_lock(const weft_value_t *v)
 {
+    WEFT_REFUSE_NULL_OR(v, NULL);
     return v ? lock_of(&v->b) : NULL;
 }
 
 char weft_value_typecode(const weft_value_t *v)
 {
+    WEFT_REFUSE_NULL_OR(v, 0);
     return v ? v->b.hdr->typecode : '\0';
 }
 
@@ -228,26 +232,31 @@ void weft_array_free(weft_array_t *a)
 
 void *weft_array_ptr(const weft_array_t *a)
 {
+    WEFT_REFUSE_NULL_OR(a, NULL);
     return a ? data_of(&a->b) : NULL;
 }
 
 weft_rlock_t *weft_array_get_lock(const weft_array_t *a)
 {
+    WEFT_REFUSE_NULL_OR(a, NULL);
     return a ? lock_of(&a->b) : NULL;
 }
 
 char weft_array_typecode(const weft_array_t *a)
 {
+    WEFT_REFUSE_NULL_OR(a, 0);
     return a ? a->b.hdr->typecode : '\0';
 }
 
 size_t weft_array_itemsize(const weft_array_t *a)
 {
+    WEFT_REFUSE_NULL_OR(a, 0);
     return a ? (size_t)a->b.hdr->itemsize : 0;
 }
 
 size_t weft_array_len(const weft_array_t *a)
 {
+    WEFT_REFUSE_NULL_OR(a, 0);
     return a ? (size_t)a->b.hdr->length : 0;
 }
 

@@ -15,6 +15,7 @@
  * while gen_ holds what it read; every state change bumps gen_ under the
  * lock, so none is missed. A party that dies while it waits stays counted:
  * the others wait for it until the barrier's timeout breaks it. */
+#include "base/check.h"
 #include "sync_int.h"
 
 WEFT__SYNC_FITS(barrier, 64);
@@ -217,12 +218,14 @@ static int barrier_wait(weft_barrier_t *b, int64_t deadline, unsigned *index)
 
 int weft_barrier_wait(weft_barrier_t *b, unsigned *index)
 {
+    WEFT_REFUSE_NULL(b);
     return barrier_wait(b, default_deadline(b), index);
 }
 
 int weft_barrier_wait_timeout(weft_barrier_t *b, double timeout,
                               unsigned *index)
 {
+    WEFT_REFUSE_NULL(b);
     int64_t deadline;
     int rc = weft_deadline(timeout, &deadline);
     return rc ? rc : barrier_wait(b, deadline, index);
@@ -230,6 +233,7 @@ int weft_barrier_wait_timeout(weft_barrier_t *b, double timeout,
 
 void weft_barrier_reset(weft_barrier_t *b)
 {
+    WEFT_REFUSE_NULL_OR(b, );
     weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
     if (weft__barrier(b)->count_ > 0 && weft__barrier(b)->state_ != DRAINING)
         set_state(b, RESETTING);
@@ -240,6 +244,7 @@ void weft_barrier_reset(weft_barrier_t *b)
 
 void weft_barrier_abort(weft_barrier_t *b)
 {
+    WEFT_REFUSE_NULL_OR(b, );
     weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
     set_state(b, BROKEN);
     weft_lock_release(&weft__barrier(b)->lock_);
@@ -247,11 +252,13 @@ void weft_barrier_abort(weft_barrier_t *b)
 
 unsigned weft_barrier_parties(weft_barrier_t *b)
 {
+    WEFT_REFUSE_NULL_OR(b, 0);
     return weft__barrier(b)->parties_;
 }
 
 unsigned weft_barrier_n_waiting(weft_barrier_t *b)
 {
+    WEFT_REFUSE_NULL_OR(b, 0);
     weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
     unsigned n =
         weft__barrier(b)->state_ == FILLING ? weft__barrier(b)->count_ : 0;
@@ -261,6 +268,7 @@ unsigned weft_barrier_n_waiting(weft_barrier_t *b)
 
 int weft_barrier_broken(weft_barrier_t *b)
 {
+    WEFT_REFUSE_NULL_OR(b, 0);
     weft_lock_acquire_shielded(&weft__barrier(b)->lock_);
     int broken = weft__barrier(b)->state_ == BROKEN;
     weft_lock_release(&weft__barrier(b)->lock_);

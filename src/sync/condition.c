@@ -31,6 +31,7 @@
  * that is, after a notify. Waiters that were between the two steps all
  * return, so a notify(n) may wake more than n of them: callers loop on
  * their predicate, as wait_for() does. */
+#include "base/check.h"
 #include "sync_int.h"
 
 WEFT__SYNC_FITS(condition, 64);
@@ -129,6 +130,7 @@ WEFT_HEAP_PRIMITIVE(weft_condition_t, condition)
 
 int weft_condition_acquire(weft_condition_t *c, double timeout)
 {
+    WEFT_REFUSE_NULL(c);
     weft_rlock_t *r = rlock_of(c);
     return r ? weft_rlock_acquire(r, timeout)
              : weft_lock_acquire(lock_of(c), timeout);
@@ -136,6 +138,7 @@ int weft_condition_acquire(weft_condition_t *c, double timeout)
 
 int weft_condition_release(weft_condition_t *c)
 {
+    WEFT_REFUSE_NULL(c);
     weft_rlock_t *r = rlock_of(c);
     return r ? weft_rlock_release(r) : weft_lock_release(lock_of(c));
 }
@@ -200,6 +203,7 @@ static int wait_until(weft_condition_t *c, int64_t deadline)
 
 int weft_condition_wait(weft_condition_t *c, double timeout)
 {
+    WEFT_REFUSE_NULL(c);
     if (weft__timeout_bad(timeout))
         return weft__timeout_refused(timeout);
     if (!held(c))
@@ -212,6 +216,7 @@ int weft_condition_wait(weft_condition_t *c, double timeout)
 int weft_condition_wait_for(weft_condition_t *c, int (*predicate)(void *arg),
                             void *arg, double timeout)
 {
+    WEFT_REFUSE_NULL(c);
     if (predicate == NULL)
         return weft_fail(WEFT_EINVAL, "wait_for: NULL predicate");
     if (weft__timeout_bad(timeout))
@@ -234,6 +239,7 @@ int weft_condition_wait_for(weft_condition_t *c, int (*predicate)(void *arg),
 
 int weft_condition_notify(weft_condition_t *c, unsigned n)
 {
+    WEFT_REFUSE_NULL(c);
     if (!held(c))
         return weft_fail(WEFT_EPERM, "cannot notify on un-acquired lock");
     if (n == 0)
@@ -250,5 +256,6 @@ int weft_condition_notify(weft_condition_t *c, unsigned n)
 
 int weft_condition_notify_all(weft_condition_t *c)
 {
+    WEFT_REFUSE_NULL(c);
     return weft_condition_notify(c, UINT32_MAX);
 }

@@ -28,6 +28,7 @@
  * The count has 30 bits: a waiter would miss its set() only if exactly a
  * multiple of 2^30 set()s came between its entry and its look, while the
  * first of them had already woken it. */
+#include "base/check.h"
 #include "sync_int.h"
 
 WEFT__SYNC_FITS(event, 16);
@@ -75,6 +76,7 @@ static void wake_all(weft_event_t *e)
 
 void weft_event_set(weft_event_t *e)
 {
+    WEFT_REFUSE_NULL_OR(e, );
     uint32_t w =
         atomic_load_explicit(&weft__event(e)->word_, memory_order_relaxed);
     uint32_t next;
@@ -95,12 +97,14 @@ void weft_event_set(weft_event_t *e)
 
 void weft_event_clear(weft_event_t *e)
 {
+    WEFT_REFUSE_NULL_OR(e, );
     atomic_fetch_and_explicit(&weft__event(e)->word_, ~EVENT_SET,
                               memory_order_relaxed);
 }
 
 int weft_event_is_set(const weft_event_t *e)
 {
+    WEFT_REFUSE_NULL_OR(e, 0);
     return (atomic_load_explicit(&weft__event(e)->word_, memory_order_acquire) &
             EVENT_SET) != 0;
 }
@@ -157,6 +161,7 @@ static int wait_slow(weft_event_t *e, uint32_t w, int64_t deadline)
 
 int weft_event_wait(weft_event_t *e, double timeout)
 {
+    WEFT_REFUSE_NULL(e);
     if (weft__timeout_bad(timeout))
         return weft__timeout_refused(timeout);
     uint32_t w =

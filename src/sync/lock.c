@@ -32,6 +32,7 @@
  * case is sent to lock_shared.c only from the slow paths, and costs the
  * in-process lock nothing.
  */
+#include "base/check.h"
 #include "sync_int.h"
 
 #include <sys/single_threaded.h>
@@ -199,6 +200,7 @@ static __attribute__((noinline)) int acquire_other(weft_lock_t *l,
 
 int weft_lock_acquire(weft_lock_t *l, double timeout)
 {
+    WEFT_REFUSE_NULL(l);
     /* The timeout is checked before the lock is tried: a bad one is
      * refused even when the lock is free. */
     if (!weft__timeout_bad(timeout) && try_lock(l))
@@ -219,6 +221,7 @@ static int acquire_shielded(weft_lock_t *l)
 
 void weft_lock_acquire_shielded(weft_lock_t *l)
 {
+    WEFT_REFUSE_NULL_OR(l, );
     if (try_lock(l))
         return;
     acquire_shielded(l);
@@ -255,6 +258,7 @@ static int release_slow(weft_lock_t *l)
 
 int weft_lock_release(weft_lock_t *l)
 {
+    WEFT_REFUSE_NULL(l);
     if (alone(l) && atomic_load_explicit(&weft__lock(l)->word_,
                                          memory_order_relaxed) == LOCK_LOCKED) {
         atomic_store_explicit(&weft__lock(l)->word_, 0, memory_order_relaxed);
@@ -272,6 +276,7 @@ int weft_lock_release(weft_lock_t *l)
 
 int weft_lock_locked(const weft_lock_t *l)
 {
+    WEFT_REFUSE_NULL_OR(l, 0);
     return (atomic_load_explicit(&weft__lock(l)->word_, memory_order_relaxed) &
             LOCK_LOCKED) != 0;
 }

@@ -9,6 +9,7 @@
  * process id, and a main thread with the dead owner's thread id, is still
  * not the owner. Its Lock reports a dead holder: the next acquirer then
  * holds the RLock once and gets WEFT_EOWNERDEAD. */
+#include "base/check.h"
 #include "sync_int.h"
 
 WEFT__SYNC_FITS(rlock, 32);
@@ -56,6 +57,7 @@ static uint64_t me_for(const weft_rlock_t *r)
 
 int weft_rlock_acquire(weft_rlock_t *r, double timeout)
 {
+    WEFT_REFUSE_NULL(r);
     if (weft__timeout_bad(timeout))
         return weft__timeout_refused(timeout);
     uint64_t me = me_for(r);
@@ -76,6 +78,7 @@ int weft_rlock_acquire(weft_rlock_t *r, double timeout)
 
 int weft_rlock_release(weft_rlock_t *r)
 {
+    WEFT_REFUSE_NULL(r);
     if (owner_of(r) != me_for(r))
         return weft_fail(WEFT_EPERM, "cannot release un-acquired lock");
     if (--weft__rlock(r)->count_ > 0)
@@ -86,10 +89,12 @@ int weft_rlock_release(weft_rlock_t *r)
 
 int weft_rlock_is_owned(const weft_rlock_t *r)
 {
+    WEFT_REFUSE_NULL_OR(r, 0);
     return owner_of(r) == me_for(r);
 }
 
 unsigned weft_rlock_count(const weft_rlock_t *r)
 {
+    WEFT_REFUSE_NULL_OR(r, 0);
     return weft_rlock_is_owned(r) ? weft__rlock(r)->count_ : 0;
 }

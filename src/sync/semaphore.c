@@ -13,6 +13,7 @@
  * Shared (the _init_shared variants): the same protocol, with the waiter
  * sleeping on the kernel's futex of value_ while it holds 0, and release
  * waking through that futex. */
+#include "base/check.h"
 #include "sync_int.h"
 
 WEFT__SYNC_FITS(semaphore, 16);
@@ -148,6 +149,7 @@ static int acquire_slow(weft_semaphore_t *s, int64_t deadline)
 
 int weft_semaphore_acquire(weft_semaphore_t *s, double timeout)
 {
+    WEFT_REFUSE_NULL(s);
     if (weft__timeout_bad(timeout))
         return weft__timeout_refused(timeout);
     if (try_take(s))
@@ -189,6 +191,7 @@ int weft_semaphore_release(weft_semaphore_t *s, unsigned n)
 
 unsigned weft_semaphore_value(const weft_semaphore_t *s)
 {
+    WEFT_REFUSE_NULL_OR(s, 0);
     return atomic_load_explicit(&weft__semaphore(s)->value_,
                                 memory_order_relaxed);
 }

@@ -17,6 +17,7 @@
  * Global state: the slot table. Freeing a local while some thread still
  * holds a value in it is the caller's race, as with pthread_key_delete: the
  * value is dropped without its destructor. */
+#include "base/check.h"
 #include "thread_int.h"
 
 #include <pthread.h>
@@ -98,6 +99,7 @@ void weft_local_free(weft_local_t *l)
 
 void *weft_local_get(const weft_local_t *l)
 {
+    WEFT_REFUSE_NULL_OR(l, NULL);
     if (l == NULL || mine == NULL || l->slot >= mine->cap)
         return NULL;
     const struct value *v = &mine->v[l->slot];

@@ -6,6 +6,7 @@
  * pointer weft_thread_name() returned (and that the log layer reads while
  * another thread may rename) is valid as long as the entry lives. Renames
  * are rare, so the few bytes kept are of no concern. */
+#include "base/check.h"
 #include "thread_int.h"
 
 #include <pthread.h>
@@ -69,8 +70,7 @@ void weft__thread_name_os(const weft_thread_t *t)
 
 const char *weft_thread_name(const weft_thread_t *t)
 {
-    if (t == NULL)
-        return "";
+    WEFT_REFUSE_NULL_OR(t, "");
     return atomic_load_explicit(&t->name, memory_order_acquire)->text;
 }
 

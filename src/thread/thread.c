@@ -21,6 +21,7 @@
  * pthread_join is ever needed, and join works the same from a coroutine
  * (which then suspends alone) as from a thread.
  */
+#include "base/check.h"
 #include "thread_int.h"
 
 #include <pthread.h>
@@ -110,6 +111,7 @@ int weft_thread_new(weft_thread_t **out, weft_fn target, void *arg,
 
 weft_thread_t *weft_thread_ref(weft_thread_t *t)
 {
+    WEFT_REFUSE_NULL_OR(t, NULL);
     /* Relaxed: whoever passes t on already holds a reference. */
     if (t)
         atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
@@ -279,6 +281,7 @@ int weft_thread_join(weft_thread_t *t, double timeout)
 
 int weft_thread_is_alive(const weft_thread_t *t)
 {
+    WEFT_REFUSE_NULL_OR(t, 0);
     return t && atomic_load_explicit(&t->state, memory_order_acquire) ==
                     THREAD_RUNNING;
 }
@@ -304,6 +307,7 @@ int weft_thread_result(const weft_thread_t *t, void **result)
 
 int weft_thread_daemon(const weft_thread_t *t)
 {
+    WEFT_REFUSE_NULL_OR(t, 0);
     return t && atomic_load_explicit(&t->daemon, memory_order_relaxed);
 }
 
@@ -320,11 +324,13 @@ int weft_thread_set_daemon(weft_thread_t *t, int daemon)
 
 uint64_t weft_thread_ident(const weft_thread_t *t)
 {
+    WEFT_REFUSE_NULL_OR(t, 0);
     return t ? atomic_load_explicit(&t->ident, memory_order_relaxed) : 0;
 }
 
 uint64_t weft_thread_native_id(const weft_thread_t *t)
 {
+    WEFT_REFUSE_NULL_OR(t, 0);
     return t ? atomic_load_explicit(&t->native_id, memory_order_relaxed) : 0;
 }
 
