@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The everyday verbs over CMake. `./run TARGET` installs what is missing first.
 #
 #   make test [SAN=thread|address] [CC=clang]   build and run every test

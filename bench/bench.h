@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers for the benchmarks: a clock, medians over repeated runs, and the
  * one line each measurement prints:
  *   bench=<name> impl=<impl> n=<count> median_ns_per_op=<x>

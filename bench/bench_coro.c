@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro_switch and coro_parked_bytes.
  *
  * coro_switch: two tasks on one loop take turns, each yielding with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* submit_wait_empty, fib_forkjoin and map_throughput: weft's thread pool
  * against a plain mutex+condvar pool (raw), GLib's GThreadPool, libuv's
  * uv_queue_work and OpenMP tasks (oneTBB is in bench_executor_tbb.cpp,

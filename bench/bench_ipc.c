@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pipe_roundtrip, pipe_stream, pipe_stream_1mib and process_queue: weft's
  * Connection and process Queue against raw pipes (impl=raw, the limit);
  * Python's multiprocessing.Pipe and Queue are in py_ipc.py.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lock_uncontended and lock_contended: weft's Lock against pthread_mutex
  * (Python's threading.Lock is in py_lock.py).
  * Uncontended: one thread, acquire + release, per pair; first while the

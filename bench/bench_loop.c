@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop_call_soon, loop_timers_zero and loop_timers_random: weft's loop
  * against libuv and libevent (Python's asyncio is in py_asyncio.py).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MPI executor against its peers, under mpirun (the program starts
  * mpirun on itself when it is run plainly):
  *   mpi_roundtrip: one tiny task at a time, submit to result, with 2

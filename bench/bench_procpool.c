@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procpool_roundtrip, procpool_latency and primes_10k: weft's process pool
  * against raw fork+pipe workers (the limit) and, in py_procpool.py,
  * Python's ProcessPoolExecutor and multiprocessing.Pool. Two workers.

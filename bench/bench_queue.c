@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue_mpmc: 2 putter and 2 getter threads pass n items through a queue
  * bounded at 1024, per item (Python's queue.Queue is in py_queue.py).
  *   weft  weft_queue_t, bounded and blocking (put/get WEFT_FOREVER);

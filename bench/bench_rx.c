@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rx_map_filter and rx_merge_threads: weft's reactive streams against the
  * same work written by hand in C (RxPY is in py_rx.py).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shared_counter: 2 processes x 1,000,000 increments of a shared Value
  * under its lock (Value('i', 0) and get_lock(), as the seeds' counter),
  * per increment; Python's multiprocessing.Value is in py_shm.py. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tcp_echo and tcp_echo_100: 64-byte ping-pong over loopback TCP, weft
  * against libuv (Python's asyncio protocol and streams are in
  * py_asyncio.py).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """asyncio's side of bench_loop, bench_coro and bench_tcp, printed in the
 benchmarks' line format (impl=python, or python.protocol and
 python.streams for the two ways asyncio does TCP). The same workloads as

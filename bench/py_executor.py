@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """submit_wait_empty, fib_forkjoin and map_throughput for Python's
 ThreadPoolExecutor (2 workers), in the benchmarks' line format. Python is
 slow, so it runs fewer tasks and reports per task. Its fork-join deadlocks

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pipe_roundtrip, pipe_stream, pipe_stream_1mib and process_queue for
 Python's multiprocessing.Pipe and multiprocessing.Queue, in the benchmarks'
 line format (impl=python). Children are started with the fork method before

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """lock_uncontended and lock_contended for Python's threading.Lock, printed
 in the benchmarks' line format (impl=python)."""
 import statistics

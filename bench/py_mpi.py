@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """mpi_roundtrip for mpi4py.futures (Debian's python3-mpi4py): one tiny task
 at a time, submit to result, with 2 worker ranks, in the benchmarks' line
 format. Run plainly, it starts itself under mpirun with Debian's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """procpool_roundtrip, procpool_latency, procpool_1mib and primes_10k for
 Python's ProcessPoolExecutor and multiprocessing.Pool (2 workers), in the
 benchmarks' line format. Python is slow, so it runs fewer tasks and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """queue_mpmc for Python's queue.Queue: 2 putter and 2 getter threads pass
 n items through a Queue(maxsize=1024), per item, in the benchmarks' line
 format (impl=python). Fewer items than the C programs: it is slower."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """RxPY's side of bench_rx (Debian's python3-rx, RxPY 3), in the
 benchmarks' line format (impl=rxpy): the same workloads as the C program,
 with smaller counts since RxPY is slow; each line says the count it ran.

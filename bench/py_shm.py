@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """shared_counter for Python's multiprocessing.Value: 2 processes each
 incrementing Value('i', 0) under get_lock(), in the benchmarks' line format
 (impl=python). The processes wait on an Event, as bench_shm.c's do at their

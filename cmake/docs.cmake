@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The reference: HTML and section-3 man pages made by Doxygen (Debian's
 # doxygen; `./run docs` installs it) from the public headers' comments and
 # the guides in docs/. Built with the library when doxygen is found, so that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make install: both libraries, the headers, a pkg-config file and a CMake
 # package, so that users build with `pkg-config --cflags --libs weft` or
 # `find_package(weft)` and `target_link_libraries(app weft::weft)`. Where

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # What weft needs, checked when CMake configures, each with a message that
 # names what is missing (README.md: requirements):
 #   - Linux: weft waits with futex, epoll, eventfd, signalfd and timerfd, and

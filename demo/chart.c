@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The chart: gnuplot (Debian's gnuplot-nox) draws the results as PNG and
  * SVG, from a script that holds its own data (demo-chart.gp, left beside
  * the pictures so that anyone can redraw or restyle them). Up to four

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CPU-bound section: seed 003's prime factorization of 10,000 random
  * numbers in [20,000, 100,000,000], and the same job ten times over, where
  * parallelism has room to pay. Serially, on the thread pool and on the

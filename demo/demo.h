@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft-demo: what weft does that Python cannot, measured side by side.
  *
  * The program runs four sections, each on the seeds' own examples:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CPU-bound job (factor.h): seed 003's calculatePrimeFactors on
  * batches of numbers, and the checksum every form must agree on. */
 #include "factor.h"

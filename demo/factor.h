@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CPU-bound job of weft-demo (seed 003's prime factorization) and its
  * checksum, shared by weft-demo (cpu.c) and weft-demo-mpi (mpi/), so that
  * every form, in-process or on MPI ranks, runs the same code on the same

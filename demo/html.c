@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demo-report.html: one file that a browser opens offline, holding the
  * four tables (as the terminal shows them) and the chart (the SVG inline,
  * so that the page needs nothing beside it; the PNG is linked). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The I/O-bound section: the seeds' downloads (urlretrieve of ten images in
  * seed 003, urlopen of seven pages in seed 000, download() in seed 002),
  * against a web server that answers each request after a delay: serially,

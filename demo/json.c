@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The results as JSON: one object, each result on a line of its own with
  * its keys always in the same order, so that a reader without a JSON
  * library can still take it line by line. Times are seconds; a negative

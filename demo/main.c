@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft-demo's command line: options, the machine, and the four sections
  * in order. See demo.h for what each section shows. */
 #include <getopt.h>

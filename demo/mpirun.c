@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The CPU section's MPI column: weft-demo-mpi (demo/mpi/) under mpirun.
  * The MPI executor's ranks are started by mpirun, so they cannot be made
  * inside this process; the companion program runs the same job (factor.h)

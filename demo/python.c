@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Python side: finding an interpreter and the seeds' programs
  * (examples/python/), running one under a time limit, and reading the
  * "result" lines it prints (tab-separated key=value fields). */

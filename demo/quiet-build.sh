@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # demo/quiet-build.sh LOG COMMAND...
 #
 # Runs the build COMMAND with all its output in LOG, and shows one line

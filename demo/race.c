@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Races that show: seed 002's counter, `temp = counter; counter = temp +
  * 1`, run by several threads and then by several processes on one counter
  * in shared memory, without a lock and with one. weft's threads run in

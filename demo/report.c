@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The tables on the terminal, and the files beside them: the results as
  * JSON, the chart (chart.c) and the HTML page (html.c). */
 #include <errno.h>

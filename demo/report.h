@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the three outputs (the text tables, the JSON, the HTML page and its
  * chart) share: finding a result, and writing numbers the same way. */
 #ifndef WEFT_DEMO_REPORT_H

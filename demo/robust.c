@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Robustness, live: a process pool of two workers runs eight tasks, of
  * which one crashes its worker (SIGSEGV) and one never returns. In weft
  * the crash fails that task alone (WEFT_EWORKERDIED, naming the worker and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The four tables, as text: what the terminal shows, and what the HTML
  * page shows in <pre> blocks. Each puts weft and Python side by side on
  * the same work. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Doxygen's input filter for the public headers (FILTER_PATTERNS in
 # Doxyfile.in). It makes doxygen read the headers' conventions, one line in,
 # one line out, so that doxygen's line numbers stay the headers' (but in the
@@ -16,29 +17,30 @@ function indent(s) { match(s, /^[ \t]*/); return RLENGTH }
 #    holds, the Python it mirrors) and then its "Defaults for this layer"
 #    paragraph, wherever the header's comment has it: that paragraph moves
 #    up to second place, the same lines in another order.
-function defaults_first(    j0, k, ds, de, fs, m, order) {
-    if (line[1] !~ /^\/\*\*/)
+function defaults_first(    b, j0, k, ds, de, fs, m, order) {
+    b = line[1] ~ /SPDX-License-Identifier/ ? 2 : 1 # the licence's tag
+    if (line[b] !~ /^\/\*\*/)
         return
-    for (j0 = 1; j0 <= n && line[j0] !~ /\*\//; j0++)
+    for (j0 = b; j0 <= n && line[j0] !~ /\*\//; j0++)
         ;
     if (line[j0] !~ /\\file/)
         return
     ds = 0
-    for (k = 2; k < j0; k++)
+    for (k = b + 1; k < j0; k++)
         if (line[k] ~ /^ \* Defaults for this layer/) { ds = k; break }
     fs = 0
-    for (k = 2; k < ds; k++)
+    for (k = b + 1; k < ds; k++)
         if (line[k] ~ /^ \*[ \t]*$/) { fs = k; break }
     if (ds == 0 || fs == 0 || fs + 1 == ds)
         return
     for (de = ds; de + 1 < j0 && line[de + 1] !~ /^ \*[ \t]*$/; de++)
         ;
-    m = 0
-    for (k = 1; k <= fs; k++) order[++m] = line[k]
+    m = b - 1
+    for (k = b; k <= fs; k++) order[++m] = line[k]
     for (k = ds; k <= de; k++) order[++m] = line[k]
     order[++m] = line[ds - 1]
     for (k = fs + 1; k <= ds - 2; k++) order[++m] = line[k]
-    for (k = 1; k <= m; k++) line[k] = order[k]
+    for (k = b; k <= m; k++) line[k] = order[k]
 }
 { line[NR] = $0 }
 END {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seeds' concurrent downloads: ten "images" from a web server that
  * answers each request after a delay (a local HTTP server here, on a
  * thread of its own, answering after 0.2 s), fetched one after another,

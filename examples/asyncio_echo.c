@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asyncio's TCP echo server and client (the streams example of Python's
  * documentation): the server handles each connection as a task, and the
  * client's calls read like blocking code while they suspend only it.

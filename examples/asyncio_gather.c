@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* asyncio.gather over tasks that sleep: they sleep at the same time, so
  * the whole takes as long as the longest, and the results come back in the
  * order the tasks were given, whatever order they finish in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event-driven programming: the seeds' turtle, without a screen. Key
  * presses are events emitted from a keyboard thread; the loop picks them
  * up and runs the handler registered for each, as turtle's

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The seeds' examples (`./run examples`): runs the programs listed in
 # examples/demo.list, in order, each under a heading that says which Python
 # it mirrors; or only those named (`./run examples ONLY="queue_basic

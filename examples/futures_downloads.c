@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* concurrent.futures: a dict from each future to its input, read back as
  * the futures complete (the seeds' future_to_url). The "downloads" are
  * simulated: a short sleep, then a size computed from the name; one URL

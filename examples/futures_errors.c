@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* concurrent.futures: a task that fails for input 3 fails only its own
  * future; result() then gives its code and message, like Python's raise
  * (the seeds' task_with_error). */

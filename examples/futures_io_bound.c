@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* concurrent.futures: a ThreadPoolExecutor of three workers runs five
  * I/O-bound tasks that sleep, and as_completed hands back each result as it
  * completes (the seeds' io_bound_task, with a second scaled to 0.1 s). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seeds' ProgressTracker: twenty tasks on four workers, and a progress
  * line (percent, count, rate, ETA) as each completes. On a terminal the
  * line redraws in place; into a pipe or file it prints plain lines. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* concurrent.futures: executor.map(square, range(1, 6)) gives results in
  * input order; submit + as_completed gives them as they complete (the
  * seeds' square examples). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Logging with thread names: the seed's last threading example. Python:
  *
  *     logging.basicConfig(level=logging.DEBUG,

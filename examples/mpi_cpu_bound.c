@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seeds' CPU-bound example (procpool_cpu_bound.c) on MPI ranks, as
  * mpi4py.futures' MPIPoolExecutor runs it: cpu_bound_task(n) = sum of i*i
  * for i < n over 10**6 ... 4*10**6, read with as_completed. It differs from

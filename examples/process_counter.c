@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 100 processes incrementing a shared Value under a Lock. Python:
  *
  *     counter = multiprocessing.Value('i', 0)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The doubler over five processes, each saying its name: the seed's first
  * multiprocessing example. Python:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A process that starts five threads: the seed's hybrid of processes and
  * threads. Python:
  *

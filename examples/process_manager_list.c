@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A Manager list appended to by three processes. Python:
  *
  *     def process_shared_list(shared_list):

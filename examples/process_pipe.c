@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A child sending a message back through a Pipe. Python:
  *
  *     def child(conn):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Squares through a process Queue. Python:
  *
  *     def square(x, output_queue):

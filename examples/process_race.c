@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Five processes, a thousand increments each, of a shared Value: without a
  * lock, and with one. Python:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* concurrent.futures: cpu_bound_task(n) = sum of i*i for i < n over 10**6,
  * 2*10**6, 3*10**6 and 4*10**6, on ProcessPoolExecutor(max_workers=4), read
  * with as_completed and a dict from future to input (the seeds' example).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Processing a large CSV file in parallel chunks on worker processes (the
  * seeds' parallel_csv_processing): rows are read into chunks of 1,000, each
  * chunk goes to a worker as its text, and each worker gives back its rows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* concurrent.futures: ProcessPoolExecutor(3) computing the factorials of
  * 10, 20, 30, 40 and 50 exactly, read with as_completed (the seeds'
  * cpu_bound_task). The big integers are GMP's; each travels back from its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The prime factors of 10,000 random numbers between 20,000 and
  * 100,000,000 (the seeds' number crunching): serially, on the thread pool
  * and on the process pool, all three giving the same factors. The numbers

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiprocessing: with Pool(4) as p: print(p.map(square, [1, 2, 3, 4, 5])),
  * on worker processes. */
 #include <stdio.h>

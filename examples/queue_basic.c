@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A producer fills a Queue, then a consumer empties it while it is not
  * empty: the seed's "Thread-safe Queues" example. Python:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A producer and a consumer over a Queue, with a stop sentinel and
  * task_done: the seed's producer-consumer example. Python:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A worker thread processes the items of a Queue until it takes the None
  * sentinel: the seed's "Thread Communication" example. Python:
  *

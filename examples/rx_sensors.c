@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The thermometer grown up: three sensors read on threads of a pool, each
  * in bursts of jittery readings that settle (debounce keeps a burst's last
  * reading); the settled readings of all three are merged into one stream,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reactive programming: the seeds' data-centre thermometer. A stream of
  * temperature readings (rx.from_iterable(range(10))) is observed by an
  * observer with on_next, on_error and on_completed, which warns above 6

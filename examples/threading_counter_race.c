@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A race, and the Lock that fixes it: the seed's unprotected counter next to
  * the protected one, 5 threads x 100,000 increments each. Python:
  *

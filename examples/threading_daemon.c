@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A daemon thread does not hold up exit: the seed's background printer.
  * Python:
  *

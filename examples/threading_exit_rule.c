@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Python's exit rule: returning from main does not cut short a thread that
  * is not a daemon. weft joins every such thread as the process exits, as
  * Python's interpreter does, so the worker's last lines come after main's.

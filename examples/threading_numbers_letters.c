@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Two threads, one printing numbers and one letters, then both joined: the
  * seed's "Creating Threads" example. Python:
  *

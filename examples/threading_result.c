@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Threads that return a value: the seed's ResultThread, which subclasses
  * Thread to keep what its target returned. In weft every thread keeps it:
  * weft_thread_result(). Python:

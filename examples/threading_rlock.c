@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* RLock re-entry: the seed's Counter, whose increment_many holds the lock
  * and calls increment, which takes it again. Python:
  *

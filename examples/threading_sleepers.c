@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Five threads that each sleep, then report: the seed's first threading
  * example. They sleep together, so the whole run takes about one sleep, not
  * five. Python:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* threading.Timer: one timer fires after its interval, another is cancelled
  * before it fires, and its function never runs. Python:
  *

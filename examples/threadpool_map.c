@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiprocessing.dummy: Pool(7).map over a list, serially and with the
  * thread pool, giving the same results in the same order (the seeds'
  * get_url_resp; the pages are simulated with a short sleep each). */

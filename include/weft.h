@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft: Python's concurrency toolkit, in C. This header includes every
  * layer's header, in layer order; each also compiles alone.
  * \file */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft-demo-mpi: weft-demo's MPI column. The MPI executor needs its ranks
  * started by mpirun, so weft-demo cannot make it in its own process; it
  * runs this program instead, once per worker count, as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 003: ten downloads, one after another, then a thread each.
 import threading
 import urllib.request

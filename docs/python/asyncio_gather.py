@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # asyncio.gather over tasks that sleep (the Python that
 # examples/asyncio_gather.c mirrors; the seeds name asyncio without an
 # example of it).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 001: ThreadPoolExecutor.map, then submit + as_completed.
 import concurrent.futures
 

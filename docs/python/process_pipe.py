@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 004: a child sends data back through a Pipe.
 from multiprocessing import Pipe, Process
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 000: a ProcessPoolExecutor of 3 computing factorials.
 import concurrent.futures
 

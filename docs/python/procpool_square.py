@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 004: Pool(4).map on worker processes.
 from multiprocessing import Pool
 

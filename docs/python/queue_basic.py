@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 004: a producer fills a Queue, then a consumer empties it.
 import threading
 import queue

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 002: a producer and a consumer, a stop sentinel and task_done.
 import queue
 import threading

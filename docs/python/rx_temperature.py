@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 003: the data-centre thermometer, an Observer over readings (RxPY).
 import rx
 from rx import Observable, Observer

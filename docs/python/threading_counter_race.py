@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 002: a counter race, and the Lock that fixes it.
 import threading
 

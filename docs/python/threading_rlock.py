@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Seed 002: an RLock taken again by the thread that holds it.
 import threading
 

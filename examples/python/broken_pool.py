@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A process pool where one task crashes its worker and one hangs: what
 weft-demo shows beside weft's process pool (demo/robust.c). Eight tasks on
 ProcessPoolExecutor(max_workers=2): squares, but task 2 dies of SIGSEGV and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Seed 002's counter race, with threads and with processes, without and
 with a lock, sized as weft-demo's (demo/race.c):
 

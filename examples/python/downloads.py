@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The seeds' downloads (seed 003's downloadImage, seed 000's get_url_resp,
 seed 002's download) against weft-demo's local server, which answers each
 request after a delay: one form, N requests, the way weft-demo does it

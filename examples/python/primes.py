@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Seed 003's number crunching: the prime factors of 10,000 random numbers
 between 20,000 and 100,000,000, serially, on a ThreadPoolExecutor and on a
 ProcessPoolExecutor, the way weft-demo does it (demo/cpu.c), on the same

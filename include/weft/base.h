@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/base.h: error codes and messages, timeouts and clocks, byte strings,
  * symbol names and the version.
  *

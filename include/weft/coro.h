@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/coro.h: coroutines as tasks on a loop, asyncio's Task, gather,
  * wait_for, timeout, shield and TaskGroup.
  *

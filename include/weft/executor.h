@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/executor.h: the Executor interface and the thread pool, Python's
  * concurrent.futures.Executor and ThreadPoolExecutor.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/future.h: Future, wait, as_completed and a progress bar, Python's
  * concurrent.futures.Future and its module functions.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/ipc.h: Pipe and Connection, and the Queue, JoinableQueue and
  * SimpleQueue that cross processes: Python's multiprocessing.Pipe,
  * multiprocessing.connection.Connection and multiprocessing.Queue.

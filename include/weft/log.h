@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/log.h: logging that knows threads and processes, Python's `logging`
  * with its basicConfig, levels and %(name)s format fields.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/loop.h: the event loop, asyncio's loop and the event-driven programs
  * built on it (callbacks, timers, file descriptors, signals, an event
  * emitter).

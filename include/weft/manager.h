@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/manager.h: a server process holding shared dicts and lists, and the
  * proxies that reach them: Python's multiprocessing.Manager(), dict() and
  * list(), and BaseManager.connect().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/mpi.h: the Executor interface on MPI ranks, mpi4py.futures'
  * MPIPoolExecutor and MPICommExecutor, without an interpreter or pickling.
  *

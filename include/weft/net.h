@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/net.h: TCP streams and servers (asyncio's open_connection,
  * start_server, StreamReader and StreamWriter), and the small HTTP/1.1
  * client and server the examples and the demo use.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/park.h: the one way to block.
  *
  * Every blocking call in weft (lock, condition, semaphore, event, barrier,

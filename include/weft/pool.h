@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/pool.h: multiprocessing.Pool's API over any executor: so
  * multiprocessing.dummy.ThreadPool over the thread pool today, and the
  * process Pool over the process pool (procpool layer).

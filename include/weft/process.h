@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/process.h: Process, the start methods, and who is who among
  * processes: Python's multiprocessing.Process, set_start_method(),
  * get_context(), current_process(), parent_process(), active_children() and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/procpool.h: the process pool, Python's ProcessPoolExecutor (and,
  * through the pool layer, multiprocessing.Pool), with what pebble and loky
  * add to it: a worker that dies fails only its own task, and tasks have

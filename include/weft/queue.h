@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/queue.h: Queue, LifoQueue, PriorityQueue and SimpleQueue, Python's
  * `queue` module, for threads (and, with the coro layer, coroutines) of one
  * process. The ipc layer has the queues that cross processes.

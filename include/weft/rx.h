@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/rx.h: reactive streams, ReactiveX as RxPY has it: Observable,
  * Observer, Subject, the operators, and schedulers that are weft's own
  * executors and loops.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/shm.h: SharedMemory, Value and Array: Python's
  * multiprocessing.shared_memory.SharedMemory and multiprocessing.Value and
  * Array. The sync primitives that live in such memory are sync.h's, set up

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/sync.h: Lock, RLock, Condition, Semaphore, BoundedSemaphore, Event
  * and Barrier, the primitives of Python's `threading` module.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /** weft/thread.h: Thread, Timer, thread-local storage, and the registry
  * behind current_thread(), main_thread(), active_count() and enumerate():
  * Python's threading.Thread, without a GIL (threads run in parallel).

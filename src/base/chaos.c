@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The chaos build's perturbation points (chaos.h). */
 #include "base/chaos.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Schedule perturbation: the chaos build (make test SAN=chaos).
  *
  * Every place where a lock-free or wait/wake algorithm publishes or reads

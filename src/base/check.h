@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* src/base/check.h: refusing a NULL argument the same way in every layer.
  *
  * A public function that needs an object refuses NULL as Python refuses

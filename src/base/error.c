@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Error codes, their texts, and each thread's last message. */
 #include "base/check.h"
 #include "weft/base.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Functions by their place in the loaded images (image.h). */
 #include "base/image.h"
 

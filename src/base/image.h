@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Functions by their place in the loaded images (the executable and the
  * shared objects), so that another process of the same program finds the
  * same function wherever ASLR put its image there: the image's path and

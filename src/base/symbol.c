@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Names of functions, from the dynamic linker's tables. */
 #include "weft/base.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Clocks and deadlines. Deadlines are nanoseconds on CLOCK_MONOTONIC, the
  * clock futex waits and timerfds measure against, so a deadline computed once
  * can be handed to the kernel as is. */

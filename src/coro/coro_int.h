@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the coro layer only: the context switch, the stack pool, the task
  * object, and each thread's scheduler state. */
 #ifndef WEFT_CORO_INT_H

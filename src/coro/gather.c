@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gather and wait_for: waiting on several futures, and on one with a
  * timeout, the way asyncio does, on top of weft_wait and cancel scopes. */
 #include "coro_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Task groups: asyncio.TaskGroup on a cancel scope.
  *
  * Opening a group enters a cancel scope in the caller's context; waiting

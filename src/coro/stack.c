@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The stack pool.
  *
  * A stack is one anonymous mapping: usable bytes on top, and below them a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The context switch on AArch64 (AAPCS64).
  *
  * A switch saves the callee-saved registers (x19-x28, the frame pointer

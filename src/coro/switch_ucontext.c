@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The portable context switch: ucontext, for the architectures without a
  * hand-written one (or when WEFT_CORO_UCONTEXT asks for it). swapcontext
  * also saves and restores the signal mask, a system call each time, so it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The context switch on x86-64 (System V ABI).
  *
  * A switch pushes the six callee-saved registers (rbp, rbx, r12-r15) on the

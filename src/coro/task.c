@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tasks: coroutines on a loop, and how park waits through them.
  *
  * The waiter. While a task runs, its weft_waiter_t is the thread's current

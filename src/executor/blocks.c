@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Memory for tasks: blocks of one size recycled through per-thread
  * magazines (Bonwick's magazine allocator, as in Solaris' kmem).
  *

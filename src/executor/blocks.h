@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Memory for the thread pool's tasks: one block size, recycled across
  * threads without malloc in the steady state. Inside the executor layer
  * only. Every block has the same size (the caller's, always the same). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Byte chunks: several items of a byte map that travel as one byte task.
  *
  * A byte map's chunk must run on any executor, including a process pool

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The work-stealing deque.
  *
  * Invariants: items live in array[top..bottom); only the owner moves

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The work-stealing deque of one worker (Chase and Lev; the C11 orders of
  * Le, Pop, Cohen and Zappa Nardelli, "Correct and Efficient Work-Stealing
  * for Weak Memory Models", 2013). The owner pushes and pops at the bottom;

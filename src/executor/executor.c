@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The Executor interface: one wrapper over each backend's class, so that
  * submit, map and shutdown read the same for threads, processes and MPI. */
 #include "base/check.h"

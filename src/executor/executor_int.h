@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the executor layer only. */
 #ifndef WEFT_EXECUTOR_INT_H
 #define WEFT_EXECUTOR_INT_H

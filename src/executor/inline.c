@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The inline executor: each task runs at submit, on the caller's thread,
  * so tests can make ordering deterministic. */
 #include "executor_int.h"

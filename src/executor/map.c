@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Executor.map as an iterator, over any executor.
  *
  * Items go in chunks of chunksize, one task a chunk, and each item keeps

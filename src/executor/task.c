@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The thread pool's task objects: a future and its call in one block of
  * 120 bytes, from the executor's block allocator (blocks.c), since a pool
  * can go through millions of them a second and malloc would dominate. */

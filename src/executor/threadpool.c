@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The thread pool: ThreadPoolExecutor over work-stealing workers.
  *
  * Submissions from outside go to the injection queue (lock-free appends);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The thread pool's parts, shared by threadpool.c (the pool and its
  * queues), worker.c (what a worker does) and task.c (task objects). Inside
  * the executor layer only.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What a worker of the thread pool does: find work, run it, help while it
  * waits, sleep when there is nothing.
  *

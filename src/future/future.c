@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Future: concurrent.futures.Future, one type for every backend.
  *
  * Design. Everything that changes a future goes through its state word (see

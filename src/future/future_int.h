@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the future layer only: the future's layout and its state word. */
 #ifndef WEFT_FUTURE_INT_H
 #define WEFT_FUTURE_INT_H

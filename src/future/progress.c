@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A progress bar over tasks: the seeds' ProgressTracker.
  *
  * On a terminal it redraws one line in place ("\r... "); elsewhere (a pipe,

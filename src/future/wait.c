@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* as_completed and wait over futures from any mix of backends.
  *
  * Design. The iterator registers one callback node per distinct future

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Connection: multiprocessing.connection.Connection over pipes or a stream
  * socket, with framed messages (frame.c).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Frames and the frame reader (see frame.h).
  *
  * The reader keeps the bytes it was given in one buffer and hands out

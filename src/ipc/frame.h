@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Frames on a byte stream, and a reader that cuts a stream into frames:
  * shared by Connection (blocking) and the manager's server (which feeds
  * bytes as they come). Plain C with no other weft code, so that a fuzzer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the ipc layer only. */
 #ifndef WEFT_IPC_INT_H
 #define WEFT_IPC_INT_H

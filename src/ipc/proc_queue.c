@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Queue, JoinableQueue and SimpleQueue between processes.
  *
  * Layout. A memfd holds a header page and, after it, a ring of cap bytes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Formats: Python's %(field)s strings, compiled once by basic_config into
  * pieces, then rendered into one line per record.
  *

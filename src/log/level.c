@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Level names, as Python's logging.getLevelName() gives them. */
 #include "log_int.h"
 

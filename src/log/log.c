@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Logging: the configuration, and emitting a record as one write(2).
  *
  * A record is gathered (time, ids, thread name, the message) before the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the log layer only: a format compiled into pieces, the record they
  * are filled from, and the rendering of one record into one line. */
 #ifndef WEFT_LOG_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The event emitter: named events matched to handlers, run on a loop.
  *
  * emit() may come from any thread: it checks that someone listens, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run_in_executor: blocking work handed to an executor, whose future the
  * loop (or a task on it) waits on like any other. */
 #include "loop_int.h"

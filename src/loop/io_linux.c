@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* I/O on Linux: epoll for file descriptors, an eventfd to wake a sleeping
  * loop, and the queue of call_soon_threadsafe.
  *

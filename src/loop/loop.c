@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The loop: its life, its iterations, call_soon and handles, the exception
  * handler, services, and each thread's running and default loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the loop layer only: the loop's layout, its ready ring, its timer
  * queue and its handle nodes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signals on the loop, through a signalfd.
  *
  * A signal handled by a loop is blocked in the loop's thread, so the kernel

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The timer queue: a 4-ary min-heap plus a sorted lane.
  *
  * Timers are ordered by (when, seq): deadline first, then the order they

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Futures on the loop: call_when_done and run_until_complete.
  *
  * A future may complete on any thread, and after the loop that waits for it

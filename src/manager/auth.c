@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Mutual challenge-response authentication, with libsodium.
  *
  *   server -> client  "WEFTMGR1" + 32 random bytes (the server's challenge)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A client's connection to the manager's server: one Connection over the
  * Unix socket, authenticated, shared by a manager and its proxies (counted
  * references), one request and its response at a time under a lock. */

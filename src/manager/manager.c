@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Manager and its proxies: starting and stopping the server, connecting to
  * one, and the calls each proxy turns into a request (see store.c for what
  * the server does with them). */

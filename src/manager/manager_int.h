@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the manager layer only: the wire format, authentication, the
  * client's connection, the server's store and the server itself. */
 #ifndef WEFT_MANAGER_INT_H

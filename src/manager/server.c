@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The manager's server: the target of its process.
  *
  * The main thread waits on three things: the listening socket (a new client

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the manager's server holds: its dicts and lists, by id, and the
  * request interpreter. The server runs one request at a time (under its
  * lock), so nothing here is shared while it runs.

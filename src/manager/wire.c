@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Building and reading the manager's messages: numbers in little-endian
  * order, byte strings as a 4-byte length and the bytes. A reader never
  * trusts a length: reading past the end marks it failed, and the request

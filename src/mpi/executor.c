@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MPI executor's constructors: MPI's start and end, the split of a
  * communicator into the root and its workers, and the worker ranks'
  * serving. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Frames: how the root and its workers pack heads and bodies into the
  * messages a transport carries, and how a receiver walks them. A received
  * message is checked frame by frame: a size that is too small, not a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waiting without spinning: the back-off of a progress thread.
  *
  * MPI gives no descriptor to sleep on, so a progress thread with traffic

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The executor with in-process workers: rank 0 is the root (the caller),
  * ranks 1..n are threads that serve as worker ranks do, all over the
  * local transport. For tests: the core runs as it does over MPI, with no

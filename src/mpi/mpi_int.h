@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the mpi layer only: the transport interface, the frames the root
  * and its workers exchange, and the state of each side.
  *

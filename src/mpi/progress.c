@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The root's progress thread: the only thread that touches the transport.
  *
  * Each turn it (1) moves tasks from the queue to the workers with room,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Task names: the registry a program fills on every rank, the list each
  * worker sends at start-up, and the comparison the root makes of it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The root: the executor's class, submission, shutdown and teardown, and
  * the start-up that checks every worker's task names and runs the
  * initializer. The progress thread (progress.c) does the rest.

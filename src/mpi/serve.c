@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A worker rank: the start-up, then serving tasks until the root says EXIT.
  *
  * Two threads. The progress thread makes every transport call: it reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The in-process transport: "ranks" that are threads of one process, each
  * with a mailbox in a shared hub. A send hands the message's bytes to the
  * receiver's mailbox (complete at once); a poll takes the oldest. It lets

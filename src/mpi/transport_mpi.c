@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MPI transport: messages of any size between the ranks of a
  * duplicate of the caller's communicator, with nonblocking calls only, all
  * made by one thread at a time (the progress thread).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* open_connection: resolve, then try each address in turn with a
  * non-blocking connect that waits for writability like any write. */
 #include "net_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTTP/1.1 over weft streams, parsed by http-parser (Debian's
  * libhttp-parser-dev, the parser Node.js used for years) rather than by a
  * parser of our own.

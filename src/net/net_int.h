@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the net layer only: the stream's layout and the helpers that the
  * server and the HTTP code share with it. */
 #ifndef WEFT_NET_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* start_server: a listening socket and an accepting task on the loop.
  *
  * The acceptor is a task: it accepts until EAGAIN, then parks on the

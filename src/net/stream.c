@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TCP streams.
  *
  * Two ways to wait for a socket, chosen when the stream is made:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waiting on a file descriptor, the one way: a waiter kind that knows how
  * (a coroutine: its loop watches the fd) does it; an OS thread sleeps in
  * poll(2), in slices while inside a cancel scope, since a cancel cannot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Linux futexes: the kernel half of park, and the small bucket lock. */
 #include "park_int.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The parking table: queues of waiters keyed by address.
  *
  * Design. The table is a fixed array of buckets; an address hashes to one.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the park layer only: futex calls and the small lock that guards a
  * bucket of the parking table or a cancel scope. */
 #ifndef WEFT_PARK_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cancel scopes, and sleep.
  *
  * A scope is entered by one context (its waiter_) and may be cancelled from

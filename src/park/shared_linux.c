@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waiting on a word in memory shared between processes: the kernel's futex,
  * since the parking table is private to one process.
  *

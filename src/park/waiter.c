@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waiters: each OS thread's own, the current one, and context ids. */
 #include "base/check.h"
 #include "park_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pool's calls: apply, map, starmap, imap, and the async forms behind an
  * AsyncResult. */
 #include "base/check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pool: multiprocessing.Pool's vocabulary over any executor.
  *
  * Every task the pool submits is tracked until done (a list under the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the pool layer only. */
 #ifndef WEFT_POOL_INT_H
 #define WEFT_POOL_INT_H

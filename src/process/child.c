@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The child's side: who the current process is, its parent, the lifeline
  * that ends it when the parent dies, and the entry of a spawned child.
  *

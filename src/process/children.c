@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The list of this process's children: what active_children() shows, what
  * exit terminates and joins, and what keeps a freed handle of a running
  * child until that child is reaped.

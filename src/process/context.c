@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start methods and contexts: set_start_method(), get_start_method(),
  * get_context(). The default method is forkserver (Python 3.14's choice):
  * safe whatever threads the parent runs. */

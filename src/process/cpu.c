@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu_count() and process_cpu_count(). */
 #include "process_int.h"
 

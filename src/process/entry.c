@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where a spawned child and the fork server begin: a constructor that sees
  * WEFT_SPAWN or WEFT_FORKSERVER in the environment (see child.c for why it
  * runs the constructors that come after it first). A program started any

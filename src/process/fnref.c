@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Functions by reference: a function pointer turned into bytes that another
  * process of the same program turns back into the same function, built on
  * the way a spawned child finds its target (target.c).

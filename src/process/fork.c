@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fork start method: the child is a fork() of the caller's process
  * and runs the target directly; its memory is a copy, so the target and
  * its argument are where they were. The fork runs on the launcher (see

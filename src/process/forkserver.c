@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The forkserver start method, the parent's side.
  *
  * The server is started (by spawn) the first time a process needs it, and

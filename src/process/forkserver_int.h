@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fork server's protocol, shared by its two sides (forkserver.c in the
  * parent, forkserver_main.c in the server). */
 #ifndef WEFT_FORKSERVER_INT_H

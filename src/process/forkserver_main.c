@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fork server itself: a process with one thread that forks children on
  * request (see forkserver.c for the protocol).
  *

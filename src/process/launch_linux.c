@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Starting a fresh copy of the program, and the descriptor work every start
  * method shares.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The launcher: the one thread that makes this process's children.
  *
  * Why. A child's lifeline is its parent-death signal, SIGKILL (see

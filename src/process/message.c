@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Length-prefixed messages on a descriptor: how a spawned child, or a child
  * of the fork server, receives its specification from the parent. */
 #include "process_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Process: multiprocessing.Process.
  *
  * States: NEW (made, not started), STARTED (a child exists), DONE (the child

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the process layer only: the process object, the child's
  * specification that crosses into a spawned child, and the pieces each
  * start method is made of. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The spawn start method: a fresh run of the same executable, which reads
  * its specification (name, target, argument) from a socket the parent
  * writes once the child exists. The child gets descriptors 0 to 2, the

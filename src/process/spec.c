@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The child's specification: built in the parent, serialized for a spawned
  * or fork-server child (which shares no memory with the parent), read back
  * there. Both ends are the same program on the same machine, so numbers go

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Finding a target in a child that did not inherit the parent's memory.
  *
  * The parent looks for the loaded image (the executable or a shared object)

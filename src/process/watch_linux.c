@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sentinels without pidfd_open.
  *
  * A process's sentinel is the descriptor that turns readable when it ends:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dispatch: where each task goes, what a worker is sent, and what its
  * results do. Everything here runs under the pool's lock, except
  * weft__pp_complete(), which runs after it is released.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process pool as an executor: creation, submission, shutdown and
  * teardown, and the future class of its tasks.
  *

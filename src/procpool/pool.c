@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* multiprocessing.Pool: the pool layer's Pool over a process pool. */
 #include "procpool_int.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the procpool layer only: the protocol between the pool and its
  * workers, and the pool's own state.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The frames between the pool and its workers, and the byte buffers both
  * sides keep them in. Both ends are the same program on the same machine,
  * so numbers go in native byte order; the reader still checks every head,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pumping: the manager thread over the pool's epoll set, the events it
  * handles, and the wait hook that lets a thread waiting on a task read its
  * worker's results itself.

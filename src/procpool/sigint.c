@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Ctrl-C: the first SIGINT cancels what the pools have not started and
  * stops their workers, once; then the signal takes its usual effect.
  *

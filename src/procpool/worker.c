@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The worker process: runs the tasks the pool sends it, in order.
  *
  * It reads as much as its socket holds, runs every complete task frame,

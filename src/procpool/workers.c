@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Workers: starting them, stopping them, and what their deaths mean.
  *
  * A death is handled once, by the first pumper to see the worker's

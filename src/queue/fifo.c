@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The growing FIFO store: a circular array of item pointers that doubles
  * when full and halves when a quarter full, so an unbounded queue holds
  * memory in proportion to what it holds (as Python's deque does). cap is

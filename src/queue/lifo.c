@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The LIFO store (queue.LifoQueue): a stack of item pointers that doubles
  * when full and halves when a quarter full. Called with the queue's lock
  * held. */

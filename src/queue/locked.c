@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Locked storage: every queue that is not the ring (an unbounded or large
  * FIFO, a LIFO, a priority queue, a SimpleQueue) keeps its items in a store
  * (fifo.c, lifo.c, priority.c) under one weft_lock_t, held for a few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The heap store (queue.PriorityQueue): a binary min-heap of entries, each
  * an item and its put number. An entry comes before another when compare
  * ranks its item lower, or, when they compare equal, when it was put

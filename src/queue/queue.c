@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Queue, LifoQueue, PriorityQueue and SimpleQueue: what every kind shares.
  * Making and freeing, waiting and waking, task counting, shutdown, drain.
  * The storage is the kind's (ring.c, locked.c); this file never looks

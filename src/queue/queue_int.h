@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the queue layer only: the queue object, and what each kind of
  * storage gives the common core in queue.c.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ring: a bounded FIFO without a lock, for queue.Queue(maxsize).
  *
  * Design (Vyukov's bounded MPMC queue, with the lap encoding of crossbeam's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the queue layer only: the ring's single steps, inline, so that
  * queue.c can try the common case of a put or get (the next cell is ready
  * and no peer takes it first) without a call, and ring.c can build its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sources that produce later: interval and timer on a scheduler, a weft
  * future, a file descriptor on a loop.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* merge, concat, flat_map, concat_map (one machine: merge_all with a limit
  * on the inner subscriptions at once, 1 for concat), zip and
  * combine_latest. All are hubs: every input (the outer source, each inner

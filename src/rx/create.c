@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sources: arrays, ranges, iterators, empty, never, throw, create and the
  * blocking producers (generate, from_coroutine, from_queue).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* catch and retry: operators that subscribe again after an error. Both
  * are hubs whose inputs are the successive subscriptions (tag 1, 2, ...):
  * the handler alone swaps them, and a source that fails synchronously is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Observables and sinks: references, subscribing, stopping, and the sink
  * at the end of every chain that calls the user's observer.
  *

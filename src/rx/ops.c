@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The single-input operators: map, filter, scan, reduce, take, skip,
  * take_while, distinct, distinct_until_changed, tap, buffer and window by
  * count. The first ten are stages of one fused sink (below): each is a few

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the rx layer only: observables, sinks, the serializer, actions.
  *
  * An observable is a class (how to subscribe, how to free) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* subscribe_on and observe_on: moving a stream's work onto a scheduler.
  *
  * observe_on keeps a bounded ring of values between the producer's thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Schedulers: actions on a loop, on an executor, and the checks every
  * time operator makes.
  *

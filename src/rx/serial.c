@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The serializer, and the hub: the operator skeleton for several inputs.
  *
  * Events from any number of threads reach one handler, one at a time, in

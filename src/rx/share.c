@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* publish, connect, ref_count and share: one subscription to the source,
  * passed on to many through a Subject. The connection and the count of
  * ref_count's subscribers sit under the published observable's lock;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Subject, BehaviorSubject and ReplaySubject.
  *
  * Every push (a value, an error, the end) and every new subscription goes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The test scheduler (virtual time), marble strings, and the cold and hot
  * test observables: RxPY's TestScheduler, create_cold_observable,
  * create_hot_observable and start(), so that time operators are tested to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The time operators: debounce, throttle, sample, timeout and
  * buffer_with_time, timed as RxPY's (its tests are the reference): sample
  * ends at the tick after the source's completion, throttle lets a value

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft_rx_to_future: where streams and futures meet. The subscription's
  * observer completes the future; a done callback on the future disposes
  * the subscription, so cancelling the future stops the stream. The shared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SharedMemory: anonymous segments (memfd) and named ones (/dev/shm), with
  * the creator as the only process that may unlink a name (see tracker.c
  * for the creator that does not).

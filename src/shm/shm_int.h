@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the shm layer only. */
 #ifndef WEFT_SHM_INT_H
 #define WEFT_SHM_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The tracker: cleans up the named segments of a creator that ended without
  * unlinking them (SharedMemory's resource tracker, minus its false alarms).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Value and Array: C scalars in an anonymous segment, after a 64-byte
  * header that says what they are and holds their RLock (a shared one).
  * A Value is an array of one; the two types differ only in what their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Barrier: threading.Barrier, Python's algorithm over park.
  *
  * States: FILLING (threads arrive), ACTION (the last arrival runs the action

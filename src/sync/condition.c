@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Condition: threading.Condition, over its own RLock or a caller's Lock or
  * RLock (Condition(lock)), which several conditions may share.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event: threading.Event, in one word, the same in a process and between
  * processes.
  *

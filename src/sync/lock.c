@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lock: threading.Lock.
  *
  * Design (parking_lot's RawMutex). The word holds two bits: LOCKED, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lock placed in memory shared between processes (weft_lock_init_shared).
  *
  * The word. Bit 0 is LOCKED, as in the in-process lock (so locked() and

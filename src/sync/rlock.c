@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* RLock: threading.RLock. A Lock plus the owning context's id and a count.
  * owner_ is written only by the holder; others read it only to learn that
  * they are not the owner, for which a stale value is as good as a fresh one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Semaphore and BoundedSemaphore: threading's.
  *
  * value_ is the counter; waiters_ counts contexts that may be parked on it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the process-shared primitives need from Linux: the process id
  * (cached, since glibc no longer caches getpid()), who this process is in a
  * way no other process ever is, whether a recorded holder has ended, and

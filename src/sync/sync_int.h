@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the sync layer only. */
 #ifndef WEFT_SYNC_INT_H
 #define WEFT_SYNC_INT_H

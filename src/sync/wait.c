@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Waiting while releasing a lock: the step Condition and Barrier share;
  * and the refusal of a bad timeout, which every waiting call shares. */
 #include "sync_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* current_thread(): each thread's entry, and how long it stays the thread's.
  *
  * A weft thread binds its own handle as it starts. The main thread is bound

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* threading.excepthook: how a failed target is reported. The default writes
  * one line on stderr with a single write(2), so reports from many threads
  * never interleave. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Python's exit rule: when the program exits (return from main, or exit()),
  * every started thread that is not a daemon is joined first; daemon threads
  * are not waited for and stop with the process.

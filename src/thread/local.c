@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Thread-local storage: threading.local.
  *
  * Design. A local is a slot number and a generation. The global table

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Thread names: Python's defaults ("Thread-N (target)", "Dummy-N"), renames
  * that never pull the text from under a reader, and the OS thread name.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The registry: the list of live threads behind active_count() and
  * enumerate(), in start order with the main thread first, and what happens
  * to it across fork().

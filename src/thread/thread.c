@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Thread: threading.Thread, started as a detached pthread and joined
  * through park.
  *

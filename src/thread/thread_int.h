@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the thread layer only: the thread entry itself, and what its files
  * share (the registry, the current thread, names, thread-local clean-up, the
  * excepthook and the timer's run). */

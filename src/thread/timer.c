@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Timer: threading.Timer, a thread that waits on its finished event for the
  * interval and then runs its function, unless cancel() set the event first.
  * Cancelling wakes the wait at once, so a cancelled timer ends at once. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The public functions called with NULL pointers: shared by the generated
  * calls (gen_calls.awk), the fixtures and the test. */
 #ifndef WEFT_TESTS_API_H

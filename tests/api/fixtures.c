@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Valid arguments for the NULL test: one live object of each handle type,
  * made fresh in the child process that makes the call. */
 #include "api.h"

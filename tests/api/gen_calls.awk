@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # gen_calls.awk: the public functions of weft, read from its headers, as C
 # code that calls each one with a chosen pointer argument NULL.
 #

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Nothing aborts the caller: every public function, called with NULL in
  * each of its pointer parameters (the others valid, scalars zero), refuses
  * it the way Python refuses None where it wants an object:

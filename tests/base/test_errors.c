@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* base: error codes, texts, names and the per-thread message. */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* base: clocks and deadlines. */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The version: the headers' macros are the CMake project's version (passed
  * in as WEFT_PROJECT_VERSION), WEFT_VERSION_STRING spells the three numbers,
  * and weft_version() gives the library's own, the same in this build. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the tests: cmocka, a timing scale for slow (sanitized)
  * builds, and a way to start N threads that are released together. */
 #ifndef WEFT_TESTING_H

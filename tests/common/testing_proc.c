@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Snapshots of children and /dev/shm entries, for tests of processes. */
 #include "testing_proc.h"
 

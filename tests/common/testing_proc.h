@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers for tests that start processes: a snapshot of this process's
  * children and of its entries in /dev/shm, taken before a test and compared
  * after it, so that no test leaves a child, a zombie or a segment behind. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cancellation of tasks: at a suspension point, level-triggered, counted,
  * shields for clean-up, deadline scopes (asyncio.timeout), wait_for and
  * gather, and a cancellation never reported as a timeout. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Task groups: all members waited for; a failing member cancels its
  * siblings and the body, and the group reports it; an outside cancel
  * reaches every member. */

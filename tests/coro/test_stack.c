@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* coro: task stacks (stack.c): pooled, reused, and, under
  * AddressSanitizer, handed back clean.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tasks: running, results and errors, the blocking calls of weft inside
  * tasks (sleep, futures, Lock, Event, Semaphore, Condition), many tasks at
  * once, and tasks nobody holds. */

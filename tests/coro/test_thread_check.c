@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tasks and threads: creating a task on a loop that runs on another thread
  * is refused with WEFT_ESTATE and a message naming
  * weft_loop_call_soon_threadsafe; handing the creation to the loop through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Coroutines waiting on descriptors through park: a pipe, a Connection and
  * a child process's end each suspend only the waiting task, while the other
  * tasks of its loop run on. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # check-cxx.sh CXX SOURCE_DIR OUT_DIR LIBWEFT [LIBWEFT_MPI [MPI_LINK...]]
 #
 # Every public header, as C++: for each include/weft/<name>.h (and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What each tests/cxx translation unit uses besides the one weft header it
  * includes: a check that names the line and the last weft message. */
 #ifndef WEFT_TESTS_CXX_CHECK_H

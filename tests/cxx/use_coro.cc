@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/coro.h"
 
 #include "check.h"

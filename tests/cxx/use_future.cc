@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/future.h"
 
 #include "check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/ipc.h"
 
 #include <cstring>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/log.h"
 
 #include "check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/mpi.h"
 
 #include <cstring>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/park.h"
 
 #include "check.h"

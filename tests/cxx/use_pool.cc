@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/pool.h"
 
 #include "check.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/rx.h"
 
 #include <stdint.h>

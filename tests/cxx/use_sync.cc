@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/sync.h"
 
 #include "check.h"

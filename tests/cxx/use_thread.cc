@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "weft/thread.h"
 
 #include "check.h"

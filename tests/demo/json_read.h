@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small JSON reader for the demo's test, so that the test needs no JSON
  * library (and no Python): objects, arrays, strings (with the escapes
  * weft-demo writes), numbers, true, false and null. Strict: anything else,

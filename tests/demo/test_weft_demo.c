@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* weft-demo, run once at a twentieth of its work (--scale 0.05 --json),
  * and its results checked: the factors themselves, the agreement of every
  * form on them, the shape of the speed-ups, the downloads, the crash and

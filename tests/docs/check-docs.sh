@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The reference is complete: doxygen, run with the project's Doxyfile into a
 # scratch folder, warns about nothing (an undocumented public function,
 # type, field or macro, a broken doc command, a guide's missing example);
@@ -35,8 +36,9 @@ for h in "$src"/include/weft/*.h; do
         continue
     fi
     # The page opens with the header's first comment: its first paragraph
-    # (its first words), then the defaults for the layer.
-    first=$(sed -n '1s|^/\*\* *||p' "$h" | cut -d' ' -f1-3)
+    # (its first words), then the defaults for the layer. The first line
+    # is the licence's SPDX tag: the comment is the first that opens /**.
+    first=$(sed -n '/^\/\*\*/{s|^/\*\* *||p;q}' "$h" | cut -d' ' -f1-3)
     desc=$(sed -n '/^\.SH "Detailed Description"/,/^\.SH/p' "$page" |
            awk '/^\.PP/ { if (++pp > 2) exit } { print }' |
            tr '\n' ' ' | sed 's/\\f[A-Z]//g; s/\\&//g; s/\\-/-/g; s/\\(aq/'"'"'/g')

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seeds' concurrent.futures and multiprocessing.dummy examples: each
  * program runs, and what it prints is checked. */
 #include "testing.h"

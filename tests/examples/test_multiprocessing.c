@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples: the multiprocessing examples print what they should. */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seeds' process pool examples: each program runs, and what it prints
  * is checked. */
 #include "testing.h"

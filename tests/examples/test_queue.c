@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples: the queue examples print exactly what they should. */
 #include "testing.h"
 

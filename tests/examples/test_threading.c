@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* examples: the threading and logging examples print what they should. */
 #include "testing.h"
 

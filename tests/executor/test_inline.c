@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* executor: the inline executor, and futures of every kind mixed. */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* executor: map, in order and as completed, chunked, bounded, endless. */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* executor: byte maps in chunks. chunksize items go to a worker together,
  * as one task, on threads and on worker processes alike, and each item
  * keeps its own result or error at its own position.

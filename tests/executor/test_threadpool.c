@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* executor: the thread pool. */
 #include "testing.h"
 

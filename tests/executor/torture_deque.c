@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* executor: the work-stealing deque under torture.
  *
  * One owner pushes (in bursts that make the array grow), pops, and takes

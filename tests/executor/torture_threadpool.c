@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* executor: the thread pool under torture.
  *
  * Rounds, until the torture time is up: a pool of 1 to 6 workers, and 2 to

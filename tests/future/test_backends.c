@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* future: what every backend's futures owe weft_wait() and as_completed.
  *
  * A future cancelled while queued counts for them once its executor has

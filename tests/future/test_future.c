@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* future: states, outcomes, callbacks, completion by its owner. */
 #include "testing.h"
 

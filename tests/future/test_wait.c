@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* future: as_completed, wait, and the progress bar. */
 #include "testing.h"
 

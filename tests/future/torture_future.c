@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Torture: the future's state machine and the waiters of weft_wait and
  * as_completed, under every mix of operations at once.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for Connection's receiving (src/ipc/connection.c): the
  * ctest entry fuzz.connection (tests/fuzz/CMakeLists.txt).
  *

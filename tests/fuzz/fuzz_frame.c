@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the frame reader (src/ipc/frame.c): the ctest entry
  * fuzz.frame (tests/fuzz/CMakeLists.txt).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for reading HTTP messages (src/net/http.c, over
  * http-parser), what an HTTP server built on weft runs on the bytes a
  * client sends: the ctest entry fuzz.http (tests/fuzz/CMakeLists.txt).

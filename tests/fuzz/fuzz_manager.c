@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the manager's request decoder and interpreter
  * (src/manager/wire.c and store.c, what a manager's server runs on each
  * request a client sends): the ctest entry fuzz.manager

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the process pool's frames (src/procpool/protocol.c,
  * the one place where the pool and its workers check what they read): the
  * ctest entry fuzz.procpool (tests/fuzz/CMakeLists.txt).

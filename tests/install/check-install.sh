@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install weft from a build tree into a scratch prefix, then build a tiny
 # program against the installed copy twice: with pkg-config and with CMake's
 # find_package; and see that weft-demo is installed with what it needs, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ipc: Pipe and Connection: framing, ends, errors that never hang, poll,
  * and connections handed to children. */
 #include "testing_proc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ipc: the process Queue, JoinableQueue and SimpleQueue: order, bounds,
  * timeouts, growth, many processes, and processes that die mid-call. */
 #include "testing_proc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ipc torture: a process Queue whose consumers are SIGKILLed over and
  * over, mid-get (often holding the queue's lock, the item copied out and
  * not yet taken), while waiting for an item, or anywhere else, faster than

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the log tests: a scratch file to log into and read
  * back. Header-only, since each test file is its own program. */
 #ifndef WEFT_LOGTEST_H

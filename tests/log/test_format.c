@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log: format fields, as Python's logging renders them, and bad formats. */
 #include "logtest.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log: lines from many threads, and from many processes writing to one
  * file, never interleave: every line read back parses whole. */
 #include "logtest.h"

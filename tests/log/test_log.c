@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log: levels, destinations, thread and process names, configuration
  * errors. */
 #include "logtest.h"

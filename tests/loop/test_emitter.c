@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The event emitter: handlers matched by name, run on the loop in order,
  * removed, and emits from other threads. */
 #include "testing.h"

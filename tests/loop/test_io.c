@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop I/O: readers and writers on file descriptors, edge-triggered
  * watches, signals, and a child process's pidfd. */
 #include "testing.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop: running, stopping, call_soon order, handles, threadsafe calls,
  * futures completed elsewhere, failing callbacks, services. */
 #include "testing.h"

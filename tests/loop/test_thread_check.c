@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop: a loop's non-thread-safe calls, made from a thread other than the
  * one running it, are refused with WEFT_ESTATE and a message naming
  * weft_loop_call_soon_threadsafe (asyncio's debug-mode check), while the

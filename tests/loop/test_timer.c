@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop timers: order by deadline with ties FIFO, cancel, call_at, the
  * loop's time, and many timers. */
 #include "testing.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Torture: call_soon_threadsafe storms while the loop runs, sleeps, is
  * stopped and started again.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* manager: the server's dicts and lists, proxies in children, keys, and a
  * server that always stops cleanly. */
 #include "testing_proc.h"

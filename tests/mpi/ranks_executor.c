@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mpi: the executor on real MPI ranks, run by ctest under mpirun with 3
  * and with 5 ranks (argv[1] is the size asked for, checked first). Rank 0
  * runs the cmocka tests; before each test's executor it tells the other

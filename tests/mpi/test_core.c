@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mpi: the executor's core over the in-process transport (worker "ranks"
  * are threads), so that it runs, sanitizers included, without MPI: results,
  * errors, maps, waits, cancellation, shutdown, the initializer, large

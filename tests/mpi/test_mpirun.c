@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mpi: programs under mpirun, checked from outside: the seeds' CPU-bound
  * example on 5 ranks (weft_mpi_executor_new over MPI_COMM_WORLD, whose
  * workers end their process at shutdown), and a worker rank killed with

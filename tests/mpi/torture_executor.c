@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mpi: the executor's core under random traffic, over the in-process
  * transport: each round makes an executor of 1 to 4 worker threads,
  * submits a random mix of quick, slow and failing tasks, cancels some at

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTTP/1.1: GET and PUT, Content-Length and chunked bodies, keep-alive on
  * one connection, and bad input. Skipped when weft was built without
  * http-parser. */

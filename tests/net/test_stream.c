@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TCP streams: an echo server with 100 clients, IPv6, the reading calls,
  * a peer that vanishes, cancelling and timing out a read, and a plain
  * thread as a client. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* park: parking, unparking, tokens, order, timeouts, custom waiters. */
 #include "testing.h"
 

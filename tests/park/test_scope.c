@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* park: cancel scopes, deadlines, shields, and sleep. */
 #include "testing.h"
 #include "park/park_int.h"

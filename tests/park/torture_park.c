@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* park torture: parkers and unparkers on a few addresses, with deadlines,
  * cancelled scopes, scope deadlines and validate refusals in the middle.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool: the calls over byte strings, on the thread pool (the process Pool
  * runs the same calls: tests/procpool/test_pool.c). */
 #include "testing.h"

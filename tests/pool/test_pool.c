@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pool: multiprocessing.Pool's API over executors. */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process: functions by reference, found again in this process and in a
  * spawned child that shares no memory with it. */
 #include "testing_proc.h"

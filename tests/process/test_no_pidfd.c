@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process: where pidfd_open is missing (old kernels; valgrind 3.19, which
  * answers ENOSYS), forced here with WEFT_NO_PIDFD=1: a child's sentinel is
  * a watcher's pipe that turns readable when the child ends, so joins with

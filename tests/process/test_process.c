@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process: Process under each start method, exit codes, joins, names, the
  * descriptors a child gets, and children that never outlive their parent. */
 #include "testing_proc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* process: the torture of lifelines. Nothing a parent made outlives it.
  *
  * Each round forks a test-only parent, "the world", which sets up all that

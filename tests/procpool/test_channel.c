@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procpool: tasks that attack their worker's channel to the pool (close its
  * descriptors, write into its socket) fail alone, run at most once, and
  * neither wedge the pool nor make its timeouts and teardown wait for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procpool: the process pool as an executor: results, errors, maps, the
  * start methods, shutdown, and nothing left behind. */
 #include "testing_proc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procpool: multiprocessing.Pool over the process pool: map, apply,
  * imap, maxtasksperchild, close, terminate and join. */
 #include "testing_proc.h"

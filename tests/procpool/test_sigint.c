@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procpool: Ctrl-C. The first SIGINT cancels what has not started, stops
  * the workers and then ends the process as SIGINT does; a program with its
  * own handler keeps it. Each case runs in a spawned child. */

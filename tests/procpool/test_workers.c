@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procpool: workers that die, time out, are stopped, retire or fail to
  * start, and what that does to the tasks: only the running one fails, and
  * nothing else is lost. */

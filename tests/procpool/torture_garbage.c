@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procpool torture: garbage and truncated frames into every socket weft
  * listens on, for a quarter of the torture seconds each:
  *   - a process pool's worker channels, from the worker's side: tasks

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procpool torture: a process pool maps 2,000 checked tasks per torture
  * second (20,000 in a 10 s run; fewer where three torture seconds do not
  * suffice for them) while a killer SIGKILLs one of its workers,

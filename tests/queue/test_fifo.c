@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue: the growing FIFO (fifo.c) behind an unbounded queue.Queue and
  * SimpleQueue: order while it grows and shrinks, and a growth that finds
  * no memory. */

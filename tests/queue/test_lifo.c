@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue: LifoQueue (lifo.c): last in, first out, bounded or growing. */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue: locked storage (locked.c): waiting for the queue's own lock is
  * not a wait that a cancelled scope ends. */
 #include "testing.h"

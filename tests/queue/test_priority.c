@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue: PriorityQueue (priority.c): lowest first by the comparator, equal
  * items in put order, the comparator's context passed through. */
 #include "testing.h"

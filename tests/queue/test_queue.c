@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue: what every kind shares (queue.c): arguments, nowait and timed put
  * and get, blocking and waking, cancellation, snapshots, task_done and
  * join, shutdown and drain. Each test runs over every kind of queue. */

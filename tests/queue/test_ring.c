@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue: the ring (ring.c), the bounded FIFO behind queue.Queue(maxsize):
  * order across many laps, exact sizes, capacities that are not powers of
  * two, and where the ring stops and the growing FIFO takes over. */

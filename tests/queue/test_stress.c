@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* queue: many putters and getters at once, mixing blocking, timed and
  * nowait calls, over every kind. Every item carries a distinct number;
  * what comes out (to getters, or to a final drain) is counted and summed,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Torture: every kind of queue under producers, consumers, a joiner and a
  * shutdown in the middle, with random timeouts and cancellations.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Owned values for the rx tests: reference-counted boxes around an
  * integer, with a process-wide count of live ones, so that a test can
  * check that a stream of owned objects leaves none behind. */

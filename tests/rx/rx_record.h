@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A recording observer for the rx tests: what it heard as text ("1 2 3 |",
  * "1 #WEFT_ETASK"), counts, and the contract checks (no overlapping calls,
  * nothing after the end). Values print as integers. */

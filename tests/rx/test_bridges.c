@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where streams meet futures and coroutines: weft_rx_to_future (first,
  * last, the list of all; empty streams, errors, cancelling the future
  * disposes the stream), and a future made into a stream and back. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Chains of single-input operators (map, filter, scan, reduce, take, skip,
  * take_while, distinct, distinct_until_changed, tap), which subscribe as
  * one fused sink: the same events, in the same order, as operators one

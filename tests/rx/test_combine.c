@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* merge, concat, flat_map, concat_map, zip and combine_latest: order,
  * completion (when all sources are done, or for zip the first that runs
  * dry), errors (the first one ends everything and disposes the rest), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The sources: from_array, of, range, from_iter, empty, never, throw,
  * create, interval and timer (virtual time), from_future, from_queue,
  * from_fd, and a coroutine's repeated awaits (from_coroutine). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Errors: catch and retry (what they resubscribe, and when they give up),
  * and weft's conventions for bad input: WEFT_EINVAL with a message naming
  * what was wrong, the source left to the caller, nothing crashing. */

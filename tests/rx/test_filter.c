@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* filter, take, skip, take_while, distinct and distinct_until_changed:
  * what passes, when the source is disposed (take stops it at once), and
  * bad counts. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Schedulers and concurrency: subscribe_on and observe_on over a thread
  * pool and a loop (a stream produced on the pool, observed on the loop),
  * observe_on's full-queue policies, and disposal while values are on

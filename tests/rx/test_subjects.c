@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Subject, BehaviorSubject and ReplaySubject: who hears what and when,
  * the end for late subscribers, disposal, pushes from several threads at
  * once (serialized: no overlapping calls, nothing lost), owned values. */

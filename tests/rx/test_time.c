@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The time operators in virtual time, checked to the tick against RxPY's
  * own tests (tests/test_observable/test_debounce.py, test_sample.py,
  * test_throttlefirst.py, ...): values, completion, errors, and when the

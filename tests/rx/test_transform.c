@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* map, scan, reduce, buffer_with_count, window_with_count and tap: values,
  * completion, errors from the user's callbacks (which dispose the source),
  * and owned values that must not leak. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Torture: producer threads push owned values into two Subjects at once,
  * observers listen to each Subject directly and to a merge of both, and a
  * disposer thread disposes observers at random moments meanwhile.

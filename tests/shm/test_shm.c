@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shm: SharedMemory, anonymous and named, its ownership, and the tracker
  * that cleans up after a creator that ended without unlinking. */
 #include "testing_proc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shm: Value and Array, their locks, and children that share them. */
 #include "testing_proc.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sync: Barrier. */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sync: Event. */
 #include "park/park_int.h"
 #include "testing.h"

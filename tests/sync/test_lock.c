@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sync: Lock. */
 #include "testing.h"
 

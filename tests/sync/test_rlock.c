@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sync: RLock. */
 #include "sync/sync_int.h"
 #include "testing.h"

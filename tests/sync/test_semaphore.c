@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sync: Semaphore and BoundedSemaphore. */
 #include "testing.h"
 

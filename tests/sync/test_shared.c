@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sync: the _init_shared variants, used across processes made by fork() on
  * a MAP_SHARED mapping, and between threads of one process. */
 #include "testing_proc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What the sync torture tests share: a verdict that worker threads (and
  * processes, when it lies in shared memory) record their first failure in,
  * for the main thread to check; a cancel scope that another thread may

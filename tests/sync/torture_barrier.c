@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Barrier torture: PARTIES threads pass a barrier of PARTIES parties again
  * and again, with random short timeouts and cancels that break it, an
  * action that now and then fails, and a controller that aborts and resets

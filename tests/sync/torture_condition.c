@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Condition torture: waiters with random timeouts (and cancels from
  * another thread), notifiers calling notify(n) and notify_all, for each
  * kind of condition (its own RLock, a caller's Lock, a caller's RLock, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event torture, two ways.
  *
  * A ring: RING threads pass one turn round, each waiting on an Event of

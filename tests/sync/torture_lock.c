@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lock and RLock torture: threads take the lock with random timeouts (a
  * poll, a short wait, none), some of them inside scopes that another
  * thread cancels, and some with the shielded acquire inside a cancelled

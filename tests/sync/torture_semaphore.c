@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Semaphore and BoundedSemaphore torture: threads take one or several
  * units with random timeouts and cancels, hold them a moment, and give
  * them back, one at a time or all at once with release(n).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Torture of the primitives shared between processes, each phase from
  * several processes made by fork() over one MAP_SHARED mapping.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread: the excepthook (threading.excepthook). */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread: Python's exit rule. At exit, non-daemon threads are joined and
  * daemon threads are not waited for. Each case runs in a fresh process:
  * this program runs itself with the case's name and checks what it prints

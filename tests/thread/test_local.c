@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread: thread-local storage (threading.local). */
 #include "testing.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread: the registry (current_thread, main_thread, active_count,
  * enumerate, dummy entries, fork). */
 #include "testing.h"

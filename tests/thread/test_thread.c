@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread: Thread (start, join, result, names, daemon, ids, stack size). */
 #include "testing.h"
 

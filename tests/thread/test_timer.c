@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* thread: Timer (threading.Timer). */
 #include "testing.h"
 
