@@ -15,7 +15,10 @@ set -eu
 
 cxx=$1
 src=$2
-out=$3
+# A folder of its own under $3, so that runs side by side do not meet.
+mkdir -p "$3"
+out=$(mktemp -d "$3/run.XXXXXX")
+trap 'rm -rf "$out"' EXIT
 libweft=$4
 libmpi=${5:-}
 [ $# -ge 5 ] && shift 5 || shift $#
