@@ -487,9 +487,13 @@ static int list_fds(const weft_bytes_t *arg)
     struct dirent *e;
     /* Beside the passed descriptor, a child holds its parent's sentinel:
      * without pidfd_open (WEFT_NO_PIDFD), both ends of a watcher's pipe,
-     * which name the same file. */
+     * which name the same file, and, for a moment every 20 ms, the
+     * watcher thread's own close-on-exec read of /proc/<parent>/stat:
+     * opened in this process, not inherited. */
     int sentinel = weft_process_sentinel(weft_parent_process());
-    char sentinel_file[64] = "", file[64], path[64];
+    char sentinel_file[64] = "", file[64], path[64], parent_stat[64];
+    snprintf(parent_stat, sizeof parent_stat, "/proc/%d/stat",
+             weft_process_pid(weft_parent_process()));
     snprintf(path, sizeof path, "/proc/self/fd/%d", sentinel);
     ssize_t n = readlink(path, sentinel_file, sizeof sentinel_file - 1);
     sentinel_file[n > 0 ? n : 0] = '\0';
@@ -498,9 +502,12 @@ static int list_fds(const weft_bytes_t *arg)
         snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
         n = readlink(path, file, sizeof file - 1);
         file[n > 0 ? n : 0] = '\0';
+        if (n <= 0) /* closed since it was listed: that read, ended */
+            continue;
         if (e->d_name[0] != '.' && fd > 2 && fd != dirfd(d) && fd != sentinel &&
             !(strncmp(file, "pipe:", 5) == 0 &&
-              strcmp(file, sentinel_file) == 0))
+              strcmp(file, sentinel_file) == 0) &&
+            strcmp(file, parent_stat) != 0)
             dprintf(fd_in(arg), "%d ", fd);
     }
     closedir(d);
