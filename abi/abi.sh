@@ -23,6 +23,9 @@
 #               0, a new 0.MINOR; otherwise it fails, with abidiff's report;
 #             - additions (functions, variables, enumerators) are printed and
 #               pass, but not in a PATCH release, which changes no interface.
+#             abidiff compares the types that the functions' parameters and
+#             results reach: macros, and enums that no function or struct
+#             names (weft's error codes, passed as int), are not compared.
 #
 # Exit status: 0 compatible; 1 incompatible (or against the rules above);
 # 2 the check could not be made (a tool failed, no debug info, no library);
