@@ -11,6 +11,8 @@
 #   make torture [SECONDS=60] [SEED=n]          the torture tests, chaos build, as long as asked
 #   make torture SAN=thread [RATE=8]            the same under ThreadSanitizer, chaos points on
 #   make fuzz [FUZZ_SECONDS=60]                 fuzz each decoder for that long (clang)
+#   make abi                                    the shared libraries' ABI against the last release's
+#   make abi-baseline                           record the ABI of a release (abi/*.abi)
 #   make format                                 clang-format the tree
 
 SAN     ?=
@@ -38,7 +40,7 @@ SECONDS ?= 60
 RATE    ?= 8
 TEST_ENV = WEFT_TEST_SCALE=$(if $(SAN),4,1) WEFT_CHAOS_SEED=$(SEED)
 
-.PHONY: all build configure test check torture fuzz demo examples bench install docs format clean
+.PHONY: all build configure test check torture fuzz demo examples bench install docs abi abi-baseline format clean
 
 all: build
 
@@ -97,6 +99,20 @@ install: build
 docs: configure
 	cmake --build $(BUILD) --target docs
 	@echo "docs: $(BUILD)/docs/html/index.html, man pages in $(BUILD)/docs/man/man3"
+
+# The ABI (abi/abi.sh): the shared libraries, built by gcc with debug info
+# and -O2 as a release is (RelWithDebInfo), in a folder of their own, against
+# the last release's ABI in abi/ (made by abidw from the public headers'
+# view). An incompatible change fails, with abidiff's report, unless the
+# version in CMakeLists.txt is a new MAJOR (0.MINOR while MAJOR is 0), as
+# README.md's "Versions and compatibility" says; additions are printed. At a
+# release, `make abi-baseline` records the new ABI there.
+ABI_BUILD ?= build/abi
+abi abi-baseline:
+	@cmake -S . -B $(ABI_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=gcc \
+	    -DWEFT_SANITIZE= -DWEFT_TESTS=OFF >/dev/null
+	cmake --build $(ABI_BUILD) -j $(JOBS) --target weft_shared_libs
+	abi/abi.sh $(if $(filter abi-baseline,$@),baseline,check) $(ABI_BUILD)
 
 format:
 	find include src tests bench examples -name '*.[ch]' | xargs clang-format -i

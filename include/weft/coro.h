@@ -174,8 +174,10 @@ WEFT_API void weft_task_group_free(weft_task_group_t *g);
 
 /* ----- Inspection ----- */
 
-/** Counts of tasks and stacks, for tests and monitoring (weft_coro_stats()). */
-typedef struct weft_coro_stats {
+/** Counts of tasks and stacks, for tests and monitoring (weft_coro_stats()).
+ * The struct's tag is not the function's name, which C++ would take for a
+ * constructor hidden by the function (g++ -Wshadow). */
+typedef struct weft_coro_stats_s {
     size_t live_tasks;       /* tasks not finished, process-wide */
     size_t stacks_pooled;    /* stacks kept for reuse by this thread */
     size_t stacks_guarded;   /* stacks with a guard page, process-wide */

@@ -271,8 +271,10 @@ WEFT_API void weft_loop_call_exception_handler(weft_loop_t *loop,
 /** A layer above (coro, net) keeps its per-loop state as a service: close
  * runs first thing in weft_loop_free (services in reverse order of
  * attachment), while the loop can still run (to finish tasks); destroy
- * runs after every service was closed. */
-typedef struct weft_loop_service {
+ * runs after every service was closed. The struct's tag is not the name of
+ * the function weft_loop_service(), which C++ would take for a constructor
+ * hidden by the function (g++ -Wshadow). */
+typedef struct weft_loop_service_s {
     /** The service's name, for messages. */
     const char *name;
     /** First thing in weft_loop_free; may be NULL. */

@@ -125,8 +125,10 @@ WEFT_API void weft_server_free(weft_server_t *s);
 /* ----- HTTP/1.1 (http-parser underneath) ----- */
 
 /** A request or a response as the HTTP helpers hand it over. Header names
- * and values, the target and the body are NUL-terminated copies. */
-typedef struct weft_http_header {
+ * and values, the target and the body are NUL-terminated copies. The
+ * struct's tag is not the name of the function weft_http_header(), which
+ * C++ would take for a constructor hidden by the function (g++ -Wshadow). */
+typedef struct weft_http_header_s {
     /** The header's name. */
     char *name;
     /** Its value. */

@@ -5,7 +5,9 @@
 # Every public header, as C++: for each include/weft/<name>.h (and
 # include/weft.h) tests/cxx/use_<name>.cc includes that header alone, uses a
 # few of its calls, and is compiled as C++11 with warnings as errors by CXX
-# (g++ or clang++), linked against LIBWEFT (libweft.so) and run. The whole
+# (g++ or clang++), linked against LIBWEFT (libweft.so) and run. -Wshadow is
+# among them: a struct tag named as a function is, in C++, a constructor the
+# function hides, and g++ warns in the user's program. The whole
 # toolkit, weft.h, is also compiled as C++14, C++17 and C++20. A header
 # without its use_<name>.cc fails the check, so that a new layer brings one.
 # mpi.h is linked and run only when LIBWEFT_MPI is given (weft built with
@@ -28,7 +30,7 @@ case $($cxx --version | head -n 1) in
     *clang*) extra="-Wc11-extensions -Wc99-extensions -Wgnu" ;;
     *) extra="" ;;
 esac
-warn="-Wall -Wextra -Wpedantic -Werror $extra"
+warn="-Wall -Wextra -Wpedantic -Wshadow -Werror $extra"
 flags="-I$src/include -I$src/tests/cxx ${CXXFLAGS:-}"
 rpath="-Wl,-rpath,$(dirname "$libweft")"
 mkdir -p "$out"
