@@ -248,7 +248,10 @@ static uintptr_t hand_over(void *ctx, weft_unpark_result_t r)
     return 0;
 }
 
-static int release_slow(weft_lock_t *l)
+/* Kept out of line, as acquire_other() is: inlined, park's unpark (which
+ * link-time optimization brings in) made weft_lock_release() save six
+ * registers and open a frame on every call, the fast path included. */
+static __attribute__((noinline)) int release_slow(weft_lock_t *l)
 {
     if (weft__shared(weft__lock(l)->flags_))
         return weft__lock_release_shared(l);
