@@ -215,8 +215,11 @@ int weft_lock_acquire(weft_lock_t *l, double timeout)
     return acquire_other(l, timeout);
 }
 
-/* The slow half of a shielded acquire: no timeout, cancels kept out. */
-static int acquire_shielded(weft_lock_t *l)
+/* The slow half of a shielded acquire: no timeout, cancels kept out. Out
+ * of line, so that the fast path of weft_lock_acquire_shielded() (the
+ * acquire of the library's own internal locks) needs no frame for the
+ * scope. */
+static __attribute__((noinline)) int acquire_shielded(weft_lock_t *l)
 {
     weft_cancel_scope_t shield;
     weft_cancel_scope_init(&shield);
