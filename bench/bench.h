@@ -38,6 +38,29 @@ static inline double bench_median(int64_t (*fn)(void *arg, long n), void *arg,
     return samples[reps / 2];
 }
 
+/* Run fa and fb alternately, reps times each (fa, fb, fa, fb, ...), and give
+ * the median of each in *ma and *mb. A change in the machine's load during
+ * the runs then falls on both alike, rather than on whichever ran last:
+ * for a ratio between two implementations on a shared machine. */
+static inline void bench_median_pair(int64_t (*fa)(void *arg, long n),
+                                     void *arga,
+                                     int64_t (*fb)(void *arg, long n),
+                                     void *argb, long n, int reps, double *ma,
+                                     double *mb)
+{
+    double a[64], b[64];
+    if (reps > 64)
+        reps = 64;
+    for (int r = 0; r < reps; r++) {
+        a[r] = (double)fa(arga, n) / (double)n;
+        b[r] = (double)fb(argb, n) / (double)n;
+    }
+    qsort(a, (size_t)reps, sizeof a[0], bench_cmp_double);
+    qsort(b, (size_t)reps, sizeof b[0], bench_cmp_double);
+    *ma = a[reps / 2];
+    *mb = b[reps / 2];
+}
+
 static inline void bench_report(const char *name, const char *impl, long n,
                                 double ns_per_op)
 {

@@ -5,15 +5,23 @@
  * process has one thread (lock_uncontended: glibc then skips atomic
  * instructions, and so does weft), then with a second thread alive
  * (lock_uncontended_mt: the case of a lock in a threaded program).
- * Contended: 2 threads each doing n acquire/increment/release, per pair. */
+ * Contended: 2 threads each doing n acquire/increment/release, per pair.
+ *
+ * Both sides do the same work in the same loop, and their runs alternate
+ * (bench_median_pair), so that a shared machine's changing load does not
+ * favour the one measured first. Each lock and the counter have a cache
+ * line of their own, so that neither lock shares a line with the counter
+ * (which would spare it a transfer per critical section) by the linker's
+ * choice. pthread_mutex is called through libc's PLT, weft's Lock directly
+ * (libweft.a): a jump more for pthread, as in any program linked so. */
 #include <pthread.h>
 
 #include "bench.h"
 #include "weft.h"
 
-static weft_lock_t wlock = WEFT_LOCK_INIT;
-static pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
-static volatile long counter;
+static _Alignas(64) weft_lock_t wlock = WEFT_LOCK_INIT;
+static _Alignas(64) pthread_mutex_t plock = PTHREAD_MUTEX_INITIALIZER;
+static _Alignas(64) volatile long counter;
 
 static int64_t weft_uncontended(void *arg, long n)
 {
@@ -61,7 +69,7 @@ static void *contender(void *p)
 
 static int64_t contended(void *arg, long n)
 {
-    struct run r = {*(int *)arg, n / 2, {{0}}};
+    struct run r = {*(const int *)arg, n / 2, {{0}}};
     pthread_t t[2];
     pthread_barrier_init(&r.start, NULL, 3);
     for (int i = 0; i < 2; i++)
@@ -87,9 +95,11 @@ static void *idler(void *arg)
 
 static void uncontended(const char *name, long n, int reps)
 {
-    bench_report(name, "weft", n, bench_median(weft_uncontended, NULL, n, reps));
-    bench_report(name, "pthread", n,
-                 bench_median(pthread_uncontended, NULL, n, reps));
+    double w, p;
+    bench_median_pair(weft_uncontended, NULL, pthread_uncontended, NULL, n,
+                      reps, &w, &p);
+    bench_report(name, "weft", n, w);
+    bench_report(name, "pthread", n, p);
 }
 
 int main(void)
@@ -104,9 +114,11 @@ int main(void)
     weft_event_set(&stop_idler);
     pthread_join(idle, NULL);
     long m = bench_scaled(4000000);
-    int w = 1, p = 0;
-    bench_report("lock_contended", "weft", m, bench_median(contended, &w, m, reps));
-    bench_report("lock_contended", "pthread", m,
-                 bench_median(contended, &p, m, reps));
+    int use_weft = 1, use_pthread = 0;
+    double w, p;
+    bench_median_pair(contended, &use_weft, contended, &use_pthread, m, reps,
+                      &w, &p);
+    bench_report("lock_contended", "weft", m, w);
+    bench_report("lock_contended", "pthread", m, p);
     return 0;
 }
