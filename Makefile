@@ -11,6 +11,8 @@
 #   make torture [SECONDS=60] [SEED=n]          the torture tests, chaos build, as long as asked
 #   make torture SAN=thread [RATE=8]            the same under ThreadSanitizer, chaos points on
 #   make fuzz [FUZZ_SECONDS=60]                 fuzz each decoder for that long (clang)
+#   make deb                                    Debian packages into build/deb (debian/), lintian
+#   make deb-check                              install them (as root) and build programs against them
 #   make format                                 clang-format the tree
 
 SAN     ?=
@@ -38,7 +40,7 @@ SECONDS ?= 60
 RATE    ?= 8
 TEST_ENV = WEFT_TEST_SCALE=$(if $(SAN),4,1) WEFT_CHAOS_SEED=$(SEED)
 
-.PHONY: all build configure test check torture fuzz demo examples bench install docs format clean
+.PHONY: all build configure test check torture fuzz demo examples bench install docs deb deb-check format clean
 
 all: build
 
@@ -97,6 +99,17 @@ install: build
 docs: configure
 	cmake --build $(BUILD) --target docs
 	@echo "docs: $(BUILD)/docs/html/index.html, man pages in $(BUILD)/docs/man/man3"
+
+# The Debian packages (debian/): built by dpkg-buildpackage in a copy of the
+# tree, checked by lintian, left in DEB_DIR. deb-check installs them into
+# this system (root, a fresh machine: `./run deb-check`) and builds and runs
+# programs against them with pkg-config and with CMake alone.
+DEB_DIR ?= build/deb
+deb:
+	tests/packaging/build-debs.sh $(DEB_DIR) $(JOBS)
+
+deb-check: deb
+	tests/packaging/check-debs.sh $(DEB_DIR)
 
 format:
 	find include src tests bench examples -name '*.[ch]' | xargs clang-format -i
