@@ -46,7 +46,8 @@ ldd "/usr/lib/$ma/libweft_mpi.so.0" | grep -q 'libmpi\.so' ||
     fail "libweft_mpi.so.0 does not load MPI"
 
 # weft.pc for a system libdir: no run path, no -L or -I beyond the system's.
-libs=$(pkg-config --libs weft)
+# shellcheck disable=SC2046
+libs=$(echo $(pkg-config --libs weft)) # pkgconf ends it with a blank
 [ "$libs" = "-lweft" ] || fail "pkg-config --libs weft says '$libs', not -lweft"
 case $(pkg-config --cflags --libs weft-mpi) in
     *rpath*) fail "weft-mpi.pc carries a run path: $(pkg-config --libs weft-mpi)" ;;
