@@ -13,6 +13,8 @@
 #   make fuzz [FUZZ_SECONDS=60]                 fuzz each decoder for that long (clang)
 #   make abi                                    the shared libraries' ABI against the last release's
 #   make abi-baseline                           record the ABI of a release (abi/*.abi)
+#   make deb                                    Debian packages into build/deb (debian/), lintian
+#   make deb-check                              install them (as root) and build programs against them
 #   make format                                 clang-format the tree
 
 SAN     ?=
@@ -40,7 +42,7 @@ SECONDS ?= 60
 RATE    ?= 8
 TEST_ENV = WEFT_TEST_SCALE=$(if $(SAN),4,1) WEFT_CHAOS_SEED=$(SEED)
 
-.PHONY: all build configure test check torture fuzz demo examples bench install docs abi abi-baseline format clean
+.PHONY: all build configure test check torture fuzz demo examples bench install docs abi abi-baseline deb deb-check format clean
 
 all: build
 
@@ -113,6 +115,17 @@ abi abi-baseline:
 	    -DWEFT_SANITIZE= -DWEFT_TESTS=OFF >/dev/null
 	cmake --build $(ABI_BUILD) -j $(JOBS) --target weft_shared_libs
 	abi/abi.sh $(if $(filter abi-baseline,$@),baseline,check) $(ABI_BUILD)
+
+# The Debian packages (debian/): built by dpkg-buildpackage in a copy of the
+# tree, checked by lintian, left in DEB_DIR. deb-check installs them into
+# this system (root, a fresh machine: `./run deb-check`) and builds and runs
+# programs against them with pkg-config and with CMake alone.
+DEB_DIR ?= build/deb
+deb:
+	tests/packaging/build-debs.sh $(DEB_DIR) $(JOBS)
+
+deb-check: deb
+	tests/packaging/check-debs.sh $(DEB_DIR)
 
 format:
 	find include src tests bench examples -name '*.[ch]' | xargs clang-format -i

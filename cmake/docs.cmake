@@ -25,7 +25,13 @@ if(DOXYGEN_FOUND)
         COMMENT "Doxygen: the reference in ${WEFT_DOCS_DIR}/html and man/man3"
         VERBATIM)
     add_custom_target(docs ALL DEPENDS ${WEFT_DOCS_DIR}/stamp)
-    install(DIRECTORY ${WEFT_DOCS_DIR}/man/man3 DESTINATION ${CMAKE_INSTALL_MANDIR})
+    # The pages of weft's names, of its layers (executor.h) and of the guides.
+    # Not the links MAN_LINKS makes under each field's bare name (close,
+    # wait, shutdown, ...): man looks in section 3 before 2, so that
+    # installed they would hide the system's own pages.
+    install(DIRECTORY ${WEFT_DOCS_DIR}/man/man3 DESTINATION ${CMAKE_INSTALL_MANDIR}
+            FILES_MATCHING PATTERN "weft_*.3" PATTERN "WEFT_*.3" PATTERN "guide_*.3"
+                           PATTERN "*.h.3")
     install(DIRECTORY ${WEFT_DOCS_DIR}/html DESTINATION ${CMAKE_INSTALL_DOCDIR})
 else()
     message(STATUS "weft: doxygen not found (install doxygen, or `./run docs`): "

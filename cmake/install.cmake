@@ -31,6 +31,23 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weftConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/weftConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/weft)
 
+# weft.pc's Libs carry a run path where the libdir is not one the toolchain
+# and the dynamic linker search anyway (/usr/local, /opt/weft), so that a
+# program finds libweft.so without LD_LIBRARY_PATH; and the file finds its
+# prefix from its own folder, however deep the libdir (lib, lib64,
+# lib/<multiarch>), so that the installed tree can move. Where the libdir is
+# a system one (a distribution's package: /usr/lib/<multiarch>), there is no
+# run path and the prefix is written as it is.
+if("${CMAKE_INSTALL_FULL_LIBDIR}" IN_LIST CMAKE_C_IMPLICIT_LINK_DIRECTORIES
+   OR "${CMAKE_INSTALL_FULL_LIBDIR}" IN_LIST CMAKE_PLATFORM_IMPLICIT_LINK_DIRECTORIES)
+    set(WEFT_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+    set(WEFT_PC_RPATH "")
+else()
+    file(RELATIVE_PATH WEFT_PC_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig"
+         "${CMAKE_INSTALL_PREFIX}")
+    string(REGEX REPLACE "/$" "" WEFT_PC_PREFIX "\${pcfiledir}/${WEFT_PC_PREFIX}")
+    set(WEFT_PC_RPATH "-Wl,-rpath,\${libdir} ")
+endif()
 configure_file(cmake/weft.pc.in ${CMAKE_CURRENT_BINARY_DIR}/weft.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/weft.pc
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -156,6 +156,14 @@ if [ "$man" = man ]; then
             exit 1
         }
     done
+    # No page under a field's bare name (close, wait, shutdown): man looks
+    # in section 3 before 2, so such a page would hide the system's.
+    for page in close wait shutdown; do
+        if test -e "$mandir/man3/$page.3"; then
+            echo "install: $mandir/man3/$page.3 would hide the system's $page"
+            exit 1
+        fi
+    done
     if command -v man >/dev/null 2>&1; then
         man -M "$mandir" -w weft_executor_submit | grep -q "^$mandir/man3/"
         MANPAGER=cat man -M "$mandir" weft_executor_submit 2>/dev/null |
