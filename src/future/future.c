@@ -7,15 +7,24 @@
  * a few instructions only, so takers spin.
  *
  * Completion: take LOCKED, check the state is not done, store the outcome,
- * detach the callback list, then publish with one exchange to the final
- * state (clearing LOCKED and WAITERS). If WAITERS was set, unpark everyone
- * parked on the word: park keys on the address only, so this is safe even
- * if a woken waiter frees the future at once. Callbacks run after that, on
- * a reference the completer took before publishing.
+ * detach the callback list, then publish with one release store of the
+ * final state (clearing LOCKED and WAITERS). The store can be plain because
+ * whoever holds LOCKED is the only writer of the word: every other write
+ * (a claim, taking LOCKED, announcing a waiter) is a compare-and-swap from a
+ * value without LOCKED, so it fails or waits while LOCKED is held. If
+ * WAITERS was set, unpark everyone parked on the word: park keys on the
+ * address only, so this is safe even if a woken waiter frees the future at
+ * once. Callbacks run after that, on a reference the completer took before
+ * publishing.
  *
- * Waiting: set WAITERS, then park on the word validating (under park's
- * lock) that the state is still not done. The completer changes the word
- * before it unparks under the same lock, so no wake-up is lost.
+ * Waiting: set WAITERS (when LOCKED is clear), then park on the word
+ * validating (under park's lock) that the state is still not done. Why no
+ * wake-up is lost: the waiter's compare-and-swap comes before or after the
+ * completer's taking LOCKED in the word's order. Before: the completer's
+ * read under LOCKED sees WAITERS and it unparks, after its store, under
+ * park's lock, so the waiter either validates against the done state or is
+ * parked and woken. After: the waiter waits for LOCKED to clear and then
+ * reads the done state, and does not park.
  *
  * Cancelled and notified (Python's CANCELLED_AND_NOTIFIED). A cancel moves
  * a pending future to CANCELLED: it is done (result() says so, waiters of
@@ -25,10 +34,10 @@
  * cancel_and_notify, or finishing it). Their waiters are callback nodes
  * marked waiter: a cancel detaches and runs the other nodes and leaves the
  * waiters on the list; the notification (NOTIFIED set, under LOCKED, with
- * the same publishing exchange) detaches and runs them. So each node runs
+ * the same publishing store) detaches and runs them. So each node runs
  * exactly once: the list is only ever cut under LOCKED, and a node added
  * under LOCKED either finds the state that makes it due (and runs at once)
- * or is on the list before the exchange that makes it due detaches it.
+ * or is on the list before the store that makes it due detaches it.
  */
 #include "base/check.h"
 #include "future_int.h"
@@ -74,9 +83,13 @@ static uint32_t lock_state(weft_future_t *f)
     }
 }
 
+/* The holder of LOCKED is the only writer of the state word (every other
+ * write is a compare-and-swap from a value without LOCKED, or waits for it
+ * to clear), so releasing it is a plain store. */
 static void unlock_state(weft_future_t *f)
 {
-    atomic_fetch_and_explicit(&f->state, ~ST_LOCKED, memory_order_release);
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_relaxed);
+    atomic_store_explicit(&f->state, s & ~ST_LOCKED, memory_order_release);
 }
 
 /* ----- Life ----- */
@@ -153,7 +166,12 @@ void weft_future_free(weft_future_t *f)
     /* Acquire-release: our writes happen before the last owner's teardown,
      * and the last owner sees every other owner's. (A release decrement with
      * an acquire fence would do, but ThreadSanitizer does not model fences.) */
-    if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
+    /* The count reading 1 means ours is the only reference: nobody else
+     * can add or drop one (adding takes a reference held), so no
+     * read-modify-write is needed. Acquire: pairs with the other owners'
+     * decrements, as the fetch_sub's would. */
+    if (atomic_load_explicit(&f->refs, memory_order_acquire) != 1 &&
+        atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
         return;
     release_outcome(f);
     if (f->cls->destroy)
@@ -252,13 +270,14 @@ static void publish(weft_future_t *f, uint32_t final)
     struct weft__callback *cb = detach_due(f, final);
     if (cb)
         weft_future_ref(f); /* the waiters may drop theirs at once */
-    uint32_t keep = atomic_load_explicit(&f->state, memory_order_relaxed) &
-                    (ST_STOP | ST_BYTES | ST_FAILED | ST_NOTIFIED);
+    /* LOCKED held: nobody else writes the word until the store below, so
+     * what is read here is what the store replaces (WAITERS included). */
+    uint32_t old = atomic_load_explicit(&f->state, memory_order_relaxed);
+    uint32_t keep = old & (ST_STOP | ST_BYTES | ST_FAILED | ST_NOTIFIED);
     WEFT_CHAOS_POINT(); /* the outcome stored, not yet published */
     /* Release: publishes the outcome; pairs with the acquire loads of
      * the state in every query and wait. */
-    uint32_t old = atomic_exchange_explicit(&f->state, final | keep,
-                                            memory_order_acq_rel);
+    atomic_store_explicit(&f->state, final | keep, memory_order_release);
     WEFT_CHAOS_POINT(); /* published, the sleepers not yet woken */
     if (old & ST_WAITERS)
         weft_unpark_all(&f->state, 0);
@@ -606,6 +625,29 @@ static int still_pending(void *ctx)
 
 static const weft_park_ops_t future_park_ops = {still_pending, NULL, NULL};
 
+/* Set WAITERS unless f is done: 1 once set, 0 if done. Never while
+ * LOCKED is held (a compare-and-swap from a value without it), so that the
+ * holder stays the only writer and publish reads WAITERS exactly. */
+static int announce_waiter(weft_future_t *f)
+{
+    uint32_t s = atomic_load_explicit(&f->state, memory_order_acquire);
+    for (;;) {
+        if (weft__state_done(s))
+            return 0;
+        if (s & ST_LOCKED) {
+            cpu_relax();
+            s = atomic_load_explicit(&f->state, memory_order_acquire);
+            continue;
+        }
+        if ((s & ST_WAITERS) ||
+            atomic_compare_exchange_weak_explicit(&f->state, &s,
+                                                  s | ST_WAITERS,
+                                                  memory_order_seq_cst,
+                                                  memory_order_acquire))
+            return 1;
+    }
+}
+
 int weft__future_await(weft_future_t *f, int64_t deadline)
 {
     if (wait_hook) {
@@ -618,8 +660,7 @@ int weft__future_await(weft_future_t *f, int64_t deadline)
         if (rc != WEFT_EAGAIN)
             return rc;
     }
-    while (!weft_future_done(f)) {
-        atomic_fetch_or(&f->state, ST_WAITERS);
+    while (announce_waiter(f)) {
         WEFT_CHAOS_POINT(); /* announced, not yet parked */
         int rc = weft_park(&f->state, &future_park_ops, f, deadline, NULL);
         if (rc == WEFT_ETIMEDOUT || rc == WEFT_ECANCELLED)

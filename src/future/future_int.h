@@ -18,8 +18,10 @@
  *             CANCELLED_AND_NOTIFIED): only then does it count for
  *             weft_wait() and as_completed
  * Completion stores the outcome under LOCKED and publishes it with one
- * exchange that sets the final state and clears LOCKED and WAITERS: that
- * exchange is the last write to the future by the completer. */
+ * release store that sets the final state and clears LOCKED and WAITERS:
+ * that store is the last write to the future by the completer. While LOCKED
+ * is held its holder is the only writer of the word: every other write is
+ * a compare-and-swap from a value without LOCKED (future.c). */
 #define ST_MASK 3u
 #define ST_LOCKED (1u << 2)
 #define ST_WAITERS (1u << 3)
