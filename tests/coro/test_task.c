@@ -471,10 +471,24 @@ static void a_task_may_ask_for_a_larger_stack(void **state)
     weft_loop_free(loop);
 }
 
+/* The offloaded call blocks its worker thread (usleep, which no task
+ * scheduler can turn into a suspension) until a task on the loop has
+ * ticked three times: only a loop left free to run can release it; a loop
+ * blocked by the call leaves it to time out. */
+struct offloaded {
+    _Atomic int ticks;
+};
+
 static int blocking_work(void *arg, void **result)
 {
-    usleep(50000); /* blocks its worker thread, not the loop */
-    *result = arg;
+    struct offloaded *o = arg;
+    double end = weft_monotonic() + 10.0 * testing_scale();
+    while (atomic_load(&o->ticks) < 3)
+        if (weft_monotonic() > end)
+            return weft_fail(WEFT_ETIMEDOUT, "the loop did not tick");
+        else
+            usleep(1000);
+    *result = (void *)9;
     return 0;
 }
 
@@ -482,7 +496,7 @@ static int offload(void *arg, void **result)
 {
     weft_future_t *f;
     int rc = weft_loop_run_in_executor(weft_loop_running(), NULL, blocking_work,
-                                       (void *)9, &f);
+                                       arg, &f);
     if (rc)
         return rc;
     rc = weft_future_result(f, WEFT_FOREVER, result);
@@ -490,19 +504,27 @@ static int offload(void *arg, void **result)
     return rc;
 }
 
+static int tick_on(void *arg, void **result)
+{
+    struct offloaded *o = arg;
+    while (weft_sleep(0.005) == 0)
+        atomic_fetch_add(&o->ticks, 1);
+    return 0;
+}
+
 static void
 run_in_executor_lets_the_loop_run_while_a_thread_blocks(void **state)
 {
     weft_loop_t *loop;
     assert_int_equal(weft_loop_new(&loop), 0);
-    int ticks = 0;
+    struct offloaded o = {.ticks = 0};
     weft_future_t *f, *ticker;
-    weft_task_create(&f, loop, offload, NULL);
-    weft_task_create(&ticker, loop, tick, &ticks);
+    weft_task_create(&f, loop, offload, &o);
+    weft_task_create(&ticker, loop, tick_on, &o);
     void *r = NULL;
     assert_int_equal(weft_loop_run_until_complete(loop, f, &r), 0);
     assert_ptr_equal(r, (void *)9);
-    assert_true(ticks >= 3);
+    assert_true(o.ticks >= 3);
     weft_task_cancel(ticker);
     weft_loop_run_until_complete(loop, ticker, NULL);
     weft_future_free(ticker);
