@@ -16,4 +16,9 @@ void weft__ignore_sigpipe(void);
  * leaves the queue), with the queue's lock held. NULL in normal runs. */
 extern void (*weft__proc_queue_get_hook)(const unsigned char *data, size_t len);
 
+/* Test hook: called by a process queue's put, get or task_done after it has
+ * marked a sleeper woken and released the queue's lock, before its futex
+ * wake-up call. NULL in normal runs. */
+extern void (*weft__proc_queue_wake_hook)(void);
+
 #endif

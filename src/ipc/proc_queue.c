@@ -43,7 +43,10 @@
  * at a waiter that is leaving. Putters waiting for room (the space waitq)
  * and joiners waiting for unfinished to reach 0 (done) work the same way.
  * A waiter that dies leaves a count behind: it costs one useless wake-up,
- * which clears it.
+ * which clears it. A waker that dies after its count and before its
+ * wake-up call (the call is made with the lock released, so that the woken
+ * does not find it held) owes a sleeper a wake-up: sleepers look at seq
+ * themselves every 50 ms (sleep_on), so a death there costs at most that.
  */
 #include "base/check.h"
 #include "ipc_int.h"
@@ -110,6 +113,7 @@ struct weft_proc_queue {
 };
 
 void (*weft__proc_queue_get_hook)(const unsigned char *data, size_t len);
+void (*weft__proc_queue_wake_hook)(void);
 
 /* ----- State changes ----- */
 
@@ -251,6 +255,26 @@ static int relock(weft_proc_queue_t *q)
     return map_ring(q, q->hdr->state.cap);
 }
 
+/* A waker bumps seq under the lock and makes its wake-up call after
+ * releasing it; one killed in between leaves a sleeper counted woken and
+ * asleep. So no sleep lasts longer than WAKE_CHECK_NS at a time: at the
+ * end of each slice the sleeper looks at seq itself and sleeps on only if
+ * it has not moved. A wait still ends only on a bump (a wake-up owed to
+ * it or to the others), its deadline or a cancel: never on the slice. */
+#define WAKE_CHECK_NS ((int64_t)50 * 1000 * 1000)
+
+static int sleep_on(struct waitq *w, uint32_t seen, int64_t deadline)
+{
+    for (;;) {
+        int64_t now = weft_monotonic_ns();
+        int64_t slice =
+            deadline - now > WAKE_CHECK_NS ? now + WAKE_CHECK_NS : deadline;
+        int rc = weft_park_wait_shared(&w->seq, seen, slice);
+        if (rc != WEFT_ETIMEDOUT || slice >= deadline)
+            return rc;
+    }
+}
+
 /* Sleep until w's seq moves (or the deadline, or a cancel), the lock
  * released meanwhile and held again on return, whatever the outcome.
  * Returns 0, WEFT_ETIMEDOUT, WEFT_ECANCELLED, or a mapping error. */
@@ -262,7 +286,7 @@ static int wait_on(weft_proc_queue_t *q, struct waitq *w, int64_t deadline)
     /* A putter may bump seq and wake here, before the sleep: the sleep
      * then sees seq moved and returns at once. */
     WEFT_CHAOS_POINT();
-    int rc = weft_park_wait_shared(&w->seq, seen, deadline);
+    int rc = sleep_on(w, seen, deadline);
     int mapped = relock(q);
     if (w->woken > 0)
         w->woken--;
@@ -305,6 +329,8 @@ static int wake_all(struct waitq *w)
 static void wake(struct waitq *w, int n)
 {
     WEFT_CHAOS_POINT(); /* the sleeper was counted woken: it looks anyway */
+    if (n && weft__proc_queue_wake_hook)
+        weft__proc_queue_wake_hook();
     if (n)
         weft_park_wake_shared(&w->seq, n);
 }

@@ -391,6 +391,60 @@ static void a_consumer_killed_mid_get_loses_no_item(void **state)
     }
 }
 
+/* A waker marks a sleeper woken under the queue's lock and makes its
+ * wake-up call after releasing it. One killed in between must not leave
+ * the sleeper asleep until its timeout: the sleeper finds the wake-up it
+ * was owed on its own, within a slice of its sleep (50 ms), and takes the
+ * item. (Before it did, it slept out the whole timeout, or for ever.) */
+static void die_before_the_wake(void)
+{
+    raise(SIGKILL);
+}
+
+static int put_and_die_before_the_wake(const weft_bytes_t *arg)
+{
+    weft__proc_queue_wake_hook = die_before_the_wake;
+    weft_proc_queue_put(child_view(arg), "owed", 4, WEFT_FOREVER);
+    return 1; /* not reached while a getter sleeps */
+}
+
+struct owed_get {
+    weft_proc_queue_t *q;
+    double timeout, took;
+    int rc;
+    weft_bytes_t got;
+};
+
+static void get_timed(void *arg)
+{
+    struct owed_get *g = arg;
+    double start = weft_monotonic();
+    g->rc = weft_proc_queue_get(g->q, &g->got, g->timeout);
+    g->took = weft_monotonic() - start;
+}
+
+static void a_sleeper_whose_waker_dies_before_the_wake_wakes(void **state)
+{
+    for (int m = 0; m < 2; m++) {
+        struct owed_get g = {queue(0), 20 * testing_scale(), 0, -1, {0}};
+        testing_thread_t *t = testing_thread_start(get_timed, &g);
+        weft_sleep(0.1); /* let it go to sleep (were it late, it would
+                          * only find the item at once) */
+        weft_process_t *p =
+            start_with(m ? "spawn" : "fork", put_and_die_before_the_wake, g.q);
+        assert_int_equal(joined_code(p), -SIGKILL);
+        testing_thread_join(t);
+        assert_int_equal(g.rc, 0);
+        assert_int_equal(g.got.len, 4);
+        assert_memory_equal(g.got.data, "owed", 4);
+        weft_bytes_free(&g.got);
+        if (g.took > g.timeout / 2)
+            fail_msg("the getter slept %.1f s of its %.1f s", g.took,
+                     g.timeout);
+        weft_proc_queue_free(g.q);
+    }
+}
+
 /* A getter that comes to a queue whose lock a dead consumer holds takes the
  * lock over at once, rather than after the shared lock's periodic check on
  * its holder (50 ms): consumers that die often must not stall the rest.
@@ -554,6 +608,7 @@ int main(void)
         testing_proc_test(a_producer_exits_and_joins_whatever_is_unread),
         testing_proc_test(a_consumer_killed_mid_get_loses_no_item),
         testing_proc_test(a_getter_takes_over_from_a_dead_holder_at_once),
+        testing_proc_test(a_sleeper_whose_waker_dies_before_the_wake_wakes),
         testing_proc_test(a_waiting_consumer_in_another_process_is_woken),
         testing_proc_test(a_blocked_producer_is_woken_by_a_get),
         testing_proc_test(join_waits_for_every_task_done),
