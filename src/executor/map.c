@@ -16,6 +16,8 @@
  * running chunk writing into freed memory. */
 #include "executor_int.h"
 
+#include "base/chaos.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,6 +354,53 @@ static struct chunk *chunk_of(weft_map_t *m, weft_future_t *f)
     return NULL;
 }
 
+/* Waiting for the next result in a batch.
+ *
+ * A consumer that waits for each chunk in turn, while the workers run
+ * ahead of it on the buffered chunks, is put to sleep and woken for
+ * nearly every chunk: the sleep and the wake (two system calls, and the
+ * waker's on the workers' path) cost several times what a small item
+ * does. So when the chunk at the head is not done, the map first waits
+ * for the chunk WAIT_BATCH further on, for at most WAIT_BATCH_S: the
+ * workers take the queued chunks in order, so that one is done about when
+ * the batch before it is, and the consumer then takes the whole batch
+ * without sleeping again. Only then does it wait for the head itself.
+ *
+ * Nothing is lost or reordered by this, and every wait ends: results are
+ * still taken from the head, in order, and only once the head is done (the
+ * wait for the head is the one that decides). The first wait is bounded
+ * in time, so a chunk further on that never finishes (an item that waits
+ * for the consumer to take an earlier result, say) delays the head by at
+ * most WAIT_BATCH_S; it is bounded by the map's deadline too, so that a
+ * timeout fires when it did, and a cancelled wait returns at once. The
+ * wake that ends the first wait is the later chunk's own completion (its
+ * future's protocol, future.c); if that wake comes before the head is
+ * done, the wait for the head is the ordinary one. */
+enum { WAIT_BATCH = 16 };
+#define WAIT_BATCH_S 100e-6
+
+static int wait_head(weft_map_t *m, struct chunk *head)
+{
+    double left = weft_deadline_remaining(m->deadline);
+    if (left == 0 || weft_future_done(head->f))
+        return weft_future_wait(head->f, left);
+    struct chunk *later = head;
+    for (int i = 0; i < WAIT_BATCH && later->next; i++)
+        later = later->next;
+    if (later != head) {
+        WEFT_CHAOS_POINT(); /* the head may finish before the first wait */
+        double bound = left >= 0 && left < WAIT_BATCH_S ? left : WAIT_BATCH_S;
+        int rc = weft_future_wait(later->f, bound);
+        if (rc == WEFT_ECANCELLED)
+            return rc;
+        if (rc)
+            weft_clear_message(); /* timed out: no matter */
+        WEFT_CHAOS_POINT(); /* between the two waits */
+        left = weft_deadline_remaining(m->deadline);
+    }
+    return weft_future_wait(head->f, left);
+}
+
 /* The next chunk whose results are ready, per the map's order. */
 static int next_chunk(weft_map_t *m, struct chunk **out)
 {
@@ -359,7 +408,6 @@ static int next_chunk(weft_map_t *m, struct chunk **out)
         return m->input_state && m->input_state != WEFT_EEOF
                    ? weft_fail(m->input_state, "map: the input failed")
                    : weft_fail(WEFT_EEOF, "map: no more results");
-    double left = weft_deadline_remaining(m->deadline);
     struct chunk *c = m->head;
     if (m->unordered) {
         weft_future_t *f;
@@ -369,7 +417,7 @@ static int next_chunk(weft_map_t *m, struct chunk **out)
         else
             return rc;
     } else {
-        int rc = weft_future_wait(c->f, left);
+        int rc = wait_head(m, c);
         if (rc)
             return rc;
     }
