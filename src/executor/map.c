@@ -6,14 +6,19 @@
  * is a task that runs fn over the items, writing into the chunk. A byte
  * chunk must run where no memory is shared (a process pool), so it is one
  * byte task whose argument packs the items and whose result packs their
- * outcomes (chunk.c); a chunk of one item is simply the item's own task.
- * At most buffersize chunks are in flight; each result taken makes room
- * for the next chunk, so an endless input works with bounded memory.
+ * outcomes (chunk.c); a chunk of one item is simply the item's own task,
+ * of either kind: fn(item) submitted as it is, whose future holds the
+ * item's result or error. At most buffersize chunks are in flight; each
+ * result taken makes room for the next chunk, so an endless input works
+ * with bounded memory.
  *
- * A chunk belongs to the map and to its task: the task's hold is dropped
- * by a done callback, which fires once the chunk's future is done whether
- * the chunk ran or was cancelled, so a map freed early never leaves a
- * running chunk writing into freed memory. */
+ * A pointer chunk of several items belongs to the map and to its task: the
+ * task's hold is dropped by a done callback, which fires once the chunk's
+ * future is done whether the chunk ran or was cancelled, so a map freed
+ * early never leaves a running chunk writing into freed memory. A chunk of
+ * one item is the map's alone (its task writes only into its own future),
+ * so it needs no callback, and the map keeps it for the next item: an item
+ * costs a task and nothing more. */
 #include "executor_int.h"
 
 #include "base/chaos.h"
@@ -31,12 +36,14 @@ struct chunk {
     char **messages;
     int checked; /* a packed byte result: 0 not yet, 1 sound, -1 not */
     weft_future_t *f;
-    struct chunk *next; /* in flight, in input order */
+    struct chunk *next; /* in flight, in input order; or spare */
+    void *one;          /* the item of a chunk of one (args points here) */
 };
 
 struct weft_map {
     weft_executor_t *ex;
     int bytes;
+    int single;           /* chunks of one pointer item: the item's task */
     int packed;           /* byte chunks of several items, packed */
     weft_bytes_t fn_ref;  /* then: the head of every packed chunk */
     weft_bytes_t item;    /* the byte result yielded last (a view) */
@@ -56,6 +63,7 @@ struct weft_map {
     weft_as_completed_t *done; /* unordered only */
     struct chunk *cur;         /* being yielded */
     size_t pos;
+    struct chunk *spare;       /* chunks of one, done with, for reuse */
 };
 
 /* ----- Chunks ----- */
@@ -93,6 +101,32 @@ static struct chunk *chunk_new(size_t n)
     c->messages = (char **)(c->results + n);
     c->codes = (int *)(c->messages + n);
     return c;
+}
+
+/* A chunk of one pointer item: the map's alone, taken from its spares. */
+static struct chunk *single_new(weft_map_t *m)
+{
+    struct chunk *c = m->spare;
+    if (c)
+        m->spare = c->next;
+    else if ((c = malloc(sizeof *c)) == NULL)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->fn = m->fn;
+    c->args = &c->one;
+    return c;
+}
+
+/* The map lets go of chunk c (in flight or yielded). */
+static void chunk_drop(weft_map_t *m, struct chunk *c)
+{
+    if (!m->single) {
+        chunk_release(c);
+        return;
+    }
+    weft_future_free(c->f);
+    c->next = m->spare;
+    m->spare = c;
 }
 
 static int run_chunk(void *arg, void **result)
@@ -169,6 +203,8 @@ static int fill_chunk(weft_map_t *m, struct chunk *c)
 
 static int submit_to_executor(weft_map_t *m, struct chunk *c)
 {
+    if (m->single)
+        return weft_executor_submit(m->ex, m->fn, c->one, &c->f);
     if (!m->bytes)
         return weft_executor_submit(m->ex, run_chunk, c, &c->f);
     const weft_bytes_t *items = &m->bargs[c->first];
@@ -188,7 +224,8 @@ static int submit_to_executor(weft_map_t *m, struct chunk *c)
  * error (from the source or the executor). */
 static int submit_chunk(weft_map_t *m)
 {
-    struct chunk *c = chunk_new(m->bytes ? 0 : m->chunksize);
+    struct chunk *c = m->single ? single_new(m)
+                                : chunk_new(m->bytes ? 0 : m->chunksize);
     if (c == NULL)
         return weft_fail(WEFT_ENOMEM, "map: no memory");
     c->fn = m->fn;
@@ -202,10 +239,10 @@ static int submit_chunk(weft_map_t *m)
         if (c->n)
             m->input_state = rc;
         atomic_store(&c->refs, 1);
-        chunk_release(c);
+        chunk_drop(m, c);
         return rc;
     }
-    if (weft_future_add_done_callback(c->f, chunk_done, c)) {
+    if (!m->single && weft_future_add_done_callback(c->f, chunk_done, c)) {
         /* No memory for the callback: drop the task's hold ourselves,
          * once it can no longer write into the chunk. */
         weft_future_wait(c->f, WEFT_FOREVER);
@@ -283,6 +320,7 @@ static int map_new(weft_map_t **out, weft_executor_t *ex,
     *m = *proto;
     m->ex = ex;
     m->chunksize = o.chunksize ? o.chunksize : 1;
+    m->single = !m->bytes && m->chunksize == 1;
     m->buffersize = o.buffersize ? o.buffersize : default_buffer(ex, &o);
     m->unordered = o.unordered;
     /* From the call, as Python's; as_completed counts from its creation. */
@@ -453,6 +491,8 @@ static int item_outcome(weft_map_t *m, struct chunk *c, size_t pos,
 {
     if (m->bytes)
         return byte_outcome(m, c, pos, bytes);
+    if (m->single) /* the item's own task */
+        return weft_future_result(c->f, 0, result);
     void *whole = NULL;
     int rc = weft_future_result(c->f, 0, &whole);
     if (rc) /* the chunk never ran: cancelled, broken pool */
@@ -471,7 +511,7 @@ static int map_step(weft_map_t *m, void **result, const weft_bytes_t **bytes,
         return weft_fail(WEFT_EINVAL, "map_next: NULL map");
     while (m->cur == NULL || m->pos == m->cur->n) {
         if (m->cur) {
-            chunk_release(m->cur);
+            chunk_drop(m, m->cur);
             m->cur = NULL;
         }
         int rc = refill(m);
@@ -516,10 +556,15 @@ void weft_map_free(weft_map_t *m)
     while (m->head) {
         struct chunk *c = m->head;
         m->head = c->next;
-        chunk_release(c);
+        chunk_drop(m, c);
     }
     if (m->cur)
-        chunk_release(m->cur);
+        chunk_drop(m, m->cur);
+    while (m->spare) {
+        struct chunk *c = m->spare;
+        m->spare = c->next;
+        free(c);
+    }
     weft_bytes_free(&m->fn_ref);
     free(m);
 }
