@@ -399,10 +399,12 @@ static struct chunk *chunk_of(weft_map_t *m, weft_future_t *f)
  * nearly every chunk: the sleep and the wake (two system calls, and the
  * waker's on the workers' path) cost several times what a small item
  * does. So when the chunk at the head is not done, the map first waits
- * for the chunk WAIT_BATCH further on, for at most WAIT_BATCH_S: the
- * workers take the queued chunks in order, so that one is done about when
- * the batch before it is, and the consumer then takes the whole batch
- * without sleeping again. Only then does it wait for the head itself.
+ * for the chunk halfway through those in flight (at most WAIT_BATCH
+ * further on), for at most WAIT_BATCH_S: the workers take the queued
+ * chunks in order, so that one is done about when the batch before it is,
+ * and the consumer then takes the whole batch without sleeping again,
+ * while the workers go on with the other half. Only then does it wait for
+ * the head itself.
  *
  * Nothing is lost or reordered by this, and every wait ends: results are
  * still taken from the head, in order, and only once the head is done (the
@@ -414,7 +416,7 @@ static struct chunk *chunk_of(weft_map_t *m, weft_future_t *f)
  * wake that ends the first wait is the later chunk's own completion (its
  * future's protocol, future.c); if that wake comes before the head is
  * done, the wait for the head is the ordinary one. */
-enum { WAIT_BATCH = 16 };
+enum { WAIT_BATCH = 512 };
 #define WAIT_BATCH_S 100e-6
 
 static int wait_head(weft_map_t *m, struct chunk *head)
@@ -422,8 +424,9 @@ static int wait_head(weft_map_t *m, struct chunk *head)
     double left = weft_deadline_remaining(m->deadline);
     if (left == 0 || weft_future_done(head->f))
         return weft_future_wait(head->f, left);
+    size_t ahead = m->inflight / 2 < WAIT_BATCH ? m->inflight / 2 : WAIT_BATCH;
     struct chunk *later = head;
-    for (int i = 0; i < WAIT_BATCH && later->next; i++)
+    for (size_t i = 0; i < ahead && later->next; i++)
         later = later->next;
     if (later != head) {
         WEFT_CHAOS_POINT(); /* the head may finish before the first wait */
