@@ -53,6 +53,7 @@ struct job {
 struct round {
     weft_executor_t *ex;
     unsigned consumers;
+    uint64_t stream; /* the consumers' random streams start here */
     double until;
     _Atomic long maps, items, yields, cancelled_waits, timeouts, freed_early,
         shutdowns;
@@ -312,7 +313,7 @@ static void run_consumer(void *arg, unsigned index)
     struct consumer_ctx *c = arg;
     struct round *r = c->r;
     testing_rng_t rng;
-    testing_rng_init(&rng, 104729u * (uint64_t)atomic_load(&r->maps) + index);
+    testing_rng_init(&rng, r->stream + index);
     int may_shut = index == 0 && testing_rng_below(&rng, 4) == 0;
     int refused = 0;
     do {
@@ -336,6 +337,7 @@ static void run_round(testing_rng_t *rng, long *totals)
                                  NULL, NULL, NULL};
     assert_int_equal(weft_thread_pool_new(&r.ex, &o), 0);
     r.consumers = 1 + (unsigned)testing_rng_below(rng, MAX_CONSUMERS);
+    r.stream = 1 + MAX_CONSUMERS * testing_rng_below(rng, 1u << 30);
     r.until = weft_monotonic() + 0.01 + 0.001 * testing_rng_below(rng, 50);
     struct consumer_ctx c = {&r, {NULL}};
     testing_run_threads(r.consumers, run_consumer, &c);
