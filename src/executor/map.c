@@ -43,10 +43,10 @@ struct chunk {
 struct weft_map {
     weft_executor_t *ex;
     int bytes;
-    int single;           /* chunks of one pointer item: the item's task */
-    int packed;           /* byte chunks of several items, packed */
-    weft_bytes_t fn_ref;  /* then: the head of every packed chunk */
-    weft_bytes_t item;    /* the byte result yielded last (a view) */
+    int single;          /* chunks of one pointer item: the item's task */
+    int packed;          /* byte chunks of several items, packed */
+    weft_bytes_t fn_ref; /* then: the head of every packed chunk */
+    weft_bytes_t item;   /* the byte result yielded last (a view) */
     weft_fn fn;
     weft_bytes_fn bfn;
     void *const *args;
@@ -63,7 +63,7 @@ struct weft_map {
     weft_as_completed_t *done; /* unordered only */
     struct chunk *cur;         /* being yielded */
     size_t pos;
-    struct chunk *spare;       /* chunks of one, done with, for reuse */
+    struct chunk *spare; /* chunks of one, done with, for reuse */
 };
 
 /* ----- Chunks ----- */
@@ -224,8 +224,8 @@ static int submit_to_executor(weft_map_t *m, struct chunk *c)
  * error (from the source or the executor). */
 static int submit_chunk(weft_map_t *m)
 {
-    struct chunk *c = m->single ? single_new(m)
-                                : chunk_new(m->bytes ? 0 : m->chunksize);
+    struct chunk *c =
+        m->single ? single_new(m) : chunk_new(m->bytes ? 0 : m->chunksize);
     if (c == NULL)
         return weft_fail(WEFT_ENOMEM, "map: no memory");
     c->fn = m->fn;
@@ -348,8 +348,8 @@ int weft_executor_map(weft_map_t **out, weft_executor_t *ex, weft_fn fn,
     return map_new(out, ex, opts, &proto);
 }
 
-int weft_executor_map_source(weft_map_t **out, weft_executor_t *ex,
-                             weft_fn fn, weft_arg_source next, void *ctx,
+int weft_executor_map_source(weft_map_t **out, weft_executor_t *ex, weft_fn fn,
+                             weft_arg_source next, void *ctx,
                              const weft_map_opts_t *opts)
 {
     if (fn == NULL || next == NULL)
@@ -434,8 +434,8 @@ static int wait_head(weft_map_t *m, struct chunk *head)
         int rc = weft_future_wait(later->f, bound);
         if (rc == WEFT_ECANCELLED)
             return rc;
-        if (rc)
-            weft_clear_message(); /* timed out: no matter */
+        if (rc) /* timed out: no matter */
+            weft_clear_message();
         WEFT_CHAOS_POINT(); /* between the two waits */
         left = weft_deadline_remaining(m->deadline);
     }

@@ -42,12 +42,12 @@ struct item {
 struct job {
     struct job *older; /* the consumer's jobs of this round */
     struct item items[MAX_ITEMS];
-    uint32_t n;       /* items in the input */
-    uint32_t taken;   /* taken from the input by the map */
+    uint32_t n;                /* items in the input */
+    uint32_t taken;            /* taken from the input by the map */
     _Atomic uint32_t consumed; /* items the consumer has been given */
     uint32_t seed;
     int wait_previous; /* AFTER_PREVIOUS items wait: in order, chunks of 1 */
-    int to_end;       /* the map yielded WEFT_EEOF */
+    int to_end;        /* the map yielded WEFT_EEOF */
 };
 
 struct round {
@@ -106,8 +106,8 @@ static int item_body(void *arg, void **result)
     int rc = 0;
     switch (kind_of(j, it->index)) {
     case FAIL:
-        rc = weft_fail(expected_failure(it->index),
-                       "item %u failed on purpose", it->index);
+        rc = weft_fail(expected_failure(it->index), "item %u failed on purpose",
+                       it->index);
         break;
     case SLEEP:
         weft_sleep(0.00005 * (double)(it->index % 5));
@@ -149,8 +149,10 @@ struct plan {
 static struct plan random_plan(testing_rng_t *rng, uint32_t n)
 {
     struct plan p = {WEFT_MAP_OPTS_DEFAULT, UINT32_MAX};
-    p.o.chunksize = testing_rng_below(rng, 2) ? 1 : 2 + testing_rng_below(rng, 6);
-    p.o.buffersize = testing_rng_below(rng, 2) ? 0 : 1 + testing_rng_below(rng, 40);
+    p.o.chunksize =
+        testing_rng_below(rng, 2) ? 1 : 2 + testing_rng_below(rng, 6);
+    p.o.buffersize =
+        testing_rng_below(rng, 2) ? 0 : 1 + testing_rng_below(rng, 40);
     p.o.unordered = testing_rng_below(rng, 5) == 0;
     if (testing_rng_below(rng, 4) == 0)
         p.o.timeout = 0.001 * (double)(1 + testing_rng_below(rng, 30));
@@ -222,8 +224,8 @@ static int run_job(struct round *r, struct job *j, testing_rng_t *rng,
         j->items[i] = (struct item){.job = j, .index = i};
     struct plan p = random_plan(rng, j->n);
     j->wait_previous = !p.o.unordered && p.o.chunksize == 1;
-    uint32_t shut_at = may_shut ? (uint32_t)testing_rng_below(rng, j->n + 1)
-                                : UINT32_MAX;
+    uint32_t shut_at =
+        may_shut ? (uint32_t)testing_rng_below(rng, j->n + 1) : UINT32_MAX;
     double t0 = weft_monotonic();
     weft_map_t *m;
     int rc = weft_executor_map_source(&m, r->ex, item_body, next_item, j, &p.o);
@@ -333,8 +335,8 @@ static void run_consumer(void *arg, unsigned index)
 static void run_round(testing_rng_t *rng, long *totals)
 {
     struct round r = {0};
-    weft_thread_pool_opts_t o = {1 + (unsigned)testing_rng_below(rng, 4),
-                                 NULL, NULL, NULL};
+    weft_thread_pool_opts_t o = {1 + (unsigned)testing_rng_below(rng, 4), NULL,
+                                 NULL, NULL};
     assert_int_equal(weft_thread_pool_new(&r.ex, &o), 0);
     r.consumers = 1 + (unsigned)testing_rng_below(rng, MAX_CONSUMERS);
     r.stream = 1 + MAX_CONSUMERS * testing_rng_below(rng, 1u << 30);
