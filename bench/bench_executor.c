@@ -11,11 +11,15 @@
  * fib_forkjoin: fib(42), a task per call with n >= 14 (1,346,268 tasks,
  * the tree every peer runs), each parent waiting on its child; reported
  * per task.
- * map_throughput: map over 1,000,000 small items, per item. */
+ * map_throughput: map over 1,000,000 small items, per item.
+ *
+ * BENCH_CASES (a list of names, say "submit_wait_empty,map_throughput")
+ * runs only the benchmarks it names; unset, all of them. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench.h"
 #include "weft.h"
@@ -370,6 +374,13 @@ static int scaling_only(void)
     return s && atoi(s) > 0;
 }
 
+/* Whether BENCH_CASES names this benchmark (or is unset). */
+static int wanted(const char *name)
+{
+    const char *s = getenv("BENCH_CASES");
+    return s == NULL || s[0] == '\0' || strstr(s, name) != NULL;
+}
+
 static void run_submit_wait(int reps)
 {
     long n = bench_scaled(1000000);
@@ -435,9 +446,11 @@ int main(void)
     int reps = bench_reps();
     weft_thread_pool_opts_t o = {WORKERS, NULL, NULL, NULL};
     weft_thread_pool_new(&pool, &o);
-    run_submit_wait(reps);
-    run_fib(reps < 5 ? reps : 5);
-    if (!scaling_only())
+    if (wanted("submit_wait_empty"))
+        run_submit_wait(reps);
+    if (wanted("fib_forkjoin"))
+        run_fib(reps < 5 ? reps : 5);
+    if (!scaling_only() && wanted("map_throughput"))
         run_map(reps);
     weft_executor_free(pool);
     return 0;

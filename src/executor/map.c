@@ -6,15 +6,22 @@
  * is a task that runs fn over the items, writing into the chunk. A byte
  * chunk must run where no memory is shared (a process pool), so it is one
  * byte task whose argument packs the items and whose result packs their
- * outcomes (chunk.c); a chunk of one item is simply the item's own task.
- * At most buffersize chunks are in flight; each result taken makes room
- * for the next chunk, so an endless input works with bounded memory.
+ * outcomes (chunk.c); a chunk of one item is simply the item's own task,
+ * of either kind: fn(item) submitted as it is, whose future holds the
+ * item's result or error. At most buffersize chunks are in flight; each
+ * result taken makes room for the next chunk, so an endless input works
+ * with bounded memory.
  *
- * A chunk belongs to the map and to its task: the task's hold is dropped
- * by a done callback, which fires once the chunk's future is done whether
- * the chunk ran or was cancelled, so a map freed early never leaves a
- * running chunk writing into freed memory. */
+ * A pointer chunk of several items belongs to the map and to its task: the
+ * task's hold is dropped by a done callback, which fires once the chunk's
+ * future is done whether the chunk ran or was cancelled, so a map freed
+ * early never leaves a running chunk writing into freed memory. A chunk of
+ * one item is the map's alone (its task writes only into its own future),
+ * so it needs no callback, and the map keeps it for the next item: an item
+ * costs a task and nothing more. */
 #include "executor_int.h"
+
+#include "base/chaos.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -29,15 +36,17 @@ struct chunk {
     char **messages;
     int checked; /* a packed byte result: 0 not yet, 1 sound, -1 not */
     weft_future_t *f;
-    struct chunk *next; /* in flight, in input order */
+    struct chunk *next; /* in flight, in input order; or spare */
+    void *one;          /* the item of a chunk of one (args points here) */
 };
 
 struct weft_map {
     weft_executor_t *ex;
     int bytes;
-    int packed;           /* byte chunks of several items, packed */
-    weft_bytes_t fn_ref;  /* then: the head of every packed chunk */
-    weft_bytes_t item;    /* the byte result yielded last (a view) */
+    int single;          /* chunks of one pointer item: the item's task */
+    int packed;          /* byte chunks of several items, packed */
+    weft_bytes_t fn_ref; /* then: the head of every packed chunk */
+    weft_bytes_t item;   /* the byte result yielded last (a view) */
     weft_fn fn;
     weft_bytes_fn bfn;
     void *const *args;
@@ -54,6 +63,7 @@ struct weft_map {
     weft_as_completed_t *done; /* unordered only */
     struct chunk *cur;         /* being yielded */
     size_t pos;
+    struct chunk *spare; /* chunks of one, done with, for reuse */
 };
 
 /* ----- Chunks ----- */
@@ -91,6 +101,32 @@ static struct chunk *chunk_new(size_t n)
     c->messages = (char **)(c->results + n);
     c->codes = (int *)(c->messages + n);
     return c;
+}
+
+/* A chunk of one pointer item: the map's alone, taken from its spares. */
+static struct chunk *single_new(weft_map_t *m)
+{
+    struct chunk *c = m->spare;
+    if (c)
+        m->spare = c->next;
+    else if ((c = malloc(sizeof *c)) == NULL)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->fn = m->fn;
+    c->args = &c->one;
+    return c;
+}
+
+/* The map lets go of chunk c (in flight or yielded). */
+static void chunk_drop(weft_map_t *m, struct chunk *c)
+{
+    if (!m->single) {
+        chunk_release(c);
+        return;
+    }
+    weft_future_free(c->f);
+    c->next = m->spare;
+    m->spare = c;
 }
 
 static int run_chunk(void *arg, void **result)
@@ -167,6 +203,8 @@ static int fill_chunk(weft_map_t *m, struct chunk *c)
 
 static int submit_to_executor(weft_map_t *m, struct chunk *c)
 {
+    if (m->single)
+        return weft_executor_submit(m->ex, m->fn, c->one, &c->f);
     if (!m->bytes)
         return weft_executor_submit(m->ex, run_chunk, c, &c->f);
     const weft_bytes_t *items = &m->bargs[c->first];
@@ -186,7 +224,8 @@ static int submit_to_executor(weft_map_t *m, struct chunk *c)
  * error (from the source or the executor). */
 static int submit_chunk(weft_map_t *m)
 {
-    struct chunk *c = chunk_new(m->bytes ? 0 : m->chunksize);
+    struct chunk *c =
+        m->single ? single_new(m) : chunk_new(m->bytes ? 0 : m->chunksize);
     if (c == NULL)
         return weft_fail(WEFT_ENOMEM, "map: no memory");
     c->fn = m->fn;
@@ -200,10 +239,10 @@ static int submit_chunk(weft_map_t *m)
         if (c->n)
             m->input_state = rc;
         atomic_store(&c->refs, 1);
-        chunk_release(c);
+        chunk_drop(m, c);
         return rc;
     }
-    if (weft_future_add_done_callback(c->f, chunk_done, c)) {
+    if (!m->single && weft_future_add_done_callback(c->f, chunk_done, c)) {
         /* No memory for the callback: drop the task's hold ourselves,
          * once it can no longer write into the chunk. */
         weft_future_wait(c->f, WEFT_FOREVER);
@@ -281,6 +320,7 @@ static int map_new(weft_map_t **out, weft_executor_t *ex,
     *m = *proto;
     m->ex = ex;
     m->chunksize = o.chunksize ? o.chunksize : 1;
+    m->single = !m->bytes && m->chunksize == 1;
     m->buffersize = o.buffersize ? o.buffersize : default_buffer(ex, &o);
     m->unordered = o.unordered;
     /* From the call, as Python's; as_completed counts from its creation. */
@@ -308,8 +348,8 @@ int weft_executor_map(weft_map_t **out, weft_executor_t *ex, weft_fn fn,
     return map_new(out, ex, opts, &proto);
 }
 
-int weft_executor_map_source(weft_map_t **out, weft_executor_t *ex,
-                             weft_fn fn, weft_arg_source next, void *ctx,
+int weft_executor_map_source(weft_map_t **out, weft_executor_t *ex, weft_fn fn,
+                             weft_arg_source next, void *ctx,
                              const weft_map_opts_t *opts)
 {
     if (fn == NULL || next == NULL)
@@ -352,6 +392,56 @@ static struct chunk *chunk_of(weft_map_t *m, weft_future_t *f)
     return NULL;
 }
 
+/* Waiting for the next result in a batch.
+ *
+ * A consumer that waits for each chunk in turn, while the workers run
+ * ahead of it on the buffered chunks, is put to sleep and woken for
+ * nearly every chunk: the sleep and the wake (two system calls, and the
+ * waker's on the workers' path) cost several times what a small item
+ * does. So when the chunk at the head is not done, the map first waits
+ * for the chunk halfway through those in flight (at most WAIT_BATCH
+ * further on), for at most WAIT_BATCH_S: the workers take the queued
+ * chunks in order, so that one is done about when the batch before it is,
+ * and the consumer then takes the whole batch without sleeping again,
+ * while the workers go on with the other half. Only then does it wait for
+ * the head itself.
+ *
+ * Nothing is lost or reordered by this, and every wait ends: results are
+ * still taken from the head, in order, and only once the head is done (the
+ * wait for the head is the one that decides). The first wait is bounded
+ * in time, so a chunk further on that never finishes (an item that waits
+ * for the consumer to take an earlier result, say) delays the head by at
+ * most WAIT_BATCH_S; it is bounded by the map's deadline too, so that a
+ * timeout fires when it did, and a cancelled wait returns at once. The
+ * wake that ends the first wait is the later chunk's own completion (its
+ * future's protocol, future.c); if that wake comes before the head is
+ * done, the wait for the head is the ordinary one. */
+enum { WAIT_BATCH = 512 };
+#define WAIT_BATCH_S 100e-6
+
+static int wait_head(weft_map_t *m, struct chunk *head)
+{
+    double left = weft_deadline_remaining(m->deadline);
+    if (left == 0 || weft_future_done(head->f))
+        return weft_future_wait(head->f, left);
+    size_t ahead = m->inflight / 2 < WAIT_BATCH ? m->inflight / 2 : WAIT_BATCH;
+    struct chunk *later = head;
+    for (size_t i = 0; i < ahead && later->next; i++)
+        later = later->next;
+    if (later != head) {
+        WEFT_CHAOS_POINT(); /* the head may finish before the first wait */
+        double bound = left >= 0 && left < WAIT_BATCH_S ? left : WAIT_BATCH_S;
+        int rc = weft_future_wait(later->f, bound);
+        if (rc == WEFT_ECANCELLED)
+            return rc;
+        if (rc) /* timed out: no matter */
+            weft_clear_message();
+        WEFT_CHAOS_POINT(); /* between the two waits */
+        left = weft_deadline_remaining(m->deadline);
+    }
+    return weft_future_wait(head->f, left);
+}
+
 /* The next chunk whose results are ready, per the map's order. */
 static int next_chunk(weft_map_t *m, struct chunk **out)
 {
@@ -359,7 +449,6 @@ static int next_chunk(weft_map_t *m, struct chunk **out)
         return m->input_state && m->input_state != WEFT_EEOF
                    ? weft_fail(m->input_state, "map: the input failed")
                    : weft_fail(WEFT_EEOF, "map: no more results");
-    double left = weft_deadline_remaining(m->deadline);
     struct chunk *c = m->head;
     if (m->unordered) {
         weft_future_t *f;
@@ -369,7 +458,7 @@ static int next_chunk(weft_map_t *m, struct chunk **out)
         else
             return rc;
     } else {
-        int rc = weft_future_wait(c->f, left);
+        int rc = wait_head(m, c);
         if (rc)
             return rc;
     }
@@ -405,6 +494,8 @@ static int item_outcome(weft_map_t *m, struct chunk *c, size_t pos,
 {
     if (m->bytes)
         return byte_outcome(m, c, pos, bytes);
+    if (m->single) /* the item's own task */
+        return weft_future_result(c->f, 0, result);
     void *whole = NULL;
     int rc = weft_future_result(c->f, 0, &whole);
     if (rc) /* the chunk never ran: cancelled, broken pool */
@@ -423,7 +514,7 @@ static int map_step(weft_map_t *m, void **result, const weft_bytes_t **bytes,
         return weft_fail(WEFT_EINVAL, "map_next: NULL map");
     while (m->cur == NULL || m->pos == m->cur->n) {
         if (m->cur) {
-            chunk_release(m->cur);
+            chunk_drop(m, m->cur);
             m->cur = NULL;
         }
         int rc = refill(m);
@@ -468,10 +559,15 @@ void weft_map_free(weft_map_t *m)
     while (m->head) {
         struct chunk *c = m->head;
         m->head = c->next;
-        chunk_release(c);
+        chunk_drop(m, c);
     }
     if (m->cur)
-        chunk_release(m->cur);
+        chunk_drop(m, m->cur);
+    while (m->spare) {
+        struct chunk *c = m->spare;
+        m->spare = c->next;
+        free(c);
+    }
     weft_bytes_free(&m->fn_ref);
     free(m);
 }
