@@ -101,7 +101,11 @@ WEFT_API unsigned weft_executor_max_workers(const weft_executor_t *ex);
  * first error). timeout counts from the call, as in Python: WEFT_FOREVER
  * waits without limit, 0 does not wait (each result must be ready when
  * asked for, as with Python's map(timeout=0)). Start from
- * WEFT_MAP_OPTS_DEFAULT: a zeroed struct means a timeout of 0. */
+ * WEFT_MAP_OPTS_DEFAULT: a zeroed struct means a timeout of 0. In input
+ * order, a consumer that has caught up with the workers waits for the next
+ * batch rather than for each result (at most 100 microseconds, then for
+ * the next result itself), so that it is not put to sleep and woken once
+ * per item. */
 typedef struct weft_map_opts {
     double timeout;    /* seconds from the call; WEFT_FOREVER: none */
     size_t chunksize;  /* 0: 1 */
