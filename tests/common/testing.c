@@ -3,6 +3,7 @@
 #include "testing.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,4 +194,32 @@ int testing_count_lines(const char *text, const char *needle)
         line += len + (end ? 1 : 0);
     }
     return count;
+}
+
+/* ----- Torture accounting ----- */
+
+static _Atomic long errors;
+static _Atomic int error_claimed;
+static char first_error[512];
+
+void testing_error(const char *fmt, ...)
+{
+    if (atomic_fetch_add(&errors, 1) != 0 || atomic_exchange(&error_claimed, 1))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(first_error, sizeof first_error, fmt, ap);
+    va_end(ap);
+}
+
+long testing_errors(void)
+{
+    return atomic_load(&errors);
+}
+
+void testing_assert_no_errors(void)
+{
+    if (atomic_load(&errors))
+        fail_msg("%ld errors; the first: %s", atomic_load(&errors),
+                 first_error);
 }

@@ -56,6 +56,19 @@ int testing_message_has(const char *words);
         assert_true(s_ <= (hi)*testing_scale());                               \
     } while (0)
 
+/* Torture accounting, from any thread: testing_error() counts an error
+ * and keeps the first one's text; testing_errors() says how many so far
+ * (a torture loop stops at the first); testing_assert_no_errors() fails
+ * the test with the count and the first. */
+__attribute__((format(printf, 1, 2))) void testing_error(const char *fmt, ...);
+#define testing_check(cond, ...)                                               \
+    do {                                                                       \
+        if (!(cond))                                                           \
+            testing_error(__VA_ARGS__);                                        \
+    } while (0)
+long testing_errors(void);
+void testing_assert_no_errors(void);
+
 /* Run fn(arg, i) on n new threads (i = 0..n-1), started together behind a
  * barrier so that they contend for real, and join them all. */
 void testing_run_threads(unsigned n, void (*fn)(void *arg, unsigned i),

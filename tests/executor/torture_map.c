@@ -59,26 +59,6 @@ struct round {
         shutdowns;
 };
 
-static _Atomic long errors;
-static _Atomic int error_claimed;
-static char first_error[512];
-
-#define check(cond, ...)                                                       \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            report(__VA_ARGS__);                                               \
-    } while (0)
-
-__attribute__((format(printf, 1, 2))) static void report(const char *fmt, ...)
-{
-    if (atomic_fetch_add(&errors, 1) != 0 || atomic_exchange(&error_claimed, 1))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(first_error, sizeof first_error, fmt, ap);
-    va_end(ap);
-}
-
 static intptr_t expected_result(uint32_t index)
 {
     return (intptr_t)index * 7 + 1;
@@ -102,7 +82,8 @@ static int item_body(void *arg, void **result)
 {
     struct item *it = arg;
     struct job *j = it->job;
-    check(atomic_fetch_add(&it->ran, 1) == 0, "item %u ran twice", it->index);
+    testing_check(atomic_fetch_add(&it->ran, 1) == 0, "item %u ran twice",
+                  it->index);
     int rc = 0;
     switch (kind_of(j, it->index)) {
     case FAIL:
@@ -166,29 +147,30 @@ static void check_yield(struct job *j, const struct plan *p, int rc,
                         void *value, const char *message, size_t idx,
                         uint32_t *next)
 {
-    check(idx < j->taken, "index %zu yielded, %u taken", idx, j->taken);
+    testing_check(idx < j->taken, "index %zu yielded, %u taken", idx, j->taken);
     if (idx >= j->taken)
         return;
     if (!p->o.unordered)
-        check(idx == *next, "index %zu yielded, %u expected", idx, *next);
+        testing_check(idx == *next, "index %zu yielded, %u expected", idx,
+                      *next);
     *next = (uint32_t)idx + 1;
     struct item *it = &j->items[idx];
-    check(it->yielded++ == 0, "item %zu yielded twice", idx);
+    testing_check(it->yielded++ == 0, "item %zu yielded twice", idx);
     int ran = atomic_load(&it->ran), returned = atomic_load(&it->returned) - 1;
     if (rc == WEFT_ECANCELLED) {
-        check(ran == 0, "item %zu: cancelled, yet it ran", idx);
+        testing_check(ran == 0, "item %zu: cancelled, yet it ran", idx);
         return;
     }
-    check(ran == 1 && rc == returned,
-          "item %zu: yielded %d, ran %d times, its body gave %d", idx, rc, ran,
-          returned);
+    testing_check(ran == 1 && rc == returned,
+                  "item %zu: yielded %d, ran %d times, its body gave %d", idx,
+                  rc, ran, returned);
     if (rc == 0)
-        check((intptr_t)value == expected_result(it->index),
-              "item %zu: wrong result", idx);
+        testing_check((intptr_t)value == expected_result(it->index),
+                      "item %zu: wrong result", idx);
     else
-        check(rc == expected_failure(it->index) &&
-                  strstr(message, "failed on purpose"),
-              "item %zu: wrong error %d (%s)", idx, rc, message);
+        testing_check(rc == expected_failure(it->index) &&
+                          strstr(message, "failed on purpose"),
+                      "item %zu: wrong error %d (%s)", idx, rc, message);
 }
 
 /* map_next, now and then inside a cancel scope that runs out; the
@@ -206,7 +188,7 @@ static int next_maybe_scoped(weft_map_t *m, testing_rng_t *rng, void **value,
     weft_cancel_scope_init(&s);
     double t = 0.00001 * (double)testing_rng_below(rng, 30);
     int rc = weft_cancel_scope_enter(&s, t, 0);
-    check(rc == 0, "scope enter: %s", weft_strerror(rc));
+    testing_check(rc == 0, "scope enter: %s", weft_strerror(rc));
     rc = weft_map_next(m, value, idx);
     snprintf(message, WEFT_MESSAGE_MAX, "%s", weft_last_message());
     *scope_fired = weft_cancel_scope_cancelled(&s);
@@ -230,7 +212,7 @@ static int run_job(struct round *r, struct job *j, testing_rng_t *rng,
     weft_map_t *m;
     int rc = weft_executor_map_source(&m, r->ex, item_body, next_item, j, &p.o);
     if (rc) {
-        check(rc == WEFT_ESHUTDOWN, "map: %s", weft_strerror(rc));
+        testing_check(rc == WEFT_ESHUTDOWN, "map: %s", weft_strerror(rc));
         return rc;
     }
     atomic_fetch_add(&r->maps, 1);
@@ -240,7 +222,7 @@ static int run_job(struct round *r, struct job *j, testing_rng_t *rng,
         if (yields == shut_at) {
             int cancel = (int)testing_rng_below(rng, 2);
             rc = weft_executor_shutdown(r->ex, 0, cancel, WEFT_FOREVER);
-            check(rc == 0, "shutdown: %s", weft_strerror(rc));
+            testing_check(rc == 0, "shutdown: %s", weft_strerror(rc));
             atomic_fetch_add(&r->shutdowns, 1);
         }
         if (yields == p.stop_at) {
@@ -259,28 +241,30 @@ static int run_job(struct round *r, struct job *j, testing_rng_t *rng,
         if (idx == SIZE_MAX) {
             /* No item: the wait was cut short, or the map ended. */
             if (rc == WEFT_ECANCELLED) {
-                check(fired, "map_next cancelled for nothing");
+                testing_check(fired, "map_next cancelled for nothing");
                 atomic_fetch_add(&r->cancelled_waits, 1);
                 continue;
             }
             if (rc == WEFT_ETIMEDOUT) {
                 double took = weft_monotonic() - t0;
-                check(p.o.timeout != WEFT_FOREVER &&
-                          took >= p.o.timeout * 0.999,
-                      "timed out after %g s of %g", took, p.o.timeout);
+                testing_check(p.o.timeout != WEFT_FOREVER &&
+                                  took >= p.o.timeout * 0.999,
+                              "timed out after %g s of %g", took, p.o.timeout);
                 atomic_fetch_add(&r->timeouts, 1);
                 break;
             }
-            check(rc == WEFT_ESHUTDOWN, "map_next: %d (%s)", rc, message);
+            testing_check(rc == WEFT_ESHUTDOWN, "map_next: %d (%s)", rc,
+                          message);
             break;
         }
         yields++;
         check_yield(j, &p, rc, value, message, idx, &next);
         atomic_store(&j->consumed, yields);
         if (p.o.buffersize)
-            check(j->taken <= yields + (p.o.buffersize + 1) * p.o.chunksize,
-                  "%u taken with %u yielded, buffer %zu of %zu", j->taken,
-                  yields, p.o.buffersize, p.o.chunksize);
+            testing_check(j->taken <=
+                              yields + (p.o.buffersize + 1) * p.o.chunksize,
+                          "%u taken with %u yielded, buffer %zu of %zu",
+                          j->taken, yields, p.o.buffersize, p.o.chunksize);
     }
     weft_map_free(m);
     atomic_fetch_add(&r->yields, yields);
@@ -293,12 +277,12 @@ static void account(struct job *j)
     for (uint32_t i = 0; i < j->n; i++) {
         struct item *it = &j->items[i];
         int ran = atomic_load(&it->ran);
-        check(ran <= 1, "item %u ran %d times", i, ran);
-        check(i < j->taken || ran == 0, "item %u ran, never taken", i);
-        check(ran == 0 || atomic_load(&it->returned) != 0,
-              "item %u ran and never returned", i);
-        check(!j->to_end || it->yielded == 1, "item %u yielded %d times", i,
-              it->yielded);
+        testing_check(ran <= 1, "item %u ran %d times", i, ran);
+        testing_check(i < j->taken || ran == 0, "item %u ran, never taken", i);
+        testing_check(ran == 0 || atomic_load(&it->returned) != 0,
+                      "item %u ran and never returned", i);
+        testing_check(!j->to_end || it->yielded == 1,
+                      "item %u yielded %d times", i, it->yielded);
     }
 }
 
@@ -321,15 +305,14 @@ static void run_consumer(void *arg, unsigned index)
     do {
         struct job *j = calloc(1, sizeof *j);
         if (j == NULL) {
-            report("no memory for a job");
+            testing_error("no memory for a job");
             return;
         }
         j->older = c->jobs[index];
         c->jobs[index] = j;
         refused = run_job(r, j, &rng, may_shut);
         may_shut = 0;
-    } while (!refused && weft_monotonic() < r->until &&
-             atomic_load(&errors) == 0);
+    } while (!refused && weft_monotonic() < r->until && testing_errors() == 0);
 }
 
 static void run_round(testing_rng_t *rng, long *totals)
@@ -344,7 +327,7 @@ static void run_round(testing_rng_t *rng, long *totals)
     struct consumer_ctx c = {&r, {NULL}};
     testing_run_threads(r.consumers, run_consumer, &c);
     int rc = weft_executor_shutdown(r.ex, 1, 0, WEFT_FOREVER);
-    check(rc == 0, "the last shutdown: %s", weft_strerror(rc));
+    testing_check(rc == 0, "the last shutdown: %s", weft_strerror(rc));
     for (unsigned i = 0; i < r.consumers; i++) {
         while (c.jobs[i]) {
             struct job *j = c.jobs[i];
@@ -372,16 +355,14 @@ static void every_item_is_accounted_for_exactly_once(void **state)
     do {
         run_round(&rng, totals);
         rounds++;
-    } while (weft_monotonic() < until && atomic_load(&errors) == 0);
+    } while (weft_monotonic() < until && testing_errors() == 0);
     fprintf(stderr,
             "map torture: %u rounds, %ld maps, %ld items, %ld yielded, %ld "
             "waits cancelled, %ld timeouts, %ld freed early, %ld shutdowns "
             "in the middle\n",
             rounds, totals[0], totals[1], totals[2], totals[3], totals[4],
             totals[5], totals[6]);
-    if (atomic_load(&errors))
-        fail_msg("%ld errors; the first: %s", atomic_load(&errors),
-                 first_error);
+    testing_assert_no_errors();
 }
 
 int main(void)

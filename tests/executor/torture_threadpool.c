@@ -47,26 +47,6 @@ struct round {
     _Atomic long ops, waits, cancels, stops, shutdowns, children;
 };
 
-static _Atomic long errors;
-static _Atomic int error_claimed;
-static char first_error[512];
-
-#define check(cond, ...)                                                       \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            report(__VA_ARGS__);                                               \
-    } while (0)
-
-__attribute__((format(printf, 1, 2))) static void report(const char *fmt, ...)
-{
-    if (atomic_fetch_add(&errors, 1) != 0 || atomic_exchange(&error_claimed, 1))
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(first_error, sizeof first_error, fmt, ap);
-    va_end(ap);
-}
-
 static intptr_t expected_result(uint32_t index)
 {
     return (intptr_t)index * 7 + 1;
@@ -104,8 +84,8 @@ static int submit_record(struct round *r, struct record *rec,
         rec->future = weft_future_ref(*out);
         atomic_store(&rec->accepted, 1);
     } else {
-        check(rc == WEFT_ESHUTDOWN, "submit of task %u: %s", rec->index,
-              weft_strerror(rc));
+        testing_check(rc == WEFT_ESHUTDOWN, "submit of task %u: %s", rec->index,
+                      weft_strerror(rc));
     }
     return rc;
 }
@@ -128,27 +108,27 @@ static void check_outcome(struct record *rec, weft_future_t *f, int rc,
     int returned = atomic_load(&rec->returned) - 1;
     int ran = atomic_load(&rec->ran);
     if (rc == WEFT_ECANCELLED) {
-        check(weft_future_cancelled(f), "task %u: ECANCELLED, not cancelled",
-              rec->index);
-        check(ran == 0 || returned == WEFT_ECANCELLED,
-              "task %u: cancelled, yet it ran and returned %d", rec->index,
-              returned);
-        check(ran == 0 || stop_possible, "task %u: ran, then cancelled",
-              rec->index);
+        testing_check(weft_future_cancelled(f),
+                      "task %u: ECANCELLED, not cancelled", rec->index);
+        testing_check(ran == 0 || returned == WEFT_ECANCELLED,
+                      "task %u: cancelled, yet it ran and returned %d",
+                      rec->index, returned);
+        testing_check(ran == 0 || stop_possible, "task %u: ran, then cancelled",
+                      rec->index);
         return;
     }
-    check(ran == 1, "task %u: finished with %d, ran %d times", rec->index,
-          rc, ran);
-    check(rc == returned, "task %u: finished with %d, its body gave %d",
-          rec->index, rc, returned);
+    testing_check(ran == 1, "task %u: finished with %d, ran %d times",
+                  rec->index, rc, ran);
+    testing_check(rc == returned, "task %u: finished with %d, its body gave %d",
+                  rec->index, rc, returned);
     if (rc == 0)
-        check((intptr_t)value == expected_result(rec->index),
-              "task %u: wrong result", rec->index);
+        testing_check((intptr_t)value == expected_result(rec->index),
+                      "task %u: wrong result", rec->index);
     else
-        check(rc == expected_failure(rec->index) &&
-                  testing_message_has("failed on purpose"),
-              "task %u: wrong error %d (%s)", rec->index, rc,
-              weft_last_message());
+        testing_check(rc == expected_failure(rec->index) &&
+                          testing_message_has("failed on purpose"),
+                      "task %u: wrong error %d (%s)", rec->index, rc,
+                      weft_last_message());
 }
 
 /* Wait on f with a random timeout; check what the wait says. */
@@ -162,20 +142,21 @@ static void random_wait(struct record *rec, weft_future_t *f,
     int rc = weft_future_result(f, timeout, &value);
     double took = weft_monotonic() - t0;
     if (rc == WEFT_ETIMEDOUT) {
-        check(!is_long, "task %u: a long wait timed out (stranded)",
-              rec->index);
-        check(took >= timeout * 0.999, "task %u: timed out after %g of %g s",
-              rec->index, took, timeout);
+        testing_check(!is_long, "task %u: a long wait timed out (stranded)",
+                      rec->index);
+        testing_check(took >= timeout * 0.999,
+                      "task %u: timed out after %g of %g s", rec->index, took,
+                      timeout);
         return;
     }
     if (rc == WEFT_ECANCELLED && !weft_future_cancelled(f)) {
         /* The waiter's own stop request (a task waiting on a child). */
-        check(weft_task_cancelled(), "task %u: wait cancelled for nothing",
-              rec->index);
+        testing_check(weft_task_cancelled(),
+                      "task %u: wait cancelled for nothing", rec->index);
         return;
     }
-    check(weft_future_done(f), "task %u: the wait returned %d, not done",
-          rec->index, rc);
+    testing_check(weft_future_done(f),
+                  "task %u: the wait returned %d, not done", rec->index, rc);
     check_outcome(rec, f, rc, value, stop_possible);
 }
 
@@ -193,8 +174,8 @@ static int spawn_children(struct record *self, testing_rng_t *rng)
             break;
         /* From inside, a submit is taken even during shutdown. */
         int rc = submit_record(r, rec, &fs[made]);
-        check(rc == 0, "task %u: a child's submit failed: %s", self->index,
-              weft_strerror(rc));
+        testing_check(rc == 0, "task %u: a child's submit failed: %s",
+                      self->index, weft_strerror(rc));
         if (rc == 0)
             recs[made++] = rec;
     }
@@ -210,8 +191,8 @@ static int spawn_children(struct record *self, testing_rng_t *rng)
 static int task_body(void *arg, void **result)
 {
     struct record *rec = arg;
-    check(atomic_fetch_add(&rec->ran, 1) == 0, "task %u ran twice",
-          rec->index);
+    testing_check(atomic_fetch_add(&rec->ran, 1) == 0, "task %u ran twice",
+                  rec->index);
     testing_rng_t rng;
     testing_rng_init(&rng, 1000003u * rec->index + 17);
     uint64_t kind = testing_rng_below(&rng, 8);
@@ -223,8 +204,8 @@ static int task_body(void *arg, void **result)
     else if (kind == 4 && weft_task_cancelled())
         rc = WEFT_ECANCELLED;
     if (rc == 0 && expected_failure(rec->index)) {
-        rc = weft_fail(expected_failure(rec->index), "task %u failed on purpose",
-                       rec->index);
+        rc = weft_fail(expected_failure(rec->index),
+                       "task %u failed on purpose", rec->index);
     }
     if (rc == 0)
         *result = (void *)expected_result(rec->index);
@@ -273,7 +254,7 @@ static void client_pair(struct client *c)
         return;
     if (submit_record(c->r, b, &fb) == 0) {
         int rc = weft_future_wait(fb, 30.0 * testing_scale());
-        check(rc == 0, "task %u (b of a pair) never ran", b->index);
+        testing_check(rc == 0, "task %u (b of a pair) never ran", b->index);
         weft_future_free(fb);
     }
     weft_future_free(fa);
@@ -286,9 +267,9 @@ static void client_shutdown(struct client *c)
     int cancel = (int)testing_rng_below(&c->rng, 2);
     double timeout = testing_rng_below(&c->rng, 2) ? WEFT_FOREVER : 0.001;
     int rc = weft_executor_shutdown(r->ex, wait, cancel, timeout);
-    check(rc == 0 || (rc == WEFT_ETIMEDOUT && wait && timeout != WEFT_FOREVER),
-          "shutdown(%d, %d, %g): %s", wait, cancel, timeout,
-          weft_strerror(rc));
+    testing_check(
+        rc == 0 || (rc == WEFT_ETIMEDOUT && wait && timeout != WEFT_FOREVER),
+        "shutdown(%d, %d, %g): %s", wait, cancel, timeout, weft_strerror(rc));
     atomic_fetch_add(&r->shutdowns, 1);
     c->may_shut = 0;
 }
@@ -306,10 +287,11 @@ static void client_step(struct client *c)
     } else if (op < 75) {
         /* Cancelled now, or it had left PENDING (running, or done). */
         int rc = weft_future_cancel(c->fs[k]);
-        check(rc == 0 ? weft_future_cancelled(c->fs[k])
-                      : rc == WEFT_ESTATE && weft_future_state(c->fs[k]) !=
-                                                 WEFT_FUTURE_PENDING,
-              "task %u: cancel returned %d", c->recs[k]->index, rc);
+        testing_check(rc == 0
+                          ? weft_future_cancelled(c->fs[k])
+                          : rc == WEFT_ESTATE && weft_future_state(c->fs[k]) !=
+                                                     WEFT_FUTURE_PENDING,
+                      "task %u: cancel returned %d", c->recs[k]->index, rc);
         atomic_fetch_add_explicit(&r->cancels, 1, memory_order_relaxed);
     } else if (op < 82) {
         weft_future_stop(c->fs[k]);
@@ -328,11 +310,11 @@ static void run_client(void *arg, unsigned index)
     struct client c = {.r = r, .n = 0, .may_shut = index == 0};
     testing_rng_init(&c.rng, 7919u * atomic_load(&r->used) + index + 1);
     double now = weft_monotonic();
-    c.shut_at = now + (r->until - now) * (double)testing_rng_below(&c.rng, 100) /
-                          100.0;
+    c.shut_at =
+        now + (r->until - now) * (double)testing_rng_below(&c.rng, 100) / 100.0;
     while (weft_monotonic() < r->until &&
            atomic_load(&r->used) < MAX_RECORDS / 4 * 3 &&
-           atomic_load(&errors) == 0) {
+           testing_errors() == 0) {
         if (c.may_shut && weft_monotonic() >= c.shut_at)
             client_shutdown(&c);
         client_step(&c);
@@ -364,11 +346,13 @@ static void account(struct round *r)
     for (uint32_t i = 0; i < used; i++) {
         struct record *rec = &r->records[i];
         if (!atomic_load(&rec->accepted)) {
-            check(atomic_load(&rec->ran) == 0, "refused task %u ran", i);
+            testing_check(atomic_load(&rec->ran) == 0, "refused task %u ran",
+                          i);
             continue;
         }
         weft_future_t *f = rec->future;
-        check(weft_future_done(f), "task %u still pending after shutdown", i);
+        testing_check(weft_future_done(f),
+                      "task %u still pending after shutdown", i);
         if (weft_future_done(f)) {
             void *value = NULL;
             int rc = weft_future_result(f, 0, &value);
@@ -392,10 +376,11 @@ static void run_round(testing_rng_t *rng, unsigned number, long *totals)
     testing_run_threads(r->clients, run_client, r);
     int cancel = (int)testing_rng_below(rng, 2);
     int rc = weft_executor_shutdown(r->ex, 1, cancel, WEFT_FOREVER);
-    check(rc == 0, "the last shutdown: %s", weft_strerror(rc));
+    testing_check(rc == 0, "the last shutdown: %s", weft_strerror(rc));
     account(r);
-    check(threads_named(r->prefix) == 0,
-          "round %u: workers still alive after shutdown(wait=True)", number);
+    testing_check(threads_named(r->prefix) == 0,
+                  "round %u: workers still alive after shutdown(wait=True)",
+                  number);
     weft_executor_free(r->ex);
     totals[0] += atomic_load(&r->ops);
     totals[1] += atomic_load(&r->used);
@@ -414,14 +399,12 @@ static void every_task_is_accounted_for_exactly_once(void **state)
     unsigned rounds = 0;
     do
         run_round(&rng, rounds++, totals);
-    while (weft_monotonic() < until && atomic_load(&errors) == 0);
+    while (weft_monotonic() < until && testing_errors() == 0);
     fprintf(stderr,
             "thread pool torture: %u rounds, %ld client operations, %ld "
             "tasks (%ld from inside), %ld shutdowns in the middle\n",
             rounds, totals[0], totals[1], totals[2], totals[3]);
-    if (atomic_load(&errors))
-        fail_msg("%ld errors; the first: %s", atomic_load(&errors),
-                 first_error);
+    testing_assert_no_errors();
 }
 
 /* ----- The pattern alone ----- */
@@ -449,8 +432,10 @@ static void a_pair_never_strands_its_second_task(void **state)
         for (int k = 0; k < 2000 && weft_monotonic() < until; k++, pairs++) {
             weft_future_free(a);
             weft_future_free(b);
-            assert_int_equal(weft_executor_submit(ex, square, (void *)2, &a), 0);
-            assert_int_equal(weft_executor_submit(ex, square, (void *)3, &b), 0);
+            assert_int_equal(weft_executor_submit(ex, square, (void *)2, &a),
+                             0);
+            assert_int_equal(weft_executor_submit(ex, square, (void *)3, &b),
+                             0);
             if (k == 1999 || weft_monotonic() >= until)
                 break; /* the last pair: shutdown waits for both */
             if (weft_future_wait(b, 30.0 * testing_scale()) != 0)
